@@ -1,0 +1,47 @@
+"""The robot's nodes: which profile section configures which executable and class."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["NODES", "NodeSpec", "ROBOT_NODES"]
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One node of the robot stack."""
+
+    #: Node name; also the robot profile section that configures it.
+    name: str
+    #: ROS package and console-script executable (what ``ros2 run`` and launch start).
+    package: str
+    executable: str
+    #: ``module:Class`` of the node, for composing several nodes in one process.
+    node_class: str
+    #: True for the simulator, which is the clock source and never runs on sim time itself.
+    is_simulator: bool = False
+
+    def load_class(self) -> Any:
+        """Import the node class (imports happen only for nodes actually started)."""
+        module, _, cls = self.node_class.partition(":")
+        return getattr(importlib.import_module(module), cls)
+
+
+#: Every node, in start order: drivers (or the simulator) first, then consumers.
+NODES: dict[str, NodeSpec] = {
+    spec.name: spec
+    for spec in (
+        NodeSpec("sim", "fw_sim", "sim_node", "fw_sim.sim_node:SimNode", is_simulator=True),
+        NodeSpec(
+            "actuator_bridge",
+            "fw_actuator_bridge",
+            "actuator_bridge",
+            "fw_actuator_bridge.bridge_node:ActuatorBridgeNode",
+        ),
+    )
+}
+
+#: The nodes that run on a robot (real or simulated), i.e. everything but the simulator.
+ROBOT_NODES: tuple[str, ...] = tuple(n for n, s in NODES.items() if not s.is_simulator)

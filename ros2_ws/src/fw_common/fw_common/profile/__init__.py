@@ -1,0 +1,36 @@
+"""The robot profile: schema, validation and loading.
+
+Import sections from here rather than from their modules.
+"""
+
+from fw_common.profile.actuator_bridge import ActuatorBridgeConfig
+from fw_common.profile.identity import RobotIdentity
+from fw_common.profile.loader import load_profile, parse_profile
+from fw_common.profile.robot import NODE_SECTIONS, RobotProfile
+from fw_common.profile.schema import (
+    ParameterValue,
+    SettingInfo,
+    build_section,
+    flatten_section,
+    iter_settings,
+    section_from_flat,
+    setting,
+)
+from fw_common.profile.sim import SimConfig
+
+__all__ = [
+    "NODE_SECTIONS",
+    "ActuatorBridgeConfig",
+    "ParameterValue",
+    "RobotIdentity",
+    "RobotProfile",
+    "SettingInfo",
+    "SimConfig",
+    "build_section",
+    "flatten_section",
+    "iter_settings",
+    "load_profile",
+    "parse_profile",
+    "section_from_flat",
+    "setting",
+]

@@ -1,0 +1,37 @@
+"""The robot profile: one YAML document, one top-level key per node.
+
+The same profile feeds the launch files, the Python bringup, the simulated fleet and the tests,
+so a setting has exactly one place to live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fw_common.profile.actuator_bridge import ActuatorBridgeConfig
+from fw_common.profile.identity import RobotIdentity
+from fw_common.profile.schema import setting
+from fw_common.profile.sim import SimConfig
+
+__all__ = ["NODE_SECTIONS", "RobotProfile"]
+
+
+@dataclass(frozen=True)
+class RobotProfile:
+    """Everything one robot's nodes are configured with."""
+
+    # Who the robot is and where its nodes live in the graph.
+    robot: RobotIdentity = setting(RobotIdentity(), "Robot identity and namespace.")
+    # The simulated robot and world (ignored on real robots).
+    sim: SimConfig = setting(SimConfig(), "PyBullet world, sensors and randomisation.")
+    # cmd_vel -> wheel commands, and wheel odometry.
+    actuator_bridge: ActuatorBridgeConfig = setting(
+        ActuatorBridgeConfig(), "Skid-steer kinematics, limits, watchdog and odometry."
+    )
+
+
+#: Profile sections that configure a node, by section name (= the node's name).
+NODE_SECTIONS: dict[str, type] = {
+    "sim": SimConfig,
+    "actuator_bridge": ActuatorBridgeConfig,
+}

@@ -1,0 +1,56 @@
+"""Topic and service names of the Flywheel stack.
+
+Names are *relative* so that a robot namespace (``/robot_1``) applies to all of them; in the root
+namespace they resolve to the absolute names in the design (``scan`` → ``/scan``). The driver
+topics (``scan``, ``imu``, ``joint_states``, ``cmd_vel``, ``odom``) keep the names that real ROS 2
+drivers and Nav2 use so the stack runs unchanged on hardware.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CLOCK",
+    "CMD_VEL",
+    "CMD_VEL_RAW",
+    "ESTOP",
+    "GOAL_POSE",
+    "IMU",
+    "JOINT_COMMANDS",
+    "JOINT_STATES",
+    "ODOM",
+    "SCAN",
+    "SIM_COLLISIONS",
+    "SIM_GROUND_TRUTH",
+    "SIM_NEW_SCENARIO",
+    "SIM_RESET",
+    "SIM_SCENARIO",
+    "TELEOP_CMD_VEL",
+    "TF",
+]
+
+# --- What hardware drivers (or fw_sim standing in for them) publish --------------------------
+SCAN = "scan"  #: sensor_msgs/LaserScan, frame ``laser``
+IMU = "imu"  #: sensor_msgs/Imu, frame ``imu_link``
+JOINT_STATES = "joint_states"  #: sensor_msgs/JointState, wheel positions (rad) and velocities
+#: rosgraph_msgs/Clock. Relative on purpose: each simulated robot keeps its own clock in its
+#: namespace, and its nodes remap ``/clock`` to it (see fw_bringup).
+CLOCK = "clock"
+
+# --- What hardware drivers consume -----------------------------------------------------------
+JOINT_COMMANDS = "fw/joint_commands"  #: sensor_msgs/JointState with wheel velocities (rad/s)
+
+# --- Edge loop -------------------------------------------------------------------------------
+CMD_VEL = "cmd_vel"  #: geometry_msgs/TwistStamped, the only command the actuators obey
+CMD_VEL_RAW = "fw/cmd_vel_raw"  #: geometry_msgs/TwistStamped from the policy (unfiltered)
+TELEOP_CMD_VEL = "fw/teleop/cmd_vel"  #: geometry_msgs/TwistStamped from a person
+ODOM = "odom"  #: nav_msgs/Odometry from wheel encoders
+TF = "/tf"  #: tf2_msgs/TFMessage (absolute: tf is shared by the whole graph)
+GOAL_POSE = "goal_pose"  #: geometry_msgs/PoseStamped in ``odom``
+ESTOP = "fw/estop"  #: std_msgs/Bool, latched
+
+# --- Simulation only (evaluation, never used by the robot stack) -----------------------------
+SIM_GROUND_TRUTH = "fw/sim/ground_truth"  #: nav_msgs/Odometry in the world frame
+SIM_COLLISIONS = "fw/sim/collisions"  #: diagnostic_msgs/DiagnosticStatus, one per contact begin
+SIM_SCENARIO = "fw/sim/scenario"  #: std_msgs/String (JSON), latched: seed, goal, obstacles
+SIM_RESET = "fw/sim/reset"  #: std_srvs/Trigger: put the robot back at the scenario start
+SIM_NEW_SCENARIO = "fw/sim/new_scenario"  #: std_srvs/Trigger: generate the next seeded scenario
