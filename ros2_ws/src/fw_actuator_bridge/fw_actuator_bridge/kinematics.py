@@ -54,6 +54,11 @@ class SkidSteerKinematics:
         follows the same path, only slower."""
         speeds = self.wheel_speeds(linear, angular)
         peak = max(abs(speeds.left), abs(speeds.right))
+        if not math.isfinite(peak):
+            # A huge but finite twist overflows; its direction is all that matters here.
+            norm = max(abs(linear), abs(angular))
+            speeds = self.wheel_speeds(linear / norm, angular / norm)
+            peak = max(abs(speeds.left), abs(speeds.right))
         if peak <= max_wheel_speed:
             return speeds
         scale = max_wheel_speed / peak

@@ -1,0 +1,64 @@
+# Flywheel developer entry points. `make test` and `make demo` work on a fresh Debian/Ubuntu host
+# with Python 3.11 and no ROS install: ROS 2 Kilted comes from PyPI as ros-* wheels.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+WS := ros2_ws
+INSTALL := $(CURDIR)/$(WS)/install
+# Every recipe that touches ROS runs inside the venv with the colcon workspace sourced.
+# colcon's setup scripts do not set AMENT_PREFIX_PATH for ament_python packages installed this
+# way, and ament_index_python needs it.
+ROS_ENV := source $(VENV)/bin/activate && source $(WS)/install/setup.bash && \
+	export AMENT_PREFIX_PATH=$(INSTALL) && export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
+PYTEST_ARGS ?=
+
+.PHONY: help venv lock build test test-unit test-system demo bench lint clean
+
+help:
+	@echo "make test   - create .venv, build the workspace with colcon, run every test"
+	@echo "make demo   - run the simulated robot headless through the edge loop and report"
+	@echo "make bench  - run the benchmarks in bench/ (see docs/BENCHMARKS.md)"
+	@echo "make lint   - ruff and mypy"
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Re-resolve requirements.in into the lock file (needs network access to the registry).
+lock:
+	rm -rf /tmp/fw-lock-venv && $(PYTHON) -m venv /tmp/fw-lock-venv
+	/tmp/fw-lock-venv/bin/pip install --quiet -r requirements.in
+	{ echo '# Locked from requirements.in with `make lock` (pip freeze of a fresh venv). Do not edit by hand.'; \
+	  /tmp/fw-lock-venv/bin/pip freeze --exclude-editable; } > requirements.txt
+
+build: venv
+	source $(VENV)/bin/activate && cd $(WS) && \
+	  colcon build --symlink-install --merge-install --event-handlers console_direct- \
+	    console_cohesion- status- summary+
+
+test-unit: build
+	$(ROS_ENV) && python -m pytest $(WS)/src/*/test $(PYTEST_ARGS)
+
+test-system: build
+	$(ROS_ENV) && python -m pytest tests $(PYTEST_ARGS)
+
+test: build
+	$(ROS_ENV) && python -m pytest $(WS)/src/*/test tests $(PYTEST_ARGS)
+
+demo: build
+	$(ROS_ENV) && python -m fw_bringup.demo
+
+bench: build
+	$(ROS_ENV) && for b in bench/bench_*.py; do echo "== $$b"; python $$b; done
+
+lint: venv
+	source $(VENV)/bin/activate && ruff check . && ruff format --check . && \
+	  mypy $(WS)/src/fw_common/fw_common/profile $(WS)/src/fw_actuator_bridge/fw_actuator_bridge/kinematics.py
+
+clean:
+	rm -rf $(WS)/build $(WS)/install $(WS)/log
