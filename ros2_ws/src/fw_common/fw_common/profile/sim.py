@@ -33,12 +33,15 @@ class SimRobotConfig:
     """The simulated robot base and its motor drivers."""
 
     # URDF of the robot, relative to pybullet_data (or an absolute path).
-    urdf: str = setting("husky/husky.urdf", "Robot URDF (pybullet_data-relative or absolute).",
-                        read_only=True)
+    urdf: str = setting(
+        "husky/husky.urdf", "Robot URDF (pybullet_data-relative or absolute).", read_only=True
+    )
     # Wheel joints in the order they are reported in joint_states; the only joints commanded.
     wheel_joints: list[str] = setting(
         ["front_left_wheel", "front_right_wheel", "rear_left_wheel", "rear_right_wheel"],
-        "Wheel joint names (order of joint_states).", min_length=1, max_length=16,
+        "Wheel joint names (order of joint_states).",
+        min_length=1,
+        max_length=16,
         read_only=True,
     )
     # Torque limit of each wheel motor (N·m); PyBullet calls it the VELOCITY_CONTROL "force".
@@ -52,13 +55,13 @@ class SimRobotConfig:
     )
     # The motor driver's own watchdog: no command for this long (sim time) → wheels to zero (s).
     command_timeout: float = setting(
-        1.0, "Motor driver watchdog: zero the wheels without a command for this long (s).",
-        minimum=0.01, maximum=60.0,
+        1.0,
+        "Motor driver watchdog: zero the wheels without a command for this long (s).",
+        minimum=0.01,
+        maximum=60.0,
     )
     # Delay between a command arriving and the motors acting on it (s, sim time).
-    actuation_latency: float = setting(
-        0.0, "Actuation latency (s).", minimum=0.0, maximum=1.0
-    )
+    actuation_latency: float = setting(0.0, "Actuation latency (s).", minimum=0.0, maximum=1.0)
     # Lateral friction coefficient of the wheels (dimensionless; combined with the ground's 1.0).
     wheel_friction: float = setting(
         1.0, "Wheel lateral friction coefficient.", minimum=0.01, maximum=5.0
@@ -76,8 +79,9 @@ class LidarConfig:
         2.0 * math.pi, "Field of view (rad).", minimum=0.01, maximum=2.0 * math.pi
     )
     # Angle of the first beam in the laser frame (rad, 0 = forward, counter-clockwise).
-    angle_min: float = setting(-math.pi, "Angle of the first beam (rad).",
-                               minimum=-2.0 * math.pi, maximum=2.0 * math.pi)
+    angle_min: float = setting(
+        -math.pi, "Angle of the first beam (rad).", minimum=-2.0 * math.pi, maximum=2.0 * math.pi
+    )
     # Closest range the sensor reports (m); nearer returns are reported as -inf (REP-117).
     range_min: float = setting(0.1, "Minimum range (m).", minimum=0.0, maximum=100.0)
     # Farthest range (m); beams with no return within it are +inf (REP-117).
@@ -93,7 +97,10 @@ class LidarConfig:
     )
     # Laser origin in base_link (m): ahead of centre, above the chassis top plate.
     mount_xyz: list[float] = setting(
-        [0.2, 0.0, 0.3], "Laser position in base_link, x y z (m).", min_length=3, max_length=3,
+        [0.2, 0.0, 0.3],
+        "Laser position in base_link, x y z (m).",
+        min_length=3,
+        max_length=3,
         read_only=True,
     )
 
@@ -107,14 +114,17 @@ class ImuConfig:
     # White noise std of each angular rate axis (rad/s).
     gyro_noise_std: float = setting(0.002, "Gyro noise std (rad/s).", minimum=0.0, maximum=1.0)
     # White noise std of each linear acceleration axis (m/s²).
-    accel_noise_std: float = setting(0.02, "Accelerometer noise std (m/s^2).",
-                                     minimum=0.0, maximum=10.0)
+    accel_noise_std: float = setting(
+        0.02, "Accelerometer noise std (m/s^2).", minimum=0.0, maximum=10.0
+    )
     # Constant gyro bias, x y z (rad/s).
-    gyro_bias: list[float] = setting([0.0, 0.0, 0.0], "Gyro bias x y z (rad/s).",
-                                     min_length=3, max_length=3)
+    gyro_bias: list[float] = setting(
+        [0.0, 0.0, 0.0], "Gyro bias x y z (rad/s).", min_length=3, max_length=3
+    )
     # Constant accelerometer bias, x y z (m/s²).
-    accel_bias: list[float] = setting([0.0, 0.0, 0.0], "Accelerometer bias x y z (m/s^2).",
-                                      min_length=3, max_length=3)
+    accel_bias: list[float] = setting(
+        [0.0, 0.0, 0.0], "Accelerometer bias x y z (m/s^2).", min_length=3, max_length=3
+    )
 
 
 @dataclass(frozen=True)
@@ -128,26 +138,30 @@ class ScenarioConfig:
     # Number of cylinder obstacles.
     cylinder_count: int = setting(3, "Cylinder obstacles.", minimum=0, maximum=200)
     # Range of box side lengths (m).
-    box_size_range: list[float] = setting([0.4, 1.2], "Box side length range (m).",
-                                          min_length=2, max_length=2)
+    box_size_range: list[float] = setting(
+        [0.4, 1.2], "Box side length range (m).", min_length=2, max_length=2
+    )
     # Range of cylinder radii (m).
-    cylinder_radius_range: list[float] = setting([0.15, 0.5], "Cylinder radius range (m).",
-                                                 min_length=2, max_length=2)
+    cylinder_radius_range: list[float] = setting(
+        [0.15, 0.5], "Cylinder radius range (m).", min_length=2, max_length=2
+    )
     # Obstacle height (m); taller than the laser so the scan sees every obstacle.
     obstacle_height: float = setting(1.0, "Obstacle height (m).", minimum=0.05, maximum=10.0)
     # Minimum free gap between any two obstacles (m). Larger than the robot's turning diameter
     # (~1.22 m for the Husky) so the free space stays connected and the goal reachable.
-    obstacle_gap: float = setting(1.6, "Minimum gap between obstacles (m).",
-                                  minimum=0.0, maximum=20.0)
+    obstacle_gap: float = setting(
+        1.6, "Minimum gap between obstacles (m).", minimum=0.0, maximum=20.0
+    )
     # Minimum distance from the start and goal positions to any obstacle surface (m).
-    clearance: float = setting(1.2, "Start/goal clearance from obstacles (m).",
-                               minimum=0.0, maximum=20.0)
+    clearance: float = setting(
+        1.2, "Start/goal clearance from obstacles (m).", minimum=0.0, maximum=20.0
+    )
     # Minimum straight-line distance between start and goal (m).
-    min_start_goal_distance: float = setting(5.0, "Minimum start-goal distance (m).",
-                                             minimum=0.0, maximum=200.0)
+    min_start_goal_distance: float = setting(
+        5.0, "Minimum start-goal distance (m).", minimum=0.0, maximum=200.0
+    )
     # Rejection-sampling budget per object before the generator gives up with an error.
-    max_attempts: int = setting(2000, "Placement attempts per object.", minimum=1,
-                                maximum=1000000)
+    max_attempts: int = setting(2000, "Placement attempts per object.", minimum=1, maximum=1000000)
 
     def __post_init__(self) -> None:
         _check_range("box_size_range", self.box_size_range)
@@ -165,23 +179,29 @@ class RandomisationConfig:
     # Master switch; when off the nominal values of the other sections are used.
     enabled: bool = setting(False, "Draw the values below per scenario.")
     # Wheel lateral friction coefficient range.
-    friction_range: list[float] = setting([0.6, 1.2], "Wheel friction range.",
-                                          min_length=2, max_length=2)
+    friction_range: list[float] = setting(
+        [0.6, 1.2], "Wheel friction range.", min_length=2, max_length=2
+    )
     # Scale applied to the chassis mass (dimensionless).
-    mass_scale_range: list[float] = setting([0.8, 1.25], "Chassis mass scale range.",
-                                            min_length=2, max_length=2)
+    mass_scale_range: list[float] = setting(
+        [0.8, 1.25], "Chassis mass scale range.", min_length=2, max_length=2
+    )
     # Lidar range noise std range (m).
-    lidar_noise_std_range: list[float] = setting([0.0, 0.03], "Lidar noise std range (m).",
-                                                 min_length=2, max_length=2)
+    lidar_noise_std_range: list[float] = setting(
+        [0.0, 0.03], "Lidar noise std range (m).", min_length=2, max_length=2
+    )
     # Scale applied to both IMU noise stds (dimensionless).
-    imu_noise_scale_range: list[float] = setting([0.5, 2.0], "IMU noise scale range.",
-                                                 min_length=2, max_length=2)
+    imu_noise_scale_range: list[float] = setting(
+        [0.5, 2.0], "IMU noise scale range.", min_length=2, max_length=2
+    )
     # Lidar per-beam dropout probability range.
-    lidar_dropout_range: list[float] = setting([0.0, 0.05], "Lidar dropout probability range.",
-                                               min_length=2, max_length=2)
+    lidar_dropout_range: list[float] = setting(
+        [0.0, 0.05], "Lidar dropout probability range.", min_length=2, max_length=2
+    )
     # Actuation latency range (s).
-    actuation_latency_range: list[float] = setting([0.0, 0.05], "Actuation latency range (s).",
-                                                   min_length=2, max_length=2)
+    actuation_latency_range: list[float] = setting(
+        [0.0, 0.05], "Actuation latency range (s).", min_length=2, max_length=2
+    )
 
     def __post_init__(self) -> None:
         for name in (
@@ -212,8 +232,9 @@ class SimConfig:
     # moves on to seed + 1, seed + 2, ...
     seed: int = setting(0, "Scenario and noise seed.", minimum=0)
     # Physics step rate (Hz); 240 Hz is PyBullet's default and stable for the Husky.
-    physics_rate: float = setting(240.0, "Physics rate (Hz).", minimum=30.0, maximum=2000.0,
-                                  read_only=True)
+    physics_rate: float = setting(
+        240.0, "Physics rate (Hz).", minimum=30.0, maximum=2000.0, read_only=True
+    )
     # Sim seconds per wall second: 1 = real time, N = N× faster, 0 = as fast as possible.
     real_time_factor: float = setting(
         1.0, "Real-time factor (0 = as fast as possible).", minimum=0.0, maximum=1000.0
@@ -223,11 +244,11 @@ class SimConfig:
     # Rate of the sim clock topic (Hz, sim time); bounds the resolution of sim-time timers.
     clock_rate: float = setting(100.0, "Clock publish rate (Hz).", minimum=1.0, maximum=2000.0)
     # Rate of wheel joint states (Hz, sim time).
-    joint_states_rate: float = setting(50.0, "Joint state rate (Hz).", minimum=1.0,
-                                       maximum=1000.0)
+    joint_states_rate: float = setting(50.0, "Joint state rate (Hz).", minimum=1.0, maximum=1000.0)
     # Rate of the ground-truth odometry (Hz, sim time); evaluation only.
-    ground_truth_rate: float = setting(50.0, "Ground-truth rate (Hz).", minimum=1.0,
-                                       maximum=1000.0)
+    ground_truth_rate: float = setting(
+        50.0, "Ground-truth rate (Hz).", minimum=1.0, maximum=1000.0
+    )
     # The robot base and its motor drivers.
     robot: SimRobotConfig = setting(SimRobotConfig(), "Robot base and motor drivers.")
     # The 2D lidar.
@@ -237,8 +258,7 @@ class SimConfig:
     # The scenario generator.
     scenario: ScenarioConfig = setting(ScenarioConfig(), "Scenario generator.")
     # Domain randomisation.
-    randomisation: RandomisationConfig = setting(RandomisationConfig(),
-                                                 "Domain randomisation.")
+    randomisation: RandomisationConfig = setting(RandomisationConfig(), "Domain randomisation.")
 
     def __post_init__(self) -> None:
         if self.lidar.range_min >= self.lidar.range_max:

@@ -1,0 +1,61 @@
+"""Contact-begin events between the robot and the obstacles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pybullet as p
+
+__all__ = ["ContactEvent", "ContactMonitor"]
+
+
+@dataclass(frozen=True)
+class ContactEvent:
+    """The robot started touching an obstacle.
+
+    ``obstacle_index`` indexes ``Scenario.obstacles``; ``position`` is the first contact point
+    on the obstacle in the world frame (m); ``stamp_ns`` is sim time.
+    """
+
+    stamp_ns: int
+    obstacle_index: int
+    body_id: int
+    robot_link: int
+    position: tuple[float, float, float]
+
+
+class ContactMonitor:
+    """Reports each obstacle once when contact begins, again only after contact ended."""
+
+    def __init__(self, client: int, robot: int) -> None:
+        self._client = client
+        self._robot = robot
+        self._obstacles: Mapping[int, int] = {}
+        self._touching: set[int] = set()
+
+    def watch(self, obstacles: Mapping[int, int]) -> None:
+        """Watch these obstacles, ``{PyBullet body id: scenario obstacle index}``."""
+        self._obstacles = dict(obstacles)
+        self._touching = set()
+
+    @property
+    def touching(self) -> frozenset[int]:
+        """Scenario indices of the obstacles in contact now."""
+        return frozenset(self._obstacles[b] for b in self._touching)
+
+    def check(self, now_ns: int) -> list[ContactEvent]:
+        """Contact begins since the last check (call after a physics step)."""
+        obstacles = self._obstacles
+        now: dict[int, tuple[int, tuple[float, float, float]]] = {}
+        for c in p.getContactPoints(bodyA=self._robot, physicsClientId=self._client):
+            body = c[2]
+            if body in obstacles and body not in now:
+                now[body] = (c[3], c[6])
+        events = [
+            ContactEvent(now_ns, obstacles[body], body, link, position)
+            for body, (link, position) in now.items()
+            if body not in self._touching
+        ]
+        self._touching = set(now)
+        return events
