@@ -98,10 +98,14 @@ class _Schedule:
 class SimWorld:
     """A Husky in a seeded scenario, with sensors, motor drivers and contact events.
 
-    ``gui`` overrides ``config.gui``. Use as a context manager or call :meth:`close`.
+    ``gui`` overrides ``config.gui``. ``start_time_ns`` is the initial sim time (ns), so a world
+    rebuilt with a new configuration continues its predecessor's clock. Use as a context manager
+    or call :meth:`close`.
     """
 
-    def __init__(self, config: SimConfig | None = None, *, gui: bool | None = None) -> None:
+    def __init__(
+        self, config: SimConfig | None = None, *, gui: bool | None = None, start_time_ns: int = 0
+    ) -> None:
         self.config = config = config or SimConfig()
         use_gui = config.gui if gui is None else gui
         self.client = p.connect(p.GUI if use_gui else p.DIRECT)
@@ -167,7 +171,8 @@ class SimWorld:
         self._applied: list[float] | None = None
         self._torques = [config.robot.max_motor_torque] * len(self._wheel_ids)
         self._steps = 0
-        self.sim_time_ns = 0
+        self._start_ns = start_time_ns
+        self.sim_time_ns = start_time_ns
         self._obstacle_ids: list[int] = []
         self._collisions: list[ContactEvent] = []
         self._make_schedules()
@@ -319,7 +324,7 @@ class SimWorld:
             self._apply_targets(targets)
         p.stepSimulation(physicsClientId=self.client)
         self._steps += 1
-        now = self.sim_time_ns = round(self._steps * 1e9 / self.physics_rate)
+        now = self.sim_time_ns = self._start_ns + round(self._steps * 1e9 / self.physics_rate)
         if self._obstacle_ids:
             events = self._contacts.check(now)
             if events:
@@ -385,6 +390,11 @@ class SimWorld:
             (float(vb[0]), float(vb[1]), float(vb[2])),
             (float(wb[0]), float(wb[1]), float(wb[2])),
         )
+
+    @property
+    def has_collisions(self) -> bool:
+        """Whether contact-begin events wait in :meth:`pop_collisions`."""
+        return bool(self._collisions)
 
     def pop_collisions(self) -> list[ContactEvent]:
         """Contact-begin events since the last call."""

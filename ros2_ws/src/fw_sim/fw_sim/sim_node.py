@@ -1,0 +1,308 @@
+"""The ``sim`` node: a :class:`~fw_sim.world.SimWorld` on the ROS graph.
+
+It publishes what real drivers publish (``scan``, ``imu``, ``joint_states``) plus the sim
+``clock``, and evaluation-only topics (``fw/sim/ground_truth``, ``fw/sim/collisions``,
+``fw/sim/scenario``); it takes wheel velocity commands on ``fw/joint_commands`` and offers
+``fw/sim/reset`` and ``fw/sim/new_scenario``.
+
+Physics runs in a dedicated thread, paced by ``real_time_factor`` (0 = as fast as possible), so
+the executor stays free for commands and services. All stamps are sim time. The node itself
+runs on wall time: it is the clock source.
+
+Example::
+
+    ros2 run fw_sim sim_node --ros-args -p real_time_factor:=0.0 -p seed:=7
+"""
+
+from __future__ import annotations
+
+import array
+import json
+import threading
+import time
+from typing import Any
+
+import rclpy
+from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+from fw_common import frames, qos, topics
+from fw_common.profile.sim import SimConfig
+from fw_common.ros_params import SectionParameters
+from nav_msgs.msg import Odometry
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import Imu, JointState, LaserScan
+from std_msgs.msg import String
+from std_srvs.srv import Trigger
+
+from fw_sim.contacts import ContactEvent
+from fw_sim.world import Due, SimWorld
+
+__all__ = ["CLOCK_QOS", "SimNode", "main"]
+
+#: rclpy's TimeSource subscribes to /clock best effort with depth 1; best effort matches both
+#: best-effort and reliable subscribers, and a stale clock sample is worthless anyway.
+CLOCK_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
+
+#: A behind-schedule stepper re-anchors its pacing rather than bursting to catch up (s).
+_MAX_LAG = 0.25
+
+
+def _stamp(ns: int) -> Time:
+    sec, nanosec = divmod(ns, 1_000_000_000)
+    return Time(sec=sec, nanosec=nanosec)
+
+
+class SimNode(Node):
+    """PyBullet simulator node (see the module docstring). ``kwargs`` go to ``Node``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("sim", **kwargs)
+        self._params = SectionParameters(self, SimConfig, self._on_change)
+        config = self._params.current
+        self._lock = threading.Lock()
+        self._world = SimWorld(config)
+        self._pending_config: SimConfig | None = None
+        self._rtf = config.real_time_factor
+        self._reanchor = True
+        self.refused_commands = 0
+
+        self._scan_pub = self.create_publisher(LaserScan, topics.SCAN, qos.SENSOR)
+        self._imu_pub = self.create_publisher(Imu, topics.IMU, qos.SENSOR)
+        self._joint_pub = self.create_publisher(JointState, topics.JOINT_STATES, qos.SENSOR)
+        self._clock_pub = self.create_publisher(Clock, topics.CLOCK, CLOCK_QOS)
+        self._truth_pub = self.create_publisher(Odometry, topics.SIM_GROUND_TRUTH, qos.SENSOR)
+        self._collision_pub = self.create_publisher(
+            DiagnosticStatus, topics.SIM_COLLISIONS, qos.EVENT
+        )
+        self._scenario_pub = self.create_publisher(String, topics.SIM_SCENARIO, qos.LATCHED)
+        self.create_subscription(JointState, topics.JOINT_COMMANDS, self._on_command, qos.COMMAND)
+        self.create_service(Trigger, topics.SIM_RESET, self._on_reset)
+        self.create_service(Trigger, topics.SIM_NEW_SCENARIO, self._on_new_scenario)
+        self._prepare_messages(config)
+        self._publish_scenario()
+
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fw_sim_stepper", daemon=True)
+        # On SIGINT the context shuts down before destroy_node runs: stop stepping first.
+        self.context.on_shutdown(self._stop.set)
+        self._thread.start()
+        self.get_logger().info(
+            f"simulating scenario seed {self._world.scenario.seed} at real-time factor "
+            f"{self._rtf:g} ({'as fast as possible' if self._rtf == 0 else 'paced'})"
+        )
+
+    # --- parameters -------------------------------------------------------------------------
+
+    def _on_change(self, config: SimConfig) -> None:
+        if config.real_time_factor != self._rtf:
+            self._rtf = config.real_time_factor
+            self._reanchor = True
+        current = self._world.config
+        if {**config.__dict__, "real_time_factor": 0} != {
+            **current.__dict__,
+            "real_time_factor": 0,
+        }:
+            self._pending_config = config
+            self.get_logger().info("world settings changed: applied at the next new_scenario")
+
+    # --- messages ---------------------------------------------------------------------------
+
+    def _prepare_messages(self, config: SimConfig) -> None:
+        """Fill the fields that never change once, and reuse the messages."""
+        lidar = self._world.lidar
+        scan = self._scan_msg = LaserScan()
+        scan.header.frame_id = frames.LASER
+        scan.angle_min = lidar.angle_min
+        scan.angle_max = lidar.angle_max
+        scan.angle_increment = lidar.angle_increment
+        scan.time_increment = 0.0  # all beams are cast at the same instant
+        scan.scan_time = 1.0 / config.lidar.rate
+        scan.range_min = lidar.range_min
+        scan.range_max = lidar.range_max
+
+        imu = self._imu_msg = Imu()
+        imu.header.frame_id = frames.IMU_LINK
+        scale = self._world.randomisation.imu_noise_scale
+        gyro_var = (config.imu.gyro_noise_std * scale) ** 2
+        accel_var = (config.imu.accel_noise_std * scale) ** 2
+        imu.orientation_covariance = [1e-6, 0.0, 0.0, 0.0, 1e-6, 0.0, 0.0, 0.0, 1e-6]
+        imu.angular_velocity_covariance = [gyro_var, 0.0, 0.0, 0.0, gyro_var, 0.0, 0.0, 0.0,
+                                           gyro_var]  # fmt: skip
+        imu.linear_acceleration_covariance = [accel_var, 0.0, 0.0, 0.0, accel_var, 0.0, 0.0,
+                                              0.0, accel_var]  # fmt: skip
+
+        joints = self._joint_msg = JointState()
+        joints.name = list(self._world.wheel_joints)
+
+        truth = self._truth_msg = Odometry()
+        truth.header.frame_id = frames.WORLD
+        truth.child_frame_id = frames.BASE_LINK
+        self._clock_msg = Clock()
+
+    def _publish_scenario(self) -> None:
+        self._scenario_pub.publish(String(data=json.dumps(self._world.metadata())))
+
+    def _publish_collision(self, event: ContactEvent) -> None:
+        obstacle = self._world.scenario.obstacles[event.obstacle_index]
+        x, y, z = event.position
+        status = DiagnosticStatus(
+            level=DiagnosticStatus.WARN,
+            name=f"{self.get_fully_qualified_name()}/collision",
+            message=f"robot touched obstacle {event.obstacle_index} ({obstacle.kind})",
+            hardware_id="fw_sim",
+            values=[
+                KeyValue(key="stamp_ns", value=str(event.stamp_ns)),
+                KeyValue(key="obstacle_index", value=str(event.obstacle_index)),
+                KeyValue(key="obstacle_kind", value=obstacle.kind),
+                KeyValue(key="robot_link", value=str(event.robot_link)),
+                KeyValue(key="x", value=f"{x:.4f}"),
+                KeyValue(key="y", value=f"{y:.4f}"),
+                KeyValue(key="z", value=f"{z:.4f}"),
+                KeyValue(key="scenario_seed", value=str(self._world.scenario.seed)),
+            ],
+        )
+        self._collision_pub.publish(status)
+
+    # --- stepping ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        due = Due()
+        wall0, sim0 = 0.0, 0
+        try:
+            while not self._stop.is_set():
+                with self._lock:
+                    world = self._world
+                    world.step(due)
+                    now = world.sim_time_ns
+                    self._publish_due(world, due, now)
+                rtf = self._rtf
+                if rtf <= 0.0:
+                    continue
+                if self._reanchor:
+                    wall0, sim0, self._reanchor = time.monotonic(), now, False
+                    continue
+                delay = wall0 + (now - sim0) * 1e-9 / rtf - time.monotonic()
+                if delay > 0.0:
+                    self._stop.wait(delay)
+                elif delay < -_MAX_LAG:
+                    self._reanchor = True
+        except Exception as exc:
+            if self._stop.is_set() or not self.context.ok():
+                return  # shutting down: publishers die with the context
+            self.get_logger().fatal(f"simulation thread stopped: {exc!r}")  # loud, not silent
+            raise
+
+    def _publish_due(self, world: SimWorld, due: Due, now: int) -> None:
+        stamp = None
+        if due.clock:
+            stamp = _stamp(now)
+            self._clock_msg.clock = stamp
+            self._clock_pub.publish(self._clock_msg)
+        if due.scan:
+            msg = self._scan_msg
+            msg.header.stamp = stamp = stamp or _stamp(now)
+            msg.ranges = array.array("f", world.scan().tobytes())
+            self._scan_pub.publish(msg)
+        if due.imu:
+            reading = world.imu()
+            imu = self._imu_msg
+            imu.header.stamp = stamp = stamp or _stamp(now)
+            o, w, a = imu.orientation, imu.angular_velocity, imu.linear_acceleration
+            o.x, o.y, o.z, o.w = reading.orientation
+            w.x, w.y, w.z = reading.angular_velocity
+            a.x, a.y, a.z = reading.linear_acceleration
+            self._imu_pub.publish(imu)
+        if due.joint_states:
+            joints = world.joint_states()
+            js = self._joint_msg
+            js.header.stamp = stamp = stamp or _stamp(now)
+            js.position = joints.positions
+            js.velocity = joints.velocities
+            self._joint_pub.publish(js)
+        if due.ground_truth:
+            truth = world.ground_truth()
+            od = self._truth_msg
+            od.header.stamp = stamp or _stamp(now)
+            pose, twist = od.pose.pose, od.twist.twist
+            pose.position.x, pose.position.y, pose.position.z = truth.position
+            q = pose.orientation
+            q.x, q.y, q.z, q.w = truth.orientation
+            twist.linear.x, twist.linear.y, twist.linear.z = truth.linear_velocity
+            twist.angular.x, twist.angular.y, twist.angular.z = truth.angular_velocity
+            self._truth_pub.publish(od)
+        if world.has_collisions:
+            for event in world.pop_collisions():
+                self._publish_collision(event)
+
+    # --- commands and services --------------------------------------------------------------
+
+    def _on_command(self, msg: JointState) -> None:
+        with self._lock:
+            result = self._world.apply_wheel_velocities(msg.name, msg.velocity)
+        if not result.accepted:
+            self.refused_commands += 1
+            self.get_logger().warning(
+                f"refused joint command ({self.refused_commands} so far): {result.reason}",
+                throttle_duration_sec=1.0,
+            )
+
+    def _on_reset(self, _request: Trigger.Request, response: Trigger.Response) -> Any:
+        with self._lock:
+            self._world.reset()
+            seed = self._world.scenario.seed
+        response.success = True
+        response.message = f"robot back at the start of scenario seed {seed}"
+        return response
+
+    def _on_new_scenario(self, _request: Trigger.Request, response: Trigger.Response) -> Any:
+        try:
+            with self._lock:
+                world = self._world
+                seed = world.scenario.seed + 1
+                if self._pending_config is not None:
+                    config, self._pending_config = self._pending_config, None
+                    now = world.sim_time_ns
+                    world.close()
+                    self._world = world = SimWorld(config, start_time_ns=now)
+                world.new_scenario(seed)
+                self._prepare_messages(world.config)
+                self._publish_scenario()
+        except Exception as exc:  # a bad generator configuration must not kill the node
+            response.success = False
+            response.message = f"new scenario failed: {exc}"
+            self.get_logger().error(response.message)
+            return response
+        response.success = True
+        response.message = f"scenario seed {seed}"
+        return response
+
+    def destroy_node(self) -> None:
+        """Stop the physics thread, then release PyBullet and the ROS entities."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5.0)
+        with self._lock:
+            self._world.close()
+        super().destroy_node()
+
+
+def main(args: list[str] | None = None) -> None:
+    """Run the simulator until Ctrl-C or shutdown."""
+    rclpy.init(args=args)
+    node: SimNode | None = None
+    try:
+        node = SimNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()
