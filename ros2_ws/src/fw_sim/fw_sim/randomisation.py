@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
 from fw_common.profile.sim import SimConfig
 
 __all__ = ["RandomisationDraw", "draw_randomisation"]

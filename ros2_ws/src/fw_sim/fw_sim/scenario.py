@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from fw_common.profile.sim import ScenarioConfig
 
+from fw_common.profile.sim import ScenarioConfig
 from fw_sim.errors import ScenarioError
 
 __all__ = [

@@ -25,9 +25,6 @@ from typing import Any
 import rclpy
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
-from fw_common import frames, qos, topics
-from fw_common.profile.sim import SimConfig
-from fw_common.ros_params import SectionParameters
 from nav_msgs.msg import Odometry
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
@@ -37,6 +34,9 @@ from sensor_msgs.msg import Imu, JointState, LaserScan
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
+from fw_common import frames, qos, topics
+from fw_common.profile.sim import SimConfig
+from fw_common.ros_params import SectionParameters
 from fw_sim.contacts import ContactEvent
 from fw_sim.world import Due, SimWorld
 

@@ -19,8 +19,8 @@ import numpy as np
 import numpy.typing as npt
 import pybullet as p
 import pybullet_data
-from fw_common.profile.sim import SimConfig
 
+from fw_common.profile.sim import SimConfig
 from fw_sim.actuation import CommandResult, WheelCommandGate
 from fw_sim.contacts import ContactEvent, ContactMonitor
 from fw_sim.errors import SimError
