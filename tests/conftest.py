@@ -37,9 +37,7 @@ def ros_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def launch(
-    tmp_path: Path, ros_env: dict[str, str]
-) -> Iterator[Callable[..., RosProcess]]:
+def launch(tmp_path: Path, ros_env: dict[str, str]) -> Iterator[Callable[..., RosProcess]]:
     """Start processes; every one still running is stopped with SIGINT at teardown."""
     started: list[RosProcess] = []
 

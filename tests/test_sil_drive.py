@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from support.robot_view import RobotView, wrap
 
 pytestmark = pytest.mark.system
@@ -98,8 +99,14 @@ def test_wheels_stop_when_the_command_source_dies(robot: RobotView, launch, ros_
     # A killed process must not leave shared-memory files behind: UDP only.
     env = dict(ros_env, FASTDDS_BUILTIN_TRANSPORTS="UDPv4")
     source = launch(
-        [sys.executable, str(Path(__file__).parent / "support" / "cmd_vel_publisher.py"),
-         "--linear", "0.6", "--rate", "20"],
+        [
+            sys.executable,
+            str(Path(__file__).parent / "support" / "cmd_vel_publisher.py"),
+            "--linear",
+            "0.6",
+            "--rate",
+            "20",
+        ],
         name="cmd_source",
         env=env,
     )
@@ -123,8 +130,12 @@ def test_wheels_stop_when_the_command_source_dies(robot: RobotView, launch, ros_
 
 @pytest.mark.parametrize(
     ("linear", "angular", "frame"),
-    [(math.nan, 0.0, "base_link"), (math.inf, 0.0, "base_link"), (0.0, -math.inf, ""),
-     (0.5, 0.0, "map")],
+    [
+        (math.nan, 0.0, "base_link"),
+        (math.inf, 0.0, "base_link"),
+        (0.0, -math.inf, ""),
+        (0.5, 0.0, "map"),
+    ],
     ids=["nan", "inf", "-inf-angular", "wrong-frame"],
 )
 def test_bad_twists_never_move_the_robot(  # type: ignore[no-untyped-def]

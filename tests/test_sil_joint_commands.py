@@ -7,9 +7,9 @@ import time
 
 import pytest
 from sensor_msgs.msg import JointState
-from support.robot_view import RobotView, wrap
 
 from fw_common import qos, topics
+from support.robot_view import RobotView, wrap
 
 pytestmark = pytest.mark.system
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support.robot_view import RobotView
 
 pytestmark = pytest.mark.system

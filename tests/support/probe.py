@@ -51,7 +51,9 @@ class MessageLog(Generic[M]):
     def since(self, t_monotonic: float) -> list[M]:
         """Messages that arrived after ``t_monotonic``."""
         with self._cond:
-            return [m for m, t in zip(self.messages, self.arrivals, strict=True) if t > t_monotonic]
+            return [
+                m for m, t in zip(self.messages, self.arrivals, strict=True) if t > t_monotonic
+            ]
 
     def wait_for(
         self, predicate: Callable[[M], bool] = lambda _m: True, timeout: float = 10.0
@@ -99,7 +101,7 @@ class RosProbe:
         while self.context.ok() and not self._stop.is_set():
             try:
                 self.executor.spin_once(timeout_sec=0.05)
-            except Exception:  # noqa: BLE001 - shutdown races end the loop
+            except Exception:
                 if not self.context.ok():
                     return
                 raise

@@ -52,7 +52,9 @@ class RobotView:
         self.ground_truth: MessageLog[Odometry] = probe.subscribe(
             Odometry, prefix + topics.SIM_GROUND_TRUTH, qos.SENSOR
         )
-        self.odom: MessageLog[Odometry] = probe.subscribe(Odometry, prefix + topics.ODOM, qos.SENSOR)
+        self.odom: MessageLog[Odometry] = probe.subscribe(
+            Odometry, prefix + topics.ODOM, qos.SENSOR
+        )
         self.joint_commands: MessageLog[JointState] = probe.subscribe(
             JointState, prefix + topics.JOINT_COMMANDS, qos.COMMAND
         )

@@ -7,11 +7,10 @@ from collections.abc import Callable
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 
-from fw_common import qos, topics
-from fw_common.conversions import ns_to_stamp
-
 from fw_actuator_bridge.backend import ActuatorBackend
 from fw_actuator_bridge.bridge import WheelCommand
+from fw_common import qos, topics
+from fw_common.conversions import ns_to_stamp
 
 __all__ = ["BACKENDS", "TopicBackend", "create_backend"]
 

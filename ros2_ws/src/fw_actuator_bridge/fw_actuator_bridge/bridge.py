@@ -9,8 +9,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fw_common.profile import ActuatorBridgeConfig
-
 from fw_actuator_bridge.kinematics import (
     SkidSteerKinematics,
     WheelSpeeds,
@@ -19,6 +17,7 @@ from fw_actuator_bridge.kinematics import (
 )
 from fw_actuator_bridge.odometry import OdometryState, WheelOdometry
 from fw_actuator_bridge.watchdog import CommandWatchdog
+from fw_common.profile import ActuatorBridgeConfig
 
 __all__ = ["ActuatorBridgeCore", "WheelCommand"]
 
@@ -100,7 +99,9 @@ class ActuatorBridgeCore:
             self._output, target, self.config.max_wheel_acceleration, dt
         )
         left, right = self._output.left, self._output.right
-        velocities = tuple(left if i < self._n_left else right for i in range(len(self.joint_names)))
+        velocities = tuple(
+            left if i < self._n_left else right for i in range(len(self.joint_names))
+        )
         return WheelCommand(self.joint_names, velocities, watchdog_active)
 
     def stop_command(self) -> WheelCommand:

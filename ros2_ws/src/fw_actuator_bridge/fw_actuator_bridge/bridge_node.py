@@ -11,6 +11,7 @@ Publishes
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from geometry_msgs.msg import TransformStamped, TwistStamped
@@ -18,15 +19,14 @@ from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 
+from fw_actuator_bridge.backends import create_backend
+from fw_actuator_bridge.bridge import ActuatorBridgeCore
+from fw_actuator_bridge.odometry import OdometryState
 from fw_common import qos, topics
 from fw_common.conversions import quaternion_from_yaw, stamp_to_ns
 from fw_common.profile import ActuatorBridgeConfig
 from fw_common.ros_params import SectionParameters
 from fw_common.spin import run_node
-
-from fw_actuator_bridge.backends import create_backend
-from fw_actuator_bridge.bridge import ActuatorBridgeCore
-from fw_actuator_bridge.odometry import OdometryState
 
 try:  # tf2_msgs ships with every ROS 2 install, but not as a PyPI wheel.
     from tf2_msgs.msg import TFMessage
@@ -132,10 +132,8 @@ class ActuatorBridgeNode(Node):
 
     def destroy_node(self) -> None:
         # Leave the drivers with a zero command rather than the last one.
-        try:
+        with contextlib.suppress(Exception):
             self.backend.send(self.core.stop_command(), self._now_ns())
-        except Exception:  # noqa: BLE001 - best effort during shutdown
-            pass
         super().destroy_node()
 
 

@@ -56,7 +56,9 @@ class WheelOdometry:
         dt = (stamp_ns - last_ns) * 1e-9
         if dt <= 0.0:
             return self.state
-        distance, rotation = self.kinematics.twist(left_angle - last_left, right_angle - last_right)
+        distance, rotation = self.kinematics.twist(
+            left_angle - last_left, right_angle - last_right
+        )
         if abs(rotation) < 1e-9:
             mid = self._yaw + 0.5 * rotation
             self._x += distance * math.cos(mid)

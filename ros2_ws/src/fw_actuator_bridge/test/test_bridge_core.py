@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fw_actuator_bridge.bridge import ActuatorBridgeCore
 from fw_actuator_bridge.watchdog import CommandWatchdog
 from fw_common.profile import ActuatorBridgeConfig
-from hypothesis import given
-from hypothesis import strategies as st
 
 MS = 1_000_000
 JOINTS = ["front_left_wheel", "rear_left_wheel", "front_right_wheel", "rear_right_wheel"]

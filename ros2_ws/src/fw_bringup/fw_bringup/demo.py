@@ -36,8 +36,12 @@ def _pose(msg) -> _Pose:  # type: ignore[no-untyped-def]
 
     p = msg.pose.pose
     q = p.orientation
-    return _Pose(p.position.x, p.position.y, yaw_from_quaternion(q.x, q.y, q.z, q.w),
-                 stamp_to_ns(msg.header.stamp))
+    return _Pose(
+        p.position.x,
+        p.position.y,
+        yaw_from_quaternion(q.x, q.y, q.z, q.w),
+        stamp_to_ns(msg.header.stamp),
+    )
 
 
 def _wrap(a: float) -> float:
@@ -125,10 +129,22 @@ def main(argv: list[str] | None = None) -> int:
     env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     os.environ.update({k: env[k] for k in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE")})
     robot = subprocess.Popen(
-        [sys.executable, "-m", "fw_bringup.main", "--profile", args.profile,
-         "--nodes", "sim,actuator_bridge", "--seed", str(args.seed),
-         # An empty arena: the scripted course does not steer around obstacles.
-         "--set", "sim.scenario.box_count=0", "--set", "sim.scenario.cylinder_count=0"],
+        [
+            sys.executable,
+            "-m",
+            "fw_bringup.main",
+            "--profile",
+            args.profile,
+            "--nodes",
+            "sim,actuator_bridge",
+            "--seed",
+            str(args.seed),
+            # An empty arena: the scripted course does not steer around obstacles.
+            "--set",
+            "sim.scenario.box_count=0",
+            "--set",
+            "sim.scenario.cylinder_count=0",
+        ],
         env=env,
         start_new_session=True,
     )
@@ -145,8 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         legs = 4
         turn_rate = 0.6
         print(f"[demo] driving a {args.side:.1f} m square at {args.speed} m/s", flush=True)
-        print(f"{'leg':>4} {'true x':>8} {'true y':>8} {'odom x':>8} {'odom y':>8} "
-              f"{'pos err':>8} {'yaw err':>8}")
+        print(
+            f"{'leg':>4} {'true x':>8} {'true y':>8} {'odom x':>8} {'odom y':>8} "
+            f"{'pos err':>8} {'yaw err':>8}"
+        )
         for leg in range(1, legs + 1):
             driver.drive(args.speed, 0.0, args.side / args.speed)
             driver.drive(0.0, turn_rate, (math.pi / 2) / turn_rate)
@@ -156,14 +174,21 @@ def main(argv: list[str] | None = None) -> int:
             odom_x, odom_y = _relative(od0, od)
             err = math.hypot(true_x - odom_x, true_y - odom_y)
             yaw_err = _wrap((gt.yaw - gt0.yaw) - (od.yaw - od0.yaw))
-            print(f"{leg:>4} {true_x:8.2f} {true_y:8.2f} {odom_x:8.2f} {odom_y:8.2f} "
-                  f"{err:8.3f} {math.degrees(yaw_err):7.1f}°", flush=True)
+            print(
+                f"{leg:>4} {true_x:8.2f} {true_y:8.2f} {odom_x:8.2f} {odom_y:8.2f} "
+                f"{err:8.3f} {math.degrees(yaw_err):7.1f}°",
+                flush=True,
+            )
         sim_s = (driver.gt.t_ns - gt0.t_ns) * 1e-9
         wall_s = time.monotonic() - wall0
-        print(f"[demo] {sim_s:.1f} s simulated in {wall_s:.1f} s wall "
-              f"(real-time factor {sim_s / wall_s:.1f}); collisions: {len(driver.collisions)}")
-        print(f"[demo] odometry drift after {4 * args.side:.0f} m: {err:.3f} m "
-              f"({100 * err / (4 * args.side):.1f} % of distance)")
+        print(
+            f"[demo] {sim_s:.1f} s simulated in {wall_s:.1f} s wall "
+            f"(real-time factor {sim_s / wall_s:.1f}); collisions: {len(driver.collisions)}"
+        )
+        print(
+            f"[demo] odometry drift after {4 * args.side:.0f} m: {err:.3f} m "
+            f"({100 * err / (4 * args.side):.1f} % of distance)"
+        )
     finally:
         driver.close()
         robot.send_signal(signal.SIGINT)

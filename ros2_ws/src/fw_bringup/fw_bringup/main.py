@@ -21,13 +21,12 @@ from typing import Any
 
 import yaml
 
+from fw_bringup.node_parameters import default_profile_path
+from fw_bringup.nodes import NODES
 from fw_common.errors import ProfileError
 from fw_common.profile import RobotProfile, load_profile, parse_profile
 from fw_common.profile.schema import flatten_section
 from fw_common.spin import EXECUTOR_KINDS, run_node
-
-from fw_bringup.node_parameters import default_profile_path
-from fw_bringup.nodes import NODES
 
 __all__ = ["load_with_overrides", "main"]
 
@@ -72,18 +71,25 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--profile", default="sim",
+        "--profile",
+        default="sim",
         help="robot profile: a YAML path, or the name of one shipped in fw_bringup (default sim)",
     )
     parser.add_argument(
-        "--nodes", help=f"comma-separated nodes to run (default: all of {','.join(NODES)} "
+        "--nodes",
+        help=f"comma-separated nodes to run (default: all of {','.join(NODES)} "
         "for a simulated robot, all but sim otherwise)",
     )
     parser.add_argument("--namespace", help="override robot.namespace")
     parser.add_argument("--robot-id", help="override robot.id")
     parser.add_argument("--seed", type=int, help="override sim.seed")
-    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                        help="override any profile setting (repeatable)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override any profile setting (repeatable)",
+    )
     parser.add_argument("--executor", default="auto", choices=EXECUTOR_KINDS)
     args = parser.parse_args(argv)
 

@@ -6,7 +6,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["NODES", "NodeSpec", "ROBOT_NODES"]
+__all__ = ["NODES", "ROBOT_NODES", "NodeSpec"]
 
 
 @dataclass(frozen=True)

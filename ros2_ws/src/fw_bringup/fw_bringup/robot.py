@@ -8,10 +8,9 @@ from typing import Any
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
-from fw_common.profile import RobotProfile
-
 from fw_bringup.node_parameters import clock_remappings, node_parameters, uses_sim_time
 from fw_bringup.nodes import NODES
+from fw_common.profile import RobotProfile
 
 __all__ = ["create_robot_nodes"]
 

@@ -14,11 +14,11 @@ import numpy.typing as npt
 from builtin_interfaces.msg import Time
 
 __all__ = [
+    "ns_to_stamp",
     "quaternion_from_yaw",
     "ranges_to_array",
     "stamp_to_ns",
     "stamp_to_sec",
-    "ns_to_stamp",
     "yaw_from_quaternion",
 ]
 

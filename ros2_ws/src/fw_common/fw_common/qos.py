@@ -2,8 +2,8 @@
 
 Choose by what the data *is*, never per call site:
 
-* **sensor** data (scans, IMU, joint states, clock-rate streams): best effort, keep last few. A late
-  sample is worthless, a retransmission only adds latency.
+* **sensor** data (scans, IMU, joint states, clock-rate streams): best effort, keep last few.
+  A late sample is worthless, a retransmission only adds latency.
 * **command** topics (velocity and wheel commands): reliable, keep last 1. Only the newest command
   matters, but it must not be silently dropped on a lossy link.
 * **event** topics (safety interventions, collisions): reliable, a deep history, so that a burst of

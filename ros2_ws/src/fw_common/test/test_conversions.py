@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import math
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fw_common.conversions import (
     ns_to_stamp,
     quaternion_from_yaw,
     stamp_to_ns,
     yaw_from_quaternion,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 @given(st.integers(min_value=0, max_value=2**62))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from fw_common.errors import ProfileError
 from fw_common.profile import (
     ActuatorBridgeConfig,
@@ -108,9 +109,7 @@ def test_every_field_has_a_comment() -> None:
 
     from fw_common.profile import robot
 
-    sections = {RobotProfile} | {
-        tp for _, tp in inspect.getmembers(robot) if isinstance(tp, type)
-    }
+    sections = {RobotProfile} | {tp for _, tp in inspect.getmembers(robot) if isinstance(tp, type)}
     for section in sections:
         if not hasattr(section, "__dataclass_fields__"):
             continue

@@ -18,18 +18,25 @@ class ActuatorBridgeConfig:
 
     # Name of the backend that talks to the motor drivers (see fw_actuator_bridge.backends).
     backend: str = setting(
-        "topic", "Actuator backend by name: 'topic' publishes sensor_msgs/JointState velocity "
-        "commands on fw/joint_commands.", choices=("topic",), read_only=True,
+        "topic",
+        "Actuator backend by name: 'topic' publishes sensor_msgs/JointState velocity "
+        "commands on fw/joint_commands.",
+        choices=("topic",),
+        read_only=True,
     )
     # Joints driven as the left side of the skid-steer base (commanded to the same speed).
     left_wheel_joints: list[str] = setting(
-        ["front_left_wheel", "rear_left_wheel"], "Joint names of the left wheels.",
-        min_length=1, read_only=True,
+        ["front_left_wheel", "rear_left_wheel"],
+        "Joint names of the left wheels.",
+        min_length=1,
+        read_only=True,
     )
     # Joints driven as the right side of the skid-steer base.
     right_wheel_joints: list[str] = setting(
-        ["front_right_wheel", "rear_right_wheel"], "Joint names of the right wheels.",
-        min_length=1, read_only=True,
+        ["front_right_wheel", "rear_right_wheel"],
+        "Joint names of the right wheels.",
+        min_length=1,
+        read_only=True,
     )
     # Wheel radius (m).
     wheel_radius: float = setting(0.1651, "Wheel radius (m).", minimum=0.01, maximum=2.0)
@@ -41,8 +48,10 @@ class ActuatorBridgeConfig:
     # effective track (separation × multiplier) is used for both commands and odometry, as in
     # ros2_control's diff_drive_controller.
     wheel_separation_multiplier: float = setting(
-        1.0, "Effective-track multiplier for skid-steer slip (dimensionless).",
-        minimum=0.5, maximum=4.0,
+        1.0,
+        "Effective-track multiplier for skid-steer slip (dimensionless).",
+        minimum=0.5,
+        maximum=4.0,
     )
     # Hard limit on each wheel's speed (rad/s); commands are scaled down to keep the curvature.
     max_wheel_speed: float = setting(
@@ -54,18 +63,25 @@ class ActuatorBridgeConfig:
     )
     # With no fresh cmd_vel for this long the wheels are commanded to zero (s).
     command_timeout: float = setting(
-        0.5, "Command watchdog: wheels to zero when no cmd_vel arrives for this long (s).",
-        minimum=0.01, maximum=10.0,
+        0.5,
+        "Command watchdog: wheels to zero when no cmd_vel arrives for this long (s).",
+        minimum=0.01,
+        maximum=10.0,
     )
     # Rate of wheel commands to the drivers (Hz); also the watchdog's resolution.
     control_rate: float = setting(
-        50.0, "Rate of wheel commands to the backend (Hz).", minimum=1.0, maximum=1000.0,
+        50.0,
+        "Rate of wheel commands to the backend (Hz).",
+        minimum=1.0,
+        maximum=1000.0,
         read_only=True,
     )
     # Joint state older than this is not integrated into odometry (s).
     joint_state_timeout: float = setting(
-        0.5, "Encoder feedback older than this stops odometry integration (s).",
-        minimum=0.01, maximum=10.0,
+        0.5,
+        "Encoder feedback older than this stops odometry integration (s).",
+        minimum=0.01,
+        maximum=10.0,
     )
     # Broadcast odom -> base_link on /tf (needs tf2_msgs, present on every ROS 2 install).
     publish_tf: bool = setting(True, "Broadcast the odom -> base_link transform on /tf.")
