@@ -217,8 +217,12 @@ class SimWorld:
         """Build the scenario with ``seed`` (default: the current seed + 1) and reset into it."""
         if seed is None:
             seed = self.scenario.seed + 1
-        self.scenario = generate_scenario(self.config.scenario, seed)
-        self.randomisation = draw_randomisation(self.config, seed)
+        return self.load_scenario(generate_scenario(self.config.scenario, seed))
+
+    def load_scenario(self, scenario: Scenario) -> Scenario:
+        """Build a given scenario (e.g. replayed from episode metadata) and reset into it."""
+        self.scenario = scenario
+        self.randomisation = draw_randomisation(self.config, scenario.seed)
         cid = self.client
         for body in self._obstacle_ids:
             p.removeBody(body, physicsClientId=cid)
