@@ -28,9 +28,13 @@ class ContactEvent:
 class ContactMonitor:
     """Reports each obstacle once when contact begins, again only after contact ended."""
 
-    def __init__(self, client: int, robot: int) -> None:
+    def __init__(self, client: int, robot: int, link: int = -1, margin: float = 0.2) -> None:
+        """``link`` is the robot link whose bounding box, grown by ``margin`` (m) sideways,
+        encloses every part of the robot that can touch an obstacle."""
         self._client = client
         self._robot = robot
+        self._link = link
+        self._margin = margin
         self._obstacles: Mapping[int, int] = {}
         self._touching: set[int] = set()
 
@@ -48,6 +52,18 @@ class ContactMonitor:
         """Contact begins since the last check (call after a physics step)."""
         obstacles = self._obstacles
         now: dict[int, tuple[int, tuple[float, float, float]]] = {}
+        if not self._touching:
+            # Broad phase first: most steps no obstacle is anywhere near the chassis, and an
+            # AABB query is several times cheaper than listing the wheels' ground contacts.
+            low, high = p.getAABB(self._robot, self._link, physicsClientId=self._client)
+            m = self._margin
+            near = p.getOverlappingObjects(
+                [low[0] - m, low[1] - m, low[2]],
+                [high[0] + m, high[1] + m, high[2]],
+                physicsClientId=self._client,
+            )
+            if not near or not any(body in obstacles for body, _ in near):
+                return []
         for c in p.getContactPoints(bodyA=self._robot, physicsClientId=self._client):
             body = c[2]
             if body in obstacles and body not in now:

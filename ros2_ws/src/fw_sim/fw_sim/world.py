@@ -161,7 +161,7 @@ class SimWorld:
             gyro_bias=config.imu.gyro_bias,
             accel_bias=config.imu.accel_bias,
         )
-        self._contacts = ContactMonitor(cid, self.robot)
+        self._contacts = ContactMonitor(cid, self.robot, self._base_link)
         self._gate = WheelCommandGate(
             self.wheel_joints,
             max_speed=config.robot.max_wheel_speed,
@@ -202,14 +202,16 @@ class SimWorld:
         self._joint_schedule = _Schedule(c.joint_states_rate)
         self._clock_schedule = _Schedule(c.clock_rate)
         self._truth_schedule = _Schedule(c.ground_truth_rate)
-        for s in (
+        self._schedules = (
             self._scan_schedule,
             self._imu_schedule,
             self._joint_schedule,
             self._clock_schedule,
             self._truth_schedule,
-        ):
+        )
+        for s in self._schedules:
             s.next_ns = self.sim_time_ns
+        self._next_due_ns = self.sim_time_ns
 
     # --- scenarios ------------------------------------------------------------------------
 
@@ -335,11 +337,16 @@ class SimWorld:
                 self._collisions.extend(events)
         if due is None:
             due = Due()
+        if now < self._next_due_ns:  # the common case: nothing due this step
+            if due.scan or due.imu or due.joint_states or due.clock or due.ground_truth:
+                due.scan = due.imu = due.joint_states = due.clock = due.ground_truth = False
+            return due
         due.scan = self._scan_schedule.due(now)
         due.imu = self._imu_schedule.due(now)
         due.joint_states = self._joint_schedule.due(now)
         due.clock = self._clock_schedule.due(now)
         due.ground_truth = self._truth_schedule.due(now)
+        self._next_due_ns = min(s.next_ns for s in self._schedules)
         return due
 
     def run(self, seconds: float) -> None:
