@@ -61,7 +61,8 @@ class RosProcess:
         return self.popen.poll() is None
 
     def output(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def send_sigint(self) -> None:
