@@ -35,6 +35,13 @@ NODES: dict[str, NodeSpec] = {
     for spec in (
         NodeSpec("sim", "fw_sim", "sim_node", "fw_sim.sim_node:SimNode", is_simulator=True),
         NodeSpec(
+            "perception",
+            "fw_perception",
+            "perception",
+            "fw_perception.perception_node:PerceptionNode",
+        ),
+        NodeSpec("policy", "fw_policy", "policy", "fw_policy.policy_node:PolicyNode"),
+        NodeSpec(
             "actuator_bridge",
             "fw_actuator_bridge",
             "actuator_bridge",

@@ -18,6 +18,10 @@ __all__ = [
     "JOINT_COMMANDS",
     "JOINT_STATES",
     "ODOM",
+    "PERCEPTION_GOAL",
+    "PERCEPTION_SCAN",
+    "PERCEPTION_STATE",
+    "POLICY_INFO",
     "SCAN",
     "SIM_COLLISIONS",
     "SIM_GROUND_TRUTH",
@@ -47,6 +51,10 @@ ODOM = "odom"  #: nav_msgs/Odometry from wheel encoders
 TF = "/tf"  #: tf2_msgs/TFMessage (absolute: tf is shared by the whole graph)
 GOAL_POSE = "goal_pose"  #: geometry_msgs/PoseStamped in ``odom``
 ESTOP = "fw/estop"  #: std_msgs/Bool, latched
+PERCEPTION_SCAN = "fw/perception/scan"  #: sensor_msgs/LaserScan, cleaned (REP-117), ``laser``
+PERCEPTION_STATE = "fw/perception/state"  #: nav_msgs/Odometry, wheels + IMU fused, ``odom``
+PERCEPTION_GOAL = "fw/perception/goal"  #: geometry_msgs/PoseStamped, the goal in ``base_link``
+POLICY_INFO = "fw/policy/info"  #: std_msgs/String (JSON), latched: which policy/model runs
 
 # --- Simulation only (evaluation, never used by the robot stack) -----------------------------
 SIM_GROUND_TRUTH = "fw/sim/ground_truth"  #: nav_msgs/Odometry in the world frame

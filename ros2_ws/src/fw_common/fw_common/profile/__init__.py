@@ -6,6 +6,8 @@ Import sections from here rather than from their modules.
 from fw_common.profile.actuator_bridge import ActuatorBridgeConfig
 from fw_common.profile.identity import RobotIdentity
 from fw_common.profile.loader import load_profile, parse_profile
+from fw_common.profile.perception import PerceptionConfig
+from fw_common.profile.policy import ClassicPolicyConfig, PolicyConfig
 from fw_common.profile.robot import NODE_SECTIONS, RobotProfile
 from fw_common.profile.schema import (
     ParameterValue,
@@ -21,7 +23,10 @@ from fw_common.profile.sim import SimConfig
 __all__ = [
     "NODE_SECTIONS",
     "ActuatorBridgeConfig",
+    "ClassicPolicyConfig",
     "ParameterValue",
+    "PerceptionConfig",
+    "PolicyConfig",
     "RobotIdentity",
     "RobotProfile",
     "SettingInfo",

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from fw_common.profile.actuator_bridge import ActuatorBridgeConfig
 from fw_common.profile.identity import RobotIdentity
+from fw_common.profile.perception import PerceptionConfig
+from fw_common.profile.policy import PolicyConfig
 from fw_common.profile.schema import setting
 from fw_common.profile.sim import SimConfig
 
@@ -28,10 +30,18 @@ class RobotProfile:
     actuator_bridge: ActuatorBridgeConfig = setting(
         ActuatorBridgeConfig(), "Skid-steer kinematics, limits, watchdog and odometry."
     )
+    # Scan cleaning, state fusion, goal in base_link.
+    perception: PerceptionConfig = setting(
+        PerceptionConfig(), "Scan cleaning, wheel+IMU state fusion, goal in the robot frame."
+    )
+    # The driving policy (ONNX model or classic controller).
+    policy: PolicyConfig = setting(PolicyConfig(), "Policy kind, model and classic controller.")
 
 
 #: Profile sections that configure a node, by section name (= the node's name).
 NODE_SECTIONS: dict[str, type] = {
     "sim": SimConfig,
     "actuator_bridge": ActuatorBridgeConfig,
+    "perception": PerceptionConfig,
+    "policy": PolicyConfig,
 }

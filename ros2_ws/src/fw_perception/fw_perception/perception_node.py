@@ -1,0 +1,181 @@
+"""ROS 2 node ``perception``: cleaned scan, fused state, goal in the robot frame.
+
+Subscribes
+    ``scan`` (sensor_msgs/LaserScan, best effort): the raw lidar.
+    ``odom`` (nav_msgs/Odometry, best effort): wheel odometry from fw_actuator_bridge.
+    ``imu`` (sensor_msgs/Imu, best effort): the gyro's z rate is fused.
+    ``goal_pose`` (geometry_msgs/PoseStamped in ``odom``, latched).
+Publishes
+    ``fw/perception/scan`` (sensor_msgs/LaserScan, best effort): cleaned, same stamp and frame.
+    ``fw/perception/state`` (nav_msgs/Odometry, best effort): fused state, stamp of the odometry.
+    ``fw/perception/goal`` (geometry_msgs/PoseStamped in ``base_link``, best effort): the goal
+    relative to the robot, re-published with every state.
+"""
+
+from __future__ import annotations
+
+import array
+from typing import Any
+
+import numpy as np
+from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Odometry
+from rclpy.node import Node
+from sensor_msgs.msg import Imu, LaserScan
+
+from fw_common import qos, topics
+from fw_common.conversions import quaternion_from_yaw, stamp_to_ns, yaw_from_quaternion
+from fw_common.profile import PerceptionConfig
+from fw_common.ros_params import SectionParameters
+from fw_common.spin import run_node
+from fw_perception.goal import goal_in_base
+from fw_perception.scan_filter import ScanCleaner
+from fw_perception.state_fusion import FusedState, StateFusion
+
+__all__ = ["PerceptionNode", "main"]
+
+_LOG_THROTTLE_S = 2.0
+
+
+def _cleaner(config: PerceptionConfig) -> ScanCleaner:
+    return ScanCleaner(
+        range_min=config.range_min,
+        range_max=config.range_max,
+        median_window=config.median_window,
+        laser_pose=config.laser_pose,
+        footprint=config.footprint,
+        footprint_margin=config.footprint_margin,
+    )
+
+
+class PerceptionNode(Node):
+    """Thin wrapper around :class:`ScanCleaner`, :class:`StateFusion` and :func:`goal_in_base`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("perception", **kwargs)
+        self.params = SectionParameters(self, PerceptionConfig, self._reconfigure)
+        config = self.params.current
+        self.cleaner = _cleaner(config)
+        self.fusion = StateFusion(config.imu_weight, config.imu_timeout)
+        self.goal_odom: tuple[float, float, float] | None = None
+        self.refused_scans = 0
+        self.refused_goals = 0
+
+        self.scan_pub = self.create_publisher(LaserScan, topics.PERCEPTION_SCAN, qos.SENSOR)
+        self.state_pub = self.create_publisher(Odometry, topics.PERCEPTION_STATE, qos.SENSOR)
+        self.goal_pub = self.create_publisher(PoseStamped, topics.PERCEPTION_GOAL, qos.SENSOR)
+        self.create_subscription(LaserScan, topics.SCAN, self._on_scan, qos.SENSOR)
+        self.create_subscription(Odometry, topics.ODOM, self._on_odom, qos.SENSOR)
+        self.create_subscription(Imu, topics.IMU, self._on_imu, qos.SENSOR)
+        self.create_subscription(PoseStamped, topics.GOAL_POSE, self._on_goal, qos.LATCHED)
+        self.get_logger().info(
+            f"clip=[{config.range_min}, {config.range_max}] m median={config.median_window} "
+            f"imu_weight={config.imu_weight}"
+        )
+
+    def _reconfigure(self, config: PerceptionConfig) -> None:
+        self.cleaner = _cleaner(config)
+        self.fusion.reconfigure(config.imu_weight, config.imu_timeout)
+        self.get_logger().info("parameters updated")
+
+    def _on_scan(self, msg: LaserScan) -> None:
+        try:
+            cleaned = self.cleaner.clean(
+                msg.ranges, msg.angle_min, msg.angle_increment, msg.range_min, msg.range_max
+            )
+        except ValueError as exc:
+            self.refused_scans += 1
+            self.get_logger().warning(
+                f"refused scan ({self.refused_scans} so far): {exc}",
+                throttle_duration_sec=_LOG_THROTTLE_S,
+            )
+            return
+        out = LaserScan()
+        out.header = msg.header
+        out.angle_min, out.angle_max = msg.angle_min, msg.angle_max
+        out.angle_increment = msg.angle_increment
+        out.time_increment, out.scan_time = msg.time_increment, msg.scan_time
+        out.range_min, out.range_max = cleaned.range_min, cleaned.range_max
+        ranges = array.array("f")
+        ranges.frombytes(cleaned.ranges.astype(np.float32).tobytes())
+        out.ranges = ranges
+        # Intensities of masked beams are meaningless; cleaned scans carry none.
+        self.scan_pub.publish(out)
+
+    def _on_imu(self, msg: Imu) -> None:
+        reason = self.fusion.imu(msg.angular_velocity.z, stamp_to_ns(msg.header.stamp))
+        if reason is not None:
+            self.get_logger().warning(
+                f"ignored imu ({self.fusion.refused_imu} so far): {reason}",
+                throttle_duration_sec=_LOG_THROTTLE_S,
+            )
+
+    def _on_odom(self, msg: Odometry) -> None:
+        q = msg.pose.pose.orientation
+        result = self.fusion.odom(
+            msg.pose.pose.position.x,
+            msg.pose.pose.position.y,
+            yaw_from_quaternion(q.x, q.y, q.z, q.w),
+            msg.twist.twist.linear.x,
+            msg.twist.twist.angular.z,
+            stamp_to_ns(msg.header.stamp),
+        )
+        if isinstance(result, str):
+            self.get_logger().warning(
+                f"ignored odom ({self.fusion.refused_odom} so far): {result}",
+                throttle_duration_sec=_LOG_THROTTLE_S,
+            )
+            return
+        self._publish_state(result, msg)
+        self._publish_goal(result, msg)
+
+    def _publish_state(self, state: FusedState, source: Odometry) -> None:
+        config = self.params.current
+        out = Odometry()
+        out.header.stamp = source.header.stamp
+        out.header.frame_id = config.odom_frame
+        out.child_frame_id = config.base_frame
+        out.pose.pose.position.x, out.pose.pose.position.y = state.x, state.y
+        qx, qy, qz, qw = quaternion_from_yaw(state.yaw)
+        o = out.pose.pose.orientation
+        o.x, o.y, o.z, o.w = qx, qy, qz, qw
+        out.twist.twist.linear.x = state.linear
+        out.twist.twist.angular.z = state.angular
+        self.state_pub.publish(out)
+
+    def _on_goal(self, msg: PoseStamped) -> None:
+        config = self.params.current
+        p, q = msg.pose.position, msg.pose.orientation
+        values = (p.x, p.y, q.x, q.y, q.z, q.w)
+        reason = None
+        if msg.header.frame_id not in (config.odom_frame, ""):
+            reason = f"goal frame {msg.header.frame_id!r} is not {config.odom_frame!r}"
+        elif not all(v == v and abs(v) != float("inf") for v in values):
+            reason = "non-finite goal"
+        if reason is not None:
+            self.refused_goals += 1
+            self.get_logger().warning(f"refused goal ({self.refused_goals} so far): {reason}")
+            return
+        self.goal_odom = (p.x, p.y, yaw_from_quaternion(q.x, q.y, q.z, q.w))
+        self.get_logger().info(f"goal in {config.odom_frame}: x={p.x:.2f} y={p.y:.2f}")
+
+    def _publish_goal(self, state: FusedState, source: Odometry) -> None:
+        if self.goal_odom is None:
+            return
+        gx, gy, gyaw = goal_in_base(self.goal_odom, (state.x, state.y, state.yaw))
+        out = PoseStamped()
+        out.header.stamp = source.header.stamp
+        out.header.frame_id = self.params.current.base_frame
+        out.pose.position.x, out.pose.position.y = gx, gy
+        qx, qy, qz, qw = quaternion_from_yaw(gyaw)
+        o = out.pose.orientation
+        o.x, o.y, o.z, o.w = qx, qy, qz, qw
+        self.goal_pub.publish(out)
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node(lambda: PerceptionNode(), args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
