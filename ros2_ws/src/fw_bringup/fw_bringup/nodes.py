@@ -47,6 +47,7 @@ NODES: dict[str, NodeSpec] = {
             "actuator_bridge",
             "fw_actuator_bridge.bridge_node:ActuatorBridgeNode",
         ),
+        NodeSpec("recorder", "fw_recorder", "recorder", "fw_recorder.recorder_node:RecorderNode"),
     )
 }
 

@@ -22,6 +22,8 @@ __all__ = [
     "PERCEPTION_SCAN",
     "PERCEPTION_STATE",
     "POLICY_INFO",
+    "RECORDER_STATUS",
+    "RECORDER_TRIGGER",
     "SCAN",
     "SIM_COLLISIONS",
     "SIM_GROUND_TRUTH",
@@ -55,6 +57,8 @@ PERCEPTION_SCAN = "fw/perception/scan"  #: sensor_msgs/LaserScan, cleaned (REP-1
 PERCEPTION_STATE = "fw/perception/state"  #: nav_msgs/Odometry, wheels + IMU fused, ``odom``
 PERCEPTION_GOAL = "fw/perception/goal"  #: geometry_msgs/PoseStamped, the goal in ``base_link``
 POLICY_INFO = "fw/policy/info"  #: std_msgs/String (JSON), latched: which policy/model runs
+RECORDER_TRIGGER = "fw/recorder/trigger"  #: std_srvs/Trigger: write an episode around now
+RECORDER_STATUS = "fw/recorder/status"  #: diagnostic_msgs/DiagnosticArray, recorder counters
 
 # --- Simulation only (evaluation, never used by the robot stack) -----------------------------
 SIM_GROUND_TRUTH = "fw/sim/ground_truth"  #: nav_msgs/Odometry in the world frame

@@ -8,6 +8,7 @@ from fw_common.profile.identity import RobotIdentity
 from fw_common.profile.loader import load_profile, parse_profile
 from fw_common.profile.perception import PerceptionConfig
 from fw_common.profile.policy import ClassicPolicyConfig, PolicyConfig
+from fw_common.profile.recorder import RecorderConfig
 from fw_common.profile.robot import NODE_SECTIONS, RobotProfile
 from fw_common.profile.schema import (
     ParameterValue,
@@ -27,6 +28,7 @@ __all__ = [
     "ParameterValue",
     "PerceptionConfig",
     "PolicyConfig",
+    "RecorderConfig",
     "RobotIdentity",
     "RobotProfile",
     "SettingInfo",

@@ -12,6 +12,7 @@ from fw_common.profile.actuator_bridge import ActuatorBridgeConfig
 from fw_common.profile.identity import RobotIdentity
 from fw_common.profile.perception import PerceptionConfig
 from fw_common.profile.policy import PolicyConfig
+from fw_common.profile.recorder import RecorderConfig
 from fw_common.profile.schema import setting
 from fw_common.profile.sim import SimConfig
 
@@ -36,6 +37,10 @@ class RobotProfile:
     )
     # The driving policy (ONNX model or classic controller).
     policy: PolicyConfig = setting(PolicyConfig(), "Policy kind, model and classic controller.")
+    # Serialized recording into rosbag2 episodes (ring buffer + triggers, or continuous).
+    recorder: RecorderConfig = setting(
+        RecorderConfig(), "Topics, modes, triggers, spool and disk policy of the recorder."
+    )
 
 
 #: Profile sections that configure a node, by section name (= the node's name).
@@ -44,4 +49,5 @@ NODE_SECTIONS: dict[str, type] = {
     "actuator_bridge": ActuatorBridgeConfig,
     "perception": PerceptionConfig,
     "policy": PolicyConfig,
+    "recorder": RecorderConfig,
 }

@@ -1,0 +1,414 @@
+"""The recorder core: receive path, writer thread, snapshot and continuous modes, triggers.
+
+Threading: the ROS executor thread only calls :meth:`RecorderCore.receive`, which appends
+``(t_ns, topic_id, data)`` to an inbox deque (atomic in CPython) and counts bytes; everything
+else (ring buffer, trigger windows, bag writing, disk policy) happens on the writer thread,
+which drains the inbox. :meth:`RecorderCore.step` is one iteration of that thread, so tests can
+drive the core deterministically without threads.
+
+Times are ns on the recorder's clock (the node's: sim time on a simulated robot), the same
+clock that stamps received messages, so windows and receive times are comparable.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fw_common.profile.recorder import RecorderConfig
+from fw_recorder.episode_bag import EpisodeBag, TopicInfo
+from fw_recorder.msgdefs import MessageDefinitions
+from fw_recorder.qos_match import PublisherQos, offered_qos
+from fw_recorder.recovery import RecoveryReport, recover_spool
+from fw_recorder.ring import Entry, RingBuffer
+from fw_recorder.spool import DiskLevel, Spool
+from fw_recorder.windows import Trigger, TriggerWindow
+
+__all__ = ["RecorderCore", "RecorderStats"]
+
+_MB = 1_000_000
+_S = 1_000_000_000
+#: How often the writer thread checks free space and flushes open bags (s, monotonic).
+_HOUSEKEEPING_PERIOD_S = 0.5
+_FLUSH_PERIOD_S = 1.0
+#: With no message past its end, an episode closes this long after its end (ns).
+_CLOSE_GRACE_NS = 200_000_000
+
+
+@dataclass
+class RecorderStats:
+    """Counters for diagnostics (read from any thread; values are snapshots)."""
+
+    received: int = 0
+    written: int = 0
+    #: Messages that should have been recorded but were not, by reason: ``queue_full``
+    #: (writer behind), ``disk_low`` (low-priority topic while disk low), ``disk_full``,
+    #: ``write_error``.
+    lost: Counter[str] = field(default_factory=Counter)
+    episodes: int = 0
+    triggers: int = 0
+    #: Triggers that opened no episode because the disk was full.
+    triggers_refused: int = 0
+    write_errors: int = 0
+    last_error: str = ""
+    last_episode: str = ""
+
+
+class RecorderCore:
+    """Records raw messages into episodes (snapshot mode) or split bags (continuous mode)."""
+
+    def __init__(
+        self,
+        config: RecorderConfig,
+        robot_id: str,
+        clock_ns: Callable[[], int],
+        defs: MessageDefinitions | None = None,
+    ) -> None:
+        self.config = config
+        self.robot_id = robot_id
+        self.clock_ns = clock_ns
+        self.defs = defs or MessageDefinitions()
+        self.spool = Spool(
+            Path(config.spool_dir),
+            int(config.min_free_mb * _MB),
+            int(config.critical_free_mb * _MB),
+        )
+        #: What a previous, crashed run left behind and what became of it.
+        self.recovery: RecoveryReport = recover_spool(self.spool.paths, self.defs)
+        self.stats = RecorderStats()
+        self.metadata: dict[str, Any] = {}
+        self._topics: list[TopicInfo] = []
+        self._low: list[bool] = []
+        self._latched: list[bool] = []
+        #: Newest message of each latched (transient-local) topic, written at the start of
+        #: every bag so that an episode carries the scenario and policy info it ran under.
+        self._latest_latched: dict[int, Entry] = {}
+        self._inbox: deque[Entry] = deque()
+        self._triggers: deque[Trigger] = deque()
+        self._received = 0
+        self._received_bytes = 0
+        self._consumed_bytes = 0
+        self._max_pending = int(config.max_pending_mb * _MB)
+        self._lost_queue = 0
+        self.ring = RingBuffer(int(config.ring_max_mb * _MB), int(config.ring_max_seconds * _S))
+        self.disk_level = self.spool.level()
+        self.free_bytes = self.spool.free_bytes()
+        self._episode: EpisodeBag | None = None
+        self._window: TriggerWindow | None = None
+        self._seq = 0
+        self._next_housekeeping = 0.0
+        self._next_flush = 0.0
+        self._next_sentry_ns: int | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()  # topics table: added by the node, read by the writer
+
+    # ---------------------------------------------------------------- any thread
+    def add_topic(self, name: str, msgtype: str, publishers: list[PublisherQos]) -> int:
+        """Register a recorded topic; its id for :meth:`receive`.
+
+        Raises :class:`fw_recorder.errors.MessageDefinitionError` for an unknown type.
+        """
+        msgdef, rihs01 = self.defs.get(msgtype)
+        info = TopicInfo(
+            name, msgtype, msgdef, rihs01, offered_qos(publishers, self.config.queue_depth)
+        )
+        with self._lock:
+            self._topics.append(info)
+            self._low.append(False)
+            self._latched.append(bool(publishers) and all(p.transient_local for p in publishers))
+            return len(self._topics) - 1
+
+    def set_low_priority(self, topic_id: int, low: bool) -> None:
+        self._low[topic_id] = low
+
+    def update_publishers(self, topic_id: int, publishers: list[PublisherQos]) -> None:
+        """New offered QoS of a topic (takes effect in the next bag)."""
+        self._topics[topic_id].offered_qos = offered_qos(publishers, self.config.queue_depth)
+        self._latched[topic_id] = bool(publishers) and all(p.transient_local for p in publishers)
+
+    def topic(self, topic_id: int) -> TopicInfo:
+        return self._topics[topic_id]
+
+    def receive(self, topic_id: int, data: bytes, t_ns: int) -> None:
+        """The hot path: queue one serialized message received at ``t_ns`` (ns)."""
+        if self._received_bytes - self._consumed_bytes > self._max_pending:
+            self._lost_queue += 1
+            return
+        self._inbox.append((t_ns, topic_id, data))
+        self._received_bytes += len(data)
+        self._received += 1
+
+    def trigger(self, kind: str, reason: str, t_ns: int | None = None) -> None:
+        """Ask for an episode around ``t_ns`` (default: now)."""
+        self._triggers.append(Trigger(kind, reason, self.clock_ns() if t_ns is None else t_ns))
+
+    def set_metadata(self, **fields: Any) -> None:
+        """Episode metadata from the robot (``policy_version``, ``scenario_seed``...)."""
+        self.metadata = {**self.metadata, **fields}
+
+    @property
+    def pending_bytes(self) -> int:
+        return self._received_bytes - self._consumed_bytes
+
+    @property
+    def episode_open(self) -> str:
+        episode = self._episode
+        return episode.name if episode is not None else ""
+
+    # ------------------------------------------------------------- writer thread
+    def start(self) -> None:
+        """Start the writer thread."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="fw_recorder_writer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Write what is queued, close the open bag, stop the writer thread."""
+        thread = self._thread
+        if thread is not None:
+            self._stop.set()
+            thread.join(timeout)
+            self._thread = None
+        else:
+            self.step()
+        self._close_episode(
+            "truncated" if self.config.mode == "snapshot" else "complete", note="recorder stopped"
+        )
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if not self.step():
+                self._stop.wait(0.005)
+        self.step()
+
+    def step(self) -> bool:
+        """One writer iteration: triggers, queued messages, housekeeping. True if it did work."""
+        did = False
+        now_mono = time.monotonic()
+        if now_mono >= self._next_housekeeping:
+            self._next_housekeeping = now_mono + _HOUSEKEEPING_PERIOD_S
+            self._housekeeping()
+        while self._triggers:
+            self._on_trigger(self._triggers.popleft())
+            did = True
+        inbox = self._inbox
+        snapshot = self.config.mode == "snapshot"
+        consumed = 0
+        try:
+            while inbox:
+                entry = inbox.popleft()
+                consumed += len(entry[2])
+                if self._latched[entry[1]]:
+                    self._latest_latched[entry[1]] = entry
+                if snapshot:
+                    self._on_snapshot_entry(entry)
+                else:
+                    self._on_continuous_entry(entry)
+                did = True
+        finally:
+            self._consumed_bytes += consumed
+            self.stats.received = self._received
+            self.stats.lost["queue_full"] = self._lost_queue
+        now_ns = self.clock_ns()
+        window = self._window
+        if window is not None and now_ns > window.end_ns + _CLOSE_GRACE_NS:
+            self._close_episode("complete")
+        self._sentry(now_ns)
+        if self._episode is not None and now_mono >= self._next_flush:
+            self._next_flush = now_mono + _FLUSH_PERIOD_S
+            self._guarded(self._episode.flush)
+        return did
+
+    def _housekeeping(self) -> None:
+        self.free_bytes = self.spool.free_bytes()
+        level = self.spool.level(self.free_bytes)
+        if level != DiskLevel.OK:
+            level = self.spool.make_room()
+            self.free_bytes = self.spool.free_bytes()
+        self.disk_level = level
+        if level == DiskLevel.CRITICAL and self._episode is not None:
+            self._close_episode("truncated", note="disk below critical_free_mb")
+
+    def _sentry(self, now_ns: int) -> None:
+        period = self.config.sentry_period
+        if period <= 0:
+            return
+        if self._next_sentry_ns is None:
+            self._next_sentry_ns = now_ns + int(period * _S)
+        elif now_ns >= self._next_sentry_ns:
+            self._next_sentry_ns = now_ns + int(period * _S)
+            self._on_trigger(Trigger("sentry", f"periodic sample every {period:g} s", now_ns))
+
+    # -------------------------------------------------------------- episodes
+    def _name(self, kind: str) -> str:
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        while True:
+            self._seq += 1
+            name = f"{self.robot_id}_{stamp}_{self._seq:04d}_{kind}"
+            paths = self.spool.paths
+            if not any(
+                (d / name).exists() for d in (paths.incomplete, paths.ready, paths.uploaded)
+            ):
+                return name
+
+    def _open(self, trigger: Trigger, window: TriggerWindow | None) -> bool:
+        if self.disk_level == DiskLevel.CRITICAL:
+            self.stats.triggers_refused += 1
+            return False
+        manifest: dict[str, Any] = {
+            "robot_id": self.robot_id,
+            "mode": self.config.mode,
+            "trigger": trigger.as_dict(),
+            "triggers": [trigger.as_dict()],
+            "triggered": trigger.kind != "continuous",
+            **self.metadata,
+        }
+        if window is not None:
+            manifest["window"] = {
+                "start_ns": window.start_ns,
+                "end_ns": window.end_ns,
+                "pre_seconds": self.config.pre_trigger_seconds,
+                "post_seconds": self.config.post_trigger_seconds,
+            }
+        try:
+            self._episode = EpisodeBag(
+                self.spool.paths.incomplete,
+                self.spool.paths.ready,
+                self._name(trigger.kind),
+                self.config.storage,
+                manifest,
+                self.topic,
+            )
+        except OSError as exc:
+            self._error(exc)
+            self.stats.triggers_refused += 1
+            return False
+        self._window = window
+        self._next_flush = time.monotonic() + _FLUSH_PERIOD_S
+        start_ns = window.start_ns if window is not None else trigger.t_ns
+        for entry in sorted(self._latest_latched.values()):
+            if entry[0] < start_ns:
+                self._write(entry)
+        return True
+
+    def _on_trigger(self, trigger: Trigger) -> None:
+        self.stats.triggers += 1
+        cfg = self.config
+        if cfg.mode == "continuous":
+            if self._episode is not None:
+                self._episode.manifest["triggers"].append(trigger.as_dict())
+                self._episode.manifest["triggered"] = True
+            return
+        window = self._window
+        if self._episode is not None and window is not None and window.absorbs(trigger):
+            window.extend(trigger, int(cfg.post_trigger_seconds * _S))
+            self._episode.set_metadata(
+                triggers=[t.as_dict() for t in window.triggers],
+                window={**self._episode.manifest["window"], "end_ns": window.end_ns},
+            )
+            return
+        self._close_episode("complete")
+        window = TriggerWindow.open(
+            trigger,
+            int(cfg.pre_trigger_seconds * _S),
+            int(cfg.post_trigger_seconds * _S),
+            int(cfg.max_episode_seconds * _S),
+        )
+        if not self._open(trigger, window):
+            return
+        for entry in self.ring.since(window.start_ns):
+            if entry[0] > window.end_ns:
+                break
+            self._write(entry)
+
+    def _close_episode(self, status: str, note: str = "") -> None:
+        episode = self._episode
+        if episode is None:
+            return
+        self._episode = None
+        self._window = None
+        lost = {k: v for k, v in self.stats.lost.items() if v}
+        episode.set_metadata(lost_total=lost, **({"note": note} if note else {}))
+        try:
+            path = episode.close(status)
+        except Exception as exc:
+            self._error(exc)
+            self._guarded(episode.abort)
+            return
+        self.stats.episodes += 1
+        self.stats.last_episode = path.name
+
+    # -------------------------------------------------------------- messages
+    def _on_snapshot_entry(self, entry: Entry) -> None:
+        self.ring.append(entry)
+        window = self._window
+        if window is None:
+            return
+        if entry[0] > window.end_ns:
+            self._close_episode("complete")
+        elif entry[0] >= window.start_ns:
+            self._write(entry)
+
+    def _on_continuous_entry(self, entry: Entry) -> None:
+        episode = self._episode
+        cfg = self.config
+        if episode is not None and (
+            episode.bytes >= cfg.split_max_mb * _MB
+            or (
+                episode.first_ns is not None
+                and entry[0] - episode.first_ns >= cfg.split_max_seconds * _S
+            )
+        ):
+            self._close_episode("complete")
+            episode = None
+        if episode is None:
+            if self.disk_level == DiskLevel.CRITICAL:
+                self.stats.lost["disk_full"] += 1
+                return
+            if not self._open(Trigger("continuous", "continuous recording", entry[0]), None):
+                self.stats.lost["disk_full"] += 1
+                return
+        self._write(entry)
+
+    def _write(self, entry: Entry) -> None:
+        episode = self._episode
+        if episode is None:
+            return
+        level = self.disk_level
+        if level != DiskLevel.OK:
+            if level == DiskLevel.CRITICAL:
+                self.stats.lost["disk_full"] += 1
+                return
+            if self._low[entry[1]]:
+                self.stats.lost["disk_low"] += 1
+                return
+        try:
+            episode.write(entry[0], entry[1], entry[2])
+        except Exception as exc:
+            self.stats.lost["write_error"] += 1
+            self._error(exc)
+            self._episode = None
+            self._window = None
+            self._guarded(episode.abort)
+            self.disk_level = DiskLevel.CRITICAL
+            return
+        self.stats.written += 1
+
+    def _error(self, exc: BaseException) -> None:
+        self.stats.write_errors += 1
+        self.stats.last_error = f"{type(exc).__name__}: {exc}"
+
+    def _guarded(self, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except Exception as exc:
+            self._error(exc)
