@@ -1,0 +1,161 @@
+"""fw_recorder as a real process over DDS: triggers, metadata, QoS matching, kill -9 recovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from rosbags.highlevel import AnyReader
+from sensor_msgs.msg import JointState
+from std_msgs.msg import String
+from std_srvs.srv import Trigger
+
+from fw_common import qos
+from support.processes import executable
+
+pytestmark = pytest.mark.system
+
+
+def _recorder_args(spool: Path, *extra: str) -> list[str]:
+    args = [
+        executable("fw_recorder", "recorder"),
+        "--ros-args",
+        "-p",
+        f"spool_dir:={spool}",
+        "-p",
+        "min_free_mb:=1.0",
+        "-p",
+        "critical_free_mb:=0.5",
+        "-p",
+        "pre_trigger_seconds:=2.0",
+        "-p",
+        "post_trigger_seconds:=1.0",
+        "-p",
+        "discovery_period:=0.2",
+        "-p",
+        'topics:=["fw/test/data", "fw/sim/scenario", "fw/policy/info", "fw/safety/events"]',
+    ]
+    for item in extra:
+        args += ["-p", item]
+    return args
+
+
+def _wait_ready(spool: Path, count: int, timeout: float = 30.0) -> list[Path]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready = sorted((spool / "ready").glob("*")) if (spool / "ready").is_dir() else []
+        if len(ready) >= count:
+            return ready
+        time.sleep(0.1)
+    return sorted((spool / "ready").glob("*")) if (spool / "ready").is_dir() else []
+
+
+def _messages(episode: Path) -> list[tuple[str, object]]:
+    with AnyReader([episode / "bag"]) as reader:
+        return [(c.topic, reader.deserialize(raw, c.msgtype)) for c, _, raw in reader.messages()]
+
+
+def _status(log) -> dict[str, str] | None:
+    msg = log.latest()
+    return {kv.key: kv.value for kv in msg.status[0].values} if msg else None
+
+
+def test_triggers_write_episodes_with_metadata(launch, probe, tmp_path: Path) -> None:
+    spool = tmp_path / "spool"
+    scenario = probe.publisher(String, "/fw/sim/scenario", qos.LATCHED)
+    scenario.publish(String(data=json.dumps({"seed": 1234, "goal": [1, 2]})))
+    policy = probe.publisher(String, "/fw/policy/info", qos.LATCHED)
+    policy.publish(String(data=json.dumps({"version": "classic-v1"})))
+    # A best-effort publisher that appears only after the recorder started.
+    recorder = launch(_recorder_args(spool), name="recorder")
+    status = probe.subscribe(DiagnosticArray, "/fw/recorder/status", qos.STATUS)
+    assert status.wait_for(lambda m: True, timeout=30), recorder.output()[-2000:]
+    data = probe.publisher(JointState, "/fw/test/data", qos.SENSOR)
+    events = probe.publisher(DiagnosticStatus, "/fw/safety/events", qos.EVENT)
+    assert recorder.wait_for_output("recording /fw/test/data", 30), recorder.output()[-2000:]
+    assert recorder.wait_for_output("best_effort", 5)
+
+    def publish_for(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            data.publish(JointState(name=["w"], position=[time.monotonic()]))
+            time.sleep(0.02)
+
+    publish_for(2.5)
+    response = probe.call(Trigger, "/fw/recorder/trigger", Trigger.Request())
+    assert response.success, response.message
+    publish_for(2.0)
+    (first,) = _wait_ready(spool, 1)
+    manifest = json.loads((first / "manifest.json").read_text())
+    assert manifest["trigger"]["kind"] == "service"
+    assert manifest["scenario_seed"] == 1234 and manifest["policy_version"] == "classic-v1"
+    assert manifest["status"] == "complete"
+    msgs = _messages(first)
+    topics = [t for t, _ in msgs]
+    assert topics.count("/fw/test/data") >= 50  # ~3 s at 50 Hz, loaded machine tolerated
+    assert "/fw/sim/scenario" in topics  # latched state opens every episode
+
+    # A WARN safety event triggers; an OK one does not.
+    events.publish(DiagnosticStatus(level=DiagnosticStatus.OK, name="fine", message="x"))
+    publish_for(0.5)
+    events.publish(
+        DiagnosticStatus(level=DiagnosticStatus.WARN, name="stop_zone", message="obstacle 0.3 m")
+    )
+    publish_for(2.0)
+    ready = _wait_ready(spool, 2)
+    assert len(ready) == 2
+    second = json.loads((ready[1] / "manifest.json").read_text())
+    assert second["trigger"]["kind"] == "safety_event"
+    assert "stop_zone" in second["trigger"]["reason"]
+
+    # A new policy is a trigger too.
+    policy.publish(String(data=json.dumps({"version": "onnx-v2"})))
+    publish_for(2.0)
+    ready = _wait_ready(spool, 3)
+    third = json.loads((ready[2] / "manifest.json").read_text())
+    assert third["trigger"]["kind"] == "policy_change"
+    assert third["policy_version"] == "onnx-v2"
+    s = _status(status)
+    assert s is not None and int(s["episodes"]) >= 3
+    recorder.assert_clean_exit()
+    assert not list((spool / "incomplete").iterdir())
+
+
+def test_kill_9_during_write_is_recovered_never_complete(
+    launch, probe, ros_env, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool"
+    env = {**ros_env, "FASTDDS_BUILTIN_TRANSPORTS": "UDPv4"}
+    args = _recorder_args(spool, "mode:=continuous", "split_max_seconds:=3600.0")
+    recorder = launch(args, name="recorder_killed", env=env)
+    data = probe.publisher(JointState, "/fw/test/data", qos.SENSOR)
+    assert recorder.wait_for_output("recording /fw/test/data", 30), recorder.output()[-2000:]
+    end = time.monotonic() + 4.0
+    sent = 0
+    while time.monotonic() < end:
+        data.publish(JointState(name=["w"], position=[float(sent)], velocity=[0.0] * 200))
+        sent += 1
+        time.sleep(0.005)
+    recorder.kill()  # SIGKILL while the continuous bag is open
+    (partial,) = list((spool / "incomplete").iterdir())
+    assert json.loads((partial / "manifest.json").read_text())["status"] == "recording"
+    assert not list((spool / "ready").iterdir())
+
+    restarted = launch(args, name="recorder_restarted", env=env)
+    assert restarted.wait_for_output("recovered", 30), restarted.output()[-2000:]
+    ready = _wait_ready(spool, 1)
+    recovered = [
+        p for p in ready if json.loads((p / "manifest.json").read_text())["status"] == "recovered"
+    ]
+    assert len(recovered) == 1
+    manifest = json.loads((recovered[0] / "manifest.json").read_text())
+    assert manifest["complete"] is False
+    positions = [m.position[0] for t, m in _messages(recovered[0]) if t == "/fw/test/data"]
+    assert len(positions) > 0.3 * sent  # flushed every second: at most ~1 s is lost
+    assert positions == sorted(positions)
+    restarted.assert_clean_exit()
+    assert os.path.isdir(spool / "quarantine")
