@@ -1,0 +1,211 @@
+"""ROS 2 node ``safety``: the only path from command sources to ``cmd_vel``.
+
+Subscribes
+    ``fw/cmd_vel_raw`` (geometry_msgs/TwistStamped, reliable): the policy.
+    ``fw/teleop/cmd_vel`` (geometry_msgs/TwistStamped, reliable): a person; wins while fresh.
+    ``scan`` (sensor_msgs/LaserScan, best effort; the ``scan_topic`` setting or a remap).
+    ``odom`` (nav_msgs/Odometry, best effort), ``imu`` (sensor_msgs/Imu, best effort).
+    ``fw/estop`` (std_msgs/Bool, latched), ``fw/safety/heartbeat`` (std_msgs/Bool, best effort
+    subscription so that publishers of either reliability match).
+Publishes
+    ``cmd_vel`` (geometry_msgs/TwistStamped, reliable), stamped with its input's stamp.
+    ``fw/safety/status`` (diagnostic_msgs/DiagnosticArray) at ``status_rate`` and on change.
+    ``fw/safety/events`` (diagnostic_msgs/DiagnosticStatus, reliable, deep): one per
+    intervention; fields in :mod:`fw_safety.diagnostics`.
+Serves
+    ``fw/safety/reset`` (std_srvs/Trigger): clear a latched stop once its cause is gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from geometry_msgs.msg import TwistStamped
+from nav_msgs.msg import Odometry
+from rclpy.node import Node
+from sensor_msgs.msg import Imu, LaserScan
+from std_msgs.msg import Bool
+from std_srvs.srv import Trigger
+
+from fw_common import qos, topics
+from fw_common.conversions import ns_to_stamp, stamp_to_ns
+from fw_common.profile import SafetyConfig
+from fw_common.ros_params import SectionParameters
+from fw_common.spin import run_node
+from fw_safety.diagnostics import event_message, status_message
+from fw_safety.supervisor import POLICY, TELEOP, SafetySupervisor, StepResult
+
+__all__ = ["SafetyNode", "main"]
+
+_LOG_THROTTLE_S = 2.0
+
+
+class SafetyNode(Node):
+    """Thin wrapper around :class:`SafetySupervisor`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("safety", **kwargs)
+        self.params = SectionParameters(self, SafetyConfig, self._reconfigure)
+        config = self.params.current
+        self.core = SafetySupervisor(config)
+        self._hardware_id = self.get_namespace()
+
+        self.cmd_pub = self.create_publisher(TwistStamped, topics.CMD_VEL, qos.COMMAND)
+        self.status_pub = self.create_publisher(DiagnosticArray, topics.SAFETY_STATUS, qos.STATUS)
+        self.event_pub = self.create_publisher(DiagnosticStatus, topics.SAFETY_EVENTS, qos.EVENT)
+        self._out = TwistStamped()
+        self._out.header.frame_id = config.base_frame
+
+        self.create_subscription(
+            TwistStamped, topics.CMD_VEL_RAW, self._command_callback(POLICY), qos.COMMAND
+        )
+        self.create_subscription(
+            TwistStamped, topics.TELEOP_CMD_VEL, self._command_callback(TELEOP), qos.COMMAND
+        )
+        self.create_subscription(LaserScan, config.scan_topic, self._on_scan, qos.SENSOR)
+        self.create_subscription(Odometry, topics.ODOM, self._on_odom, qos.SENSOR)
+        self.create_subscription(Imu, topics.IMU, self._on_imu, qos.SENSOR)
+        self.create_subscription(Bool, topics.ESTOP, self._on_estop, qos.LATCHED)
+        self.create_subscription(Bool, topics.SAFETY_HEARTBEAT, self._on_heartbeat, qos.SENSOR)
+        self.create_service(Trigger, topics.SAFETY_RESET, self._on_reset)
+        self.create_timer(1.0 / config.control_rate, self._on_tick)
+        self.create_timer(1.0 / config.status_rate, self._publish_status)
+        self.get_logger().info(
+            f"scan={self.resolve_topic_name(config.scan_topic)} rate={config.control_rate:g} Hz "
+            f"limits v=[-{config.limits.max_linear_reverse}, {config.limits.max_linear_forward}] "
+            f"m/s w={config.limits.max_angular} rad/s heartbeat={config.heartbeat.mode}"
+        )
+
+    def _now_ns(self) -> int:
+        return self.get_clock().now().nanoseconds
+
+    def _reconfigure(self, config: SafetyConfig) -> None:
+        self.core.configure(config)
+        self.get_logger().info("parameters updated")
+        self._publish_status()
+
+    def _refused(self, what: str, reason: str, count: int) -> None:
+        self.get_logger().warning(
+            f"refused {what} ({count} so far): {reason}", throttle_duration_sec=_LOG_THROTTLE_S
+        )
+
+    # --- inputs -------------------------------------------------------------------------------
+
+    def _command_callback(self, source: str) -> Callable[[TwistStamped], None]:
+        def on_command(msg: TwistStamped) -> None:
+            now = self._now_ns()
+            reason = self.core.command(
+                source,
+                msg.twist.linear.x,
+                msg.twist.angular.z,
+                msg.header.frame_id,
+                stamp_to_ns(msg.header.stamp),
+                now,
+            )
+            if reason is not None:
+                self._refused(f"{source} command", reason, self.core.counters["refused_commands"])
+            self._step(now)
+
+        return on_command
+
+    def _on_scan(self, msg: LaserScan) -> None:
+        now = self._now_ns()
+        reason = self.core.scan(
+            msg.angle_min,
+            msg.angle_max,
+            msg.angle_increment,
+            msg.range_min,
+            msg.range_max,
+            msg.ranges,
+            now,
+        )
+        if reason is not None:
+            self._refused("scan", reason, self.core.counters["refused_scans"])
+            return
+        self._step(now)
+
+    def _on_odom(self, msg: Odometry) -> None:
+        now = self._now_ns()
+        p = msg.pose.pose.position
+        reason = self.core.odometry(p.x, p.y, now)
+        if reason is not None:
+            self._refused("odom", reason, self.core.counters["refused_odom"])
+        elif self.core.stop_pending:
+            self._step(now)
+
+    def _on_imu(self, msg: Imu) -> None:
+        now = self._now_ns()
+        q = msg.orientation
+        reason = self.core.imu(q.x, q.y, q.z, q.w, now)
+        if reason is not None:
+            self._refused("imu", reason, self.core.counters["refused_imu"])
+        elif self.core.stop_pending:
+            self._step(now)
+
+    def _on_estop(self, msg: Bool) -> None:
+        self.core.estop(msg.data)
+        if msg.data:
+            self._step(self._now_ns())
+
+    def _on_heartbeat(self, msg: Bool) -> None:
+        now = self._now_ns()
+        self.core.heartbeat(msg.data, now)
+        if self.core.stop_pending:
+            self._step(now)
+
+    def _on_reset(self, _request: Trigger.Request, response: Trigger.Response) -> Any:
+        now = self._now_ns()
+        response.success, response.message = self.core.reset(now)
+        log = self.get_logger().info if response.success else self.get_logger().warning
+        log(f"reset requested: {response.message}")
+        self._step(now)
+        return response
+
+    # --- outputs ------------------------------------------------------------------------------
+
+    def _on_tick(self) -> None:
+        self._step(self._now_ns())
+
+    def _step(self, now_ns: int) -> None:
+        result = self.core.step(now_ns)
+        self._publish(result)
+
+    def _publish(self, result: StepResult) -> None:
+        out = self._out
+        out.header.stamp = ns_to_stamp(result.stamp_ns)
+        out.twist.linear.x = result.twist.linear
+        out.twist.angular.z = result.twist.angular
+        self.cmd_pub.publish(out)
+        for event in result.events:
+            self.event_pub.publish(event_message(event, self._hardware_id))
+            log = self.get_logger().warning if event.level else self.get_logger().info
+            log(f"{event.kind}: {event.reason}")
+        if result.changed:
+            self._publish_status()
+
+    def _publish_status(self) -> None:
+        now = self._now_ns()
+        self.status_pub.publish(
+            status_message(self.core.status(now), ns_to_stamp(now), self._hardware_id)
+        )
+
+    def destroy_node(self) -> None:
+        # Leave the actuators with a zero command rather than the last one.
+        try:
+            out = self._out
+            out.header.stamp = ns_to_stamp(self._now_ns())
+            out.twist.linear.x = out.twist.angular.z = 0.0
+            self.cmd_pub.publish(out)
+        except Exception:
+            pass
+        super().destroy_node()
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node(lambda: SafetyNode(), args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,25 @@
+from setuptools import find_packages, setup
+
+package_name = "fw_safety"
+
+setup(
+    name=package_name,
+    version="0.1.0",
+    packages=find_packages(exclude=["test"]),
+    data_files=[
+        ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
+        ("share/" + package_name, ["package.xml", "README.md"]),
+    ],
+    install_requires=["setuptools"],
+    zip_safe=True,
+    maintainer="Flywheel developers",
+    maintainer_email="dev@flywheel.invalid",
+    description="Safety supervisor: the only path from command sources to cmd_vel.",
+    license="Apache-2.0",
+    tests_require=["pytest"],
+    entry_points={
+        "console_scripts": [
+            "safety = fw_safety.safety_node:main",
+        ],
+    },
+)
