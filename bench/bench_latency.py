@@ -1,0 +1,343 @@
+"""End-to-end control latency: ``/scan`` stamp → ``cmd_vel`` arriving at the actuator bridge.
+
+Two chains of the same shape and message types, measured in the same run:
+
+* ``stack``: perception → policy (ONNX MLP, or ``--policy classic``) → safety (when fw_safety is
+  registered in the bringup) → actuator bridge, the real nodes with the sim profile's settings;
+* ``relay``: bare relays in the same places: LaserScan → LaserScan → TwistStamped
+  (→ TwistStamped) → the bridge, copying the stamp and doing nothing else.
+
+Each chain runs twice: every hop a separate process (``processes``), and every node in one
+process on one executor (``one_process``). The "hardware side" process holds a driver node that
+publishes ``scan`` (and ``odom``/``imu`` the stack needs) at ``--rate`` Hz stamped with the
+system clock, the real ``ActuatorBridgeNode``, and a subscriber on ``cmd_vel`` beside it: the
+latency is its arrival time minus the command's stamp (which the policy copies from the scan).
+A scan whose command never arrives is a drop. Executors are ``fw_common.spin``'s choice
+(EventsExecutor when present).
+
+Run it (holding the shared benchmark lock) from the repository root::
+
+    . .venv/bin/activate && cd ros2_ws && . install/setup.bash && cd ..
+    export AMENT_PREFIX_PATH=$PWD/ros2_ws/install
+    flock /tmp/fw-bench.lock python bench/bench_latency.py --seconds 15
+
+Targets: stack p99 ≤ 1.5 × relay p99 in the same mode, no drops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAINS = iter(range(150, 160))
+
+
+# --- nodes ---------------------------------------------------------------------------------
+def _has_safety() -> bool:
+    from fw_bringup.nodes import NODES
+
+    return "safety" in NODES
+
+
+def _stage_names(chain: str) -> list[str]:
+    names = ["perception", "policy"] + (["safety"] if _has_safety() else [])
+    return names if chain == "stack" else [f"relay_{n}" for n in names]
+
+
+def _relay(name: str, context: Any = None) -> Any:
+    from geometry_msgs.msg import TwistStamped
+    from rclpy.node import Node
+    from sensor_msgs.msg import LaserScan
+
+    from fw_common import qos, topics
+
+    last = name == f"relay_{_stage_names('stack')[-1]}"
+    hops = {
+        "relay_perception": (
+            LaserScan,
+            topics.SCAN,
+            LaserScan,
+            topics.PERCEPTION_SCAN,
+            qos.SENSOR,
+        ),
+        "relay_policy": (
+            LaserScan,
+            topics.PERCEPTION_SCAN,
+            TwistStamped,
+            topics.CMD_VEL if last else topics.CMD_VEL_RAW,
+            qos.SENSOR,
+        ),
+        "relay_safety": (
+            TwistStamped,
+            topics.CMD_VEL_RAW,
+            TwistStamped,
+            topics.CMD_VEL,
+            qos.COMMAND,
+        ),
+    }
+    in_type, in_topic, out_type, out_topic, in_qos = hops[name]
+    out_qos = qos.SENSOR if out_type is LaserScan else qos.COMMAND
+    node = Node(name, context=context)
+    pub = node.create_publisher(out_type, out_topic, out_qos)
+
+    if out_type is in_type:
+        node.create_subscription(in_type, in_topic, pub.publish, in_qos)
+    else:
+        out = TwistStamped()
+
+        def forward(msg: Any) -> None:
+            out.header.stamp = msg.header.stamp
+            out.header.frame_id = "base_link"
+            pub.publish(out)
+
+        node.create_subscription(in_type, in_topic, forward, in_qos)
+    return node
+
+
+def _stack_node(name: str, model: str, policy_kind: str, context: Any = None) -> Any:
+    from rclpy.parameter import Parameter
+
+    from fw_bringup.node_parameters import default_profile_path, node_parameters
+    from fw_bringup.nodes import NODES
+    from fw_common.profile import load_profile
+
+    profile = load_profile(default_profile_path("sim"))
+    params = node_parameters(profile, name)
+    if name == "policy":
+        params["kind"] = policy_kind
+        params["model_path"] = model
+        params["output_topic"] = "fw/cmd_vel_raw" if _has_safety() else "cmd_vel"
+    overrides = [Parameter(k, value=v) for k, v in params.items()]
+    return NODES[name].load_class()(parameter_overrides=overrides, context=context)
+
+
+def _make_node(name: str, model: str, policy_kind: str, context: Any = None) -> Any:
+    if name.startswith("relay_"):
+        return _relay(name, context)
+    return _stack_node(name, model, policy_kind, context)
+
+
+class HardwareSide:
+    """Driver (scan/odom/imu/goal), the real actuator bridge, and the latency meter."""
+
+    def __init__(self, rate: float) -> None:
+        from geometry_msgs.msg import PoseStamped, TwistStamped
+        from nav_msgs.msg import Odometry
+        from rclpy.node import Node
+        from sensor_msgs.msg import Imu, LaserScan
+        from std_msgs.msg import Bool
+
+        from fw_actuator_bridge.bridge_node import ActuatorBridgeNode
+        from fw_common import qos, topics
+
+        self.bridge = ActuatorBridgeNode()
+        self.node = Node("bench_driver")
+        n = self.node
+        self.scan_pub = n.create_publisher(LaserScan, topics.SCAN, qos.SENSOR)
+        self.imu_pub = n.create_publisher(Imu, topics.IMU, qos.SENSOR)
+        self.heartbeat_pub = n.create_publisher(
+            Bool, getattr(topics, "SAFETY_HEARTBEAT", "fw/safety/heartbeat"), qos.SENSOR
+        )
+        self.goal_pub = n.create_publisher(PoseStamped, topics.GOAL_POSE, qos.LATCHED)
+        goal = PoseStamped()
+        goal.header.frame_id = "odom"
+        goal.pose.position.x = 50.0
+        goal.pose.orientation.w = 1.0
+        self.goal_pub.publish(goal)
+        # With no joint_states the bridge publishes no odometry: the driver stands in for it.
+        self.odom_pub = n.create_publisher(Odometry, topics.ODOM, qos.SENSOR)
+        rng = np.random.default_rng(0)
+        self.scan = LaserScan()
+        self.scan.header.frame_id = "laser"
+        self.scan.angle_min, self.scan.angle_increment = -np.pi, 2 * np.pi / 360
+        self.scan.angle_max = np.pi - self.scan.angle_increment
+        self.scan.range_min, self.scan.range_max = 0.1, 12.0
+        self.scan.ranges = rng.uniform(1.0, 10.0, 360).astype(np.float32).tolist()
+        self.odom = Odometry()
+        self.odom.header.frame_id, self.odom.child_frame_id = "odom", "base_link"
+        self.odom.pose.pose.orientation.w = 1.0
+        self.imu = Imu()
+        self.imu.header.frame_id = "imu_link"
+        self.imu.orientation.w = 1.0
+        self.published: list[int] = []
+        self.arrivals: dict[int, int] = {}
+        self.measuring = False
+        n.create_subscription(TwistStamped, topics.CMD_VEL, self._on_cmd, qos.COMMAND)
+        n.create_timer(1.0 / rate, self._tick)
+        self._bool = Bool(data=True)
+
+    def nodes(self) -> list[Any]:
+        return [self.node, self.bridge]
+
+    def _now_ns(self) -> int:
+        return int(self.node.get_clock().now().nanoseconds)
+
+    def _tick(self) -> None:
+        now = self.node.get_clock().now().to_msg()
+        self.odom.header.stamp = self.imu.header.stamp = now
+        self.odom_pub.publish(self.odom)
+        self.imu_pub.publish(self.imu)
+        self.heartbeat_pub.publish(self._bool)
+        self.scan.header.stamp = now
+        self.scan_pub.publish(self.scan)
+        if self.measuring:
+            self.published.append(now.sec * 1_000_000_000 + now.nanosec)
+
+    def _on_cmd(self, msg: Any) -> None:
+        arrival = self._now_ns()
+        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        self.arrivals.setdefault(stamp, arrival)
+
+
+# --- one case ------------------------------------------------------------------------------
+def _spin_for(executor: Any, seconds: float, until: Any = None) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        executor.spin_once(timeout_sec=0.01)
+        if until is not None and until():
+            return True
+    return until is None
+
+
+def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dict[str, Any]:
+    domain = str(next(DOMAINS))
+    env = dict(os.environ, ROS_DOMAIN_ID=domain, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
+    os.environ.update(ROS_DOMAIN_ID=domain, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
+    import rclpy
+
+    from fw_common.spin import make_executor
+
+    stages = _stage_names(chain)
+    children: list[subprocess.Popen[bytes]] = []
+    rclpy.init()
+    try:
+        side = HardwareSide(args.rate)
+        nodes = side.nodes()
+        if mode == "one_process":
+            nodes += [_make_node(n, model, args.policy) for n in stages]
+        else:
+            for name in stages:
+                cmd = [
+                    sys.executable,
+                    __file__,
+                    "--role",
+                    name,
+                    "--model",
+                    model,
+                    "--policy",
+                    args.policy,
+                ]
+                children.append(
+                    subprocess.Popen(
+                        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                    )
+                )
+        executor = make_executor("auto")
+        for node in nodes:
+            executor.add_node(node)
+        # Warm-up: until commands flow (discovery, model load), then a few seconds more.
+        if not _spin_for(executor, 60.0, lambda: len(side.arrivals) >= 20):
+            raise RuntimeError(f"{chain}/{mode}: no commands reached the bridge")
+        _spin_for(executor, 2.0)
+        side.arrivals.clear()
+        side.measuring = True
+        _spin_for(executor, args.seconds)
+        side.measuring = False
+        _spin_for(executor, 0.5)  # let in-flight commands land
+        lat = (
+            np.array(
+                [side.arrivals[s] - s for s in side.published if s in side.arrivals],
+                dtype=np.float64,
+            )
+            / 1e6
+        )
+        drops = sum(1 for s in side.published if s not in side.arrivals)
+        executor.shutdown()
+        for node in nodes:
+            node.destroy_node()
+    finally:
+        for child in children:
+            child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        rclpy.try_shutdown()
+    return {
+        "chain": chain,
+        "mode": mode,
+        "sent": len(side.published),
+        "drops": drops,
+        "p50": float(np.percentile(lat, 50)) if lat.size else float("nan"),
+        "p99": float(np.percentile(lat, 99)) if lat.size else float("nan"),
+        "max": float(lat.max()) if lat.size else float("nan"),
+    }
+
+
+def _child(name: str, model: str, policy_kind: str) -> int:
+    from fw_common.spin import run_node
+
+    return run_node(lambda: _make_node(name, model, policy_kind))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per case")
+    parser.add_argument("--rate", type=float, default=20.0, help="scan rate (Hz)")
+    parser.add_argument("--policy", default="onnx", choices=("onnx", "classic"))
+    parser.add_argument("--role", help=argparse.SUPPRESS)
+    parser.add_argument("--model", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.role:
+        return _child(args.role, args.model, args.policy)
+
+    from fw_policy.model_file import main as make_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model = str(Path(tmp) / "mlp.onnx")
+        make_model(["mlp", model, "--version", "bench"])
+        hops = " → ".join([*_stage_names("stack"), "actuator_bridge"])
+        print(
+            f"chain: scan → {hops}; {args.rate:g} Hz, {args.seconds:g} s per case, "
+            f"policy {args.policy}"
+        )
+        results = []
+        for mode in ("processes", "one_process"):
+            for chain in ("relay", "stack"):
+                r = run_case(chain, mode, args, model)
+                results.append(r)
+                print(
+                    f"  {mode:12s} {chain:6s} p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  "
+                    f"max {r['max']:6.2f} ms  drops {r['drops']}/{r['sent']}",
+                    flush=True,
+                )
+    ok = True
+    print("\n| mode | chain | p50 (ms) | p99 (ms) | max (ms) | drops | p99 / relay p99 |")
+    print("|---|---|---|---|---|---|---|")
+    for mode in ("processes", "one_process"):
+        relay = next(r for r in results if r["mode"] == mode and r["chain"] == "relay")
+        for r in (x for x in results if x["mode"] == mode):
+            ratio = r["p99"] / relay["p99"]
+            print(
+                f"| {mode} | {r['chain']} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.2f} | "
+                f"{r['drops']}/{r['sent']} | {ratio:.2f} |"
+            )
+            if r["chain"] == "stack":
+                ok &= ratio <= 1.5 and r["drops"] == 0
+    print(f"\ntarget (stack p99 <= 1.5x relay p99, no drops): {'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
