@@ -29,12 +29,9 @@ $(VENV)/.installed: requirements.txt
 
 venv: $(VENV)/.installed
 
-# Re-resolve requirements.in into the lock file (needs network access to the registry).
-lock:
-	rm -rf /tmp/fw-lock-venv && $(PYTHON) -m venv /tmp/fw-lock-venv
-	/tmp/fw-lock-venv/bin/pip install --quiet -r requirements.in
-	{ echo '# Locked from requirements.in with `make lock` (pip freeze of a fresh venv). Do not edit by hand.'; \
-	  /tmp/fw-lock-venv/bin/pip freeze --exclude-editable; } > requirements.txt
+# Re-resolve requirements.in into the lock file (needs the package index).
+lock: venv
+	$(VENV)/bin/python .ci/lock_requirements.py
 
 build: venv
 	source $(VENV)/bin/activate && cd $(WS) && \
