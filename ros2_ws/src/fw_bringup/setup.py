@@ -12,6 +12,8 @@ setup(
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),
         ("share/" + package_name + "/config/profiles", glob("config/profiles/*.yaml")),
+        # `launch` links to the repository's top-level launch/ folder (ros2 launch fw_bringup ...).
+        ("share/" + package_name + "/launch", glob("launch/*.launch.py")),
     ],
     install_requires=["setuptools"],
     zip_safe=True,
