@@ -26,6 +26,7 @@ from fw_sim.contacts import ContactEvent, ContactMonitor
 from fw_sim.errors import SimError
 from fw_sim.imu import ImuModel, ImuReading
 from fw_sim.lidar import ALL_COLLISION_GROUPS, ROBOT_COLLISION_GROUP, Lidar
+from fw_sim.native_output import stdout_silenced
 from fw_sim.randomisation import RandomisationDraw, draw_randomisation
 from fw_sim.scenario import Pose2D, Scenario, generate_scenario
 
@@ -118,8 +119,9 @@ class SimWorld:
         p.setGravity(0.0, 0.0, -9.80665, physicsClientId=cid)
         p.setTimeStep(1.0 / config.physics_rate, physicsClientId=cid)
         self.physics_rate = config.physics_rate
-        self._plane = p.loadURDF("plane.urdf", physicsClientId=cid)
-        self.robot = p.loadURDF(config.robot.urdf, [0.0, 0.0, 0.0], physicsClientId=cid)
+        with stdout_silenced():
+            self._plane = p.loadURDF("plane.urdf", physicsClientId=cid)
+            self.robot = p.loadURDF(config.robot.urdf, [0.0, 0.0, 0.0], physicsClientId=cid)
         links: dict[str, int] = {}
         joints: dict[str, int] = {}
         for j in range(p.getNumJoints(self.robot, physicsClientId=cid)):
