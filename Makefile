@@ -59,3 +59,6 @@ lint: venv
 
 clean:
 	rm -rf $(WS)/build $(WS)/install $(WS)/log
+
+bags: build
+	$(ROS_ENV) && python bags/record_golden.py
