@@ -15,6 +15,7 @@ from __future__ import annotations
 import filecmp
 import importlib.util
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -404,3 +405,41 @@ def test_robot_launch_reports_a_bad_profile_without_a_traceback(tmp_path: Path) 
     # launch (see debug for traceback): <message>"; the message must name file and setting.
     with pytest.raises(ProfileError, match=r"bad\.yaml: actuator_bridge\.control_rate"):
         module.launch_setup(context)
+
+
+# --- each node, started the way launch_ros starts it, exits cleanly on SIGINT -----------------
+
+
+def _launch_ros_command(process: Any, params_file: Path) -> list[str]:
+    """The command line launch_ros runs for ``Node(package, executable, name, namespace,
+    parameters=[dict], remappings)``: the console script, then the ROS arguments."""
+    from support.processes import executable
+
+    args = [executable(process.package, process.executable), *process.arguments, "--ros-args"]
+    args += ["-r", f"__node:={process.name}", "-r", f"__ns:={process.namespace}"]
+    args += ["--params-file", str(params_file)]
+    for src, dst in process.remappings:
+        args += ["-r", f"{src}:={dst}"]
+    return args
+
+
+@pytest.mark.system
+@pytest.mark.parametrize("name", list(NODES))
+def test_node_started_as_launch_does_exits_cleanly_on_sigint(
+    name: str, launch: Any, probe: Any, tmp_path: Path
+) -> None:
+    """What launch does at shutdown: one SIGINT per process; it expects exit 0, no traceback."""
+    spec = NODES[name]
+    if not _built(spec.package):
+        pytest.skip(f"{spec.package} is not built/importable here")
+    namespace = f"shutdown_{name}"
+    plan = plan_robot(str(SIM_PROFILE), nodes=name, namespace=namespace)
+    (planned,) = plan.processes
+    params_file = _write_params_file(tmp_path / "params.yaml", planned.parameters)
+    process = launch(_launch_ros_command(planned, params_file), name=name)
+    deadline = time.monotonic() + 60
+    while (name, f"/{namespace}") not in probe.node.get_node_names_and_namespaces():
+        assert process.alive(), f"{name} died at start:\n{process.output()[-3000:]}"
+        assert time.monotonic() < deadline, f"{name} never joined the graph"
+        time.sleep(0.1)
+    process.assert_clean_exit()
