@@ -21,8 +21,7 @@ from pathlib import Path
 
 SEED = 3
 NAME = f"sim_seed{SEED}_drive"
-TOPICS = ["joint_states", "odom", "cmd_vel", "imu", "scan", "fw/sim/scenario",
-          "fw/joint_commands"]
+TOPICS = ["joint_states", "odom", "cmd_vel", "imu", "scan", "fw/sim/scenario", "fw/joint_commands"]
 #: (duration (s), linear (m/s), angular (rad/s))
 SCRIPT = [(2.0, 0.4, 0.3), (1.5, 0.0, -0.8), (1.0, 0.5, 0.0), (0.5, 0.0, 0.0)]
 
@@ -38,11 +37,25 @@ def main() -> int:
     spool = Path(tempfile.mkdtemp(prefix="fw_golden_"))
     env = {**os.environ, "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
     env.setdefault("ROS_DOMAIN_ID", "198")
-    sets = [f"recorder.spool_dir={spool}", "recorder.mode=continuous",
-            "recorder.topics=" + json.dumps(TOPICS), "recorder.discovery_period=0.2",
-            "recorder.min_free_mb=10.0", "recorder.critical_free_mb=5.0"]
-    args = [sys.executable, "-m", "fw_bringup.main", "--profile", "sim", "--seed", str(SEED),
-            "--nodes", "sim,actuator_bridge,recorder"]
+    sets = [
+        f"recorder.spool_dir={spool}",
+        "recorder.mode=continuous",
+        "recorder.topics=" + json.dumps(TOPICS),
+        "recorder.discovery_period=0.2",
+        "recorder.min_free_mb=10.0",
+        "recorder.critical_free_mb=5.0",
+    ]
+    args = [
+        sys.executable,
+        "-m",
+        "fw_bringup.main",
+        "--profile",
+        "sim",
+        "--seed",
+        str(SEED),
+        "--nodes",
+        "sim,actuator_bridge,recorder",
+    ]
     for item in sets:
         args += ["--set", item]
     robot = subprocess.Popen(args, env=env)

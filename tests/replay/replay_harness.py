@@ -68,8 +68,14 @@ def replay_core(
 
 
 def replay_node(
-    probe: Any, messages: list[RecordedMessage], inputs: dict[str, Any], output: str,
-    output_type: Any, output_qos: Any, rate_factor: float = 1.0, settle_s: float = 2.0,
+    probe: Any,
+    messages: list[RecordedMessage],
+    inputs: dict[str, Any],
+    output: str,
+    output_type: Any,
+    output_qos: Any,
+    rate_factor: float = 1.0,
+    settle_s: float = 2.0,
 ) -> list[Any]:
     """Publish the recorded raw inputs into the graph (``inputs``: topic → QoS) with the
     recorded spacing divided by ``rate_factor``, and return what appears on ``output``."""

@@ -21,7 +21,7 @@ from fw_common import qos
 from fw_common.profile import load_profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from replay_harness import decode, read_bag, replay_core, replay_node, stamp_ns  # noqa: E402
+from replay_harness import decode, read_bag, replay_core, replay_node, stamp_ns
 
 REPO = Path(__file__).resolve().parents[2]
 BAG = REPO / "bags" / "sim_seed3_drive"
@@ -44,8 +44,10 @@ def _check(x: float, y: float, yaw: float, lin: float, ang: float, ref: Odometry
     p = ref.pose.pose.position
     assert abs(x - p.x) < POSE_TOL and abs(y - p.y) < POSE_TOL, (x, y, p)
     assert abs(math.remainder(yaw - _yaw(ref), math.tau)) < POSE_TOL
-    return (abs(lin - ref.twist.twist.linear.x) < TWIST_TOL
-            and abs(ang - ref.twist.twist.angular.z) < TWIST_TOL)
+    return (
+        abs(lin - ref.twist.twist.linear.x) < TWIST_TOL
+        and abs(ang - ref.twist.twist.angular.z) < TWIST_TOL
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,14 +77,15 @@ def test_core_reproduces_recorded_odometry(recorded: dict[int, Odometry]) -> Non
     assert len(common) >= 0.9 * len(recorded), f"{len(common)} of {len(recorded)}"
     exact = sum(
         _check(s.x, s.y, s.yaw, s.linear, s.angular, recorded[stamp])
-        for stamp in common for s in [by_stamp[stamp]]
+        for stamp in common
+        for s in [by_stamp[stamp]]
     )
     assert exact >= 0.9 * len(common), f"twist exact for {exact} of {len(common)}"
 
 
 @pytest.mark.system
 def test_node_reproduces_recorded_odometry(
-    recorded: dict[int, Odometry], start_robot, probe  # noqa: ANN001
+    recorded: dict[int, Odometry], start_robot, probe
 ) -> None:
     start_robot(nodes="actuator_bridge")
     outputs = replay_node(
@@ -93,6 +96,7 @@ def test_node_reproduces_recorded_odometry(
     exact = 0
     for out, ref in matched:
         p = out.pose.pose.position
-        exact += _check(p.x, p.y, _yaw(out), out.twist.twist.linear.x,
-                        out.twist.twist.angular.z, ref)
+        exact += _check(
+            p.x, p.y, _yaw(out), out.twist.twist.linear.x, out.twist.twist.angular.z, ref
+        )
     assert exact >= 0.9 * len(matched), f"twist exact for {exact} of {len(matched)}"
