@@ -55,7 +55,7 @@ def launch(tmp_path: Path, ros_env: dict[str, str]) -> Iterator[Callable[..., Ro
 
 
 @pytest.fixture
-def start_robot(launch: Callable[..., RosProcess]) -> Callable[..., RosProcess]:
+def start_robot(launch: Callable[..., RosProcess], tmp_path: Path) -> Callable[..., RosProcess]:
     """Start a simulated robot's nodes with the Python bringup (one process).
 
     ``start_robot(namespace="r1", seed=3, nodes="sim,actuator_bridge", sets=["sim.x=1"])``
@@ -77,6 +77,9 @@ def start_robot(launch: Callable[..., RosProcess]) -> Callable[..., RosProcess]:
             args += ["--seed", str(seed)]
         if nodes:
             args += ["--nodes", nodes]
+        if nodes is None or "recorder" in nodes.split(","):
+            # Episodes go to the test's own folder, never to the robot's default spool.
+            args += ["--set", f"recorder.spool_dir={tmp_path / 'spool'}"]
         for item in sets or []:
             args += ["--set", item]
         return launch(args, name=name or f"robot_{namespace or 'root'}", env=env)

@@ -20,10 +20,17 @@ __all__ = [
 
 
 def node_parameters(profile: RobotProfile, node: str) -> dict[str, ParameterValue]:
-    """The ROS parameters of ``node`` (dotted names → values) from its profile section."""
+    """The ROS parameters of ``node`` (dotted names → values) from its profile section.
+
+    A node setting named ``robot_id`` left empty takes the profile's ``robot.id``, so episode
+    metadata and logs name the robot without repeating its id in every section.
+    """
     if node not in NODE_SECTIONS:
         raise KeyError(f"no profile section for node {node!r}; known: {sorted(NODE_SECTIONS)}")
-    return flatten_section(getattr(profile, node))
+    params = flatten_section(getattr(profile, node))
+    if params.get("robot_id") == "":
+        params["robot_id"] = profile.robot.id
+    return params
 
 
 def uses_sim_time(profile: RobotProfile, node: str) -> bool:

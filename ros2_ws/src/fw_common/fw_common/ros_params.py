@@ -30,7 +30,7 @@ from fw_common.profile.schema import (
     section_from_flat,
 )
 
-__all__ = ["SectionParameters"]
+__all__ = ["SectionParameters", "typed_parameters"]
 
 S = TypeVar("S")
 
@@ -72,6 +72,16 @@ def _descriptor(name: str, tp: Any, info: SettingInfo) -> ParameterDescriptor:
                 IntegerRange(from_value=int(info.minimum), to_value=int(info.maximum), step=1)
             ]
     return descriptor
+
+
+def typed_parameters(section_cls: type, flat: dict[str, Any]) -> list[Parameter]:
+    """``rclpy.Parameter`` overrides for a section's flattened values, typed from the section.
+
+    ``Parameter(name, value=[])`` would guess BYTE_ARRAY for an empty list, and the node would
+    then refuse it as the wrong type; the section knows the list's element type.
+    """
+    types = {name: tp for name, tp, _info in iter_settings(section_cls)}
+    return [Parameter(name, _PARAM_TYPES[types[name]], value) for name, value in flat.items()]
 
 
 def _plain(value: Any) -> Any:
