@@ -28,6 +28,7 @@ from rclpy.context import Context
 from fw_bringup.launch_plan import (
     LaunchArgumentError,
     default_robot_nodes,
+    drop_empty_lists,
     launch_parameters,
     parse_bool,
     parse_node_list,
@@ -264,6 +265,18 @@ def test_parse_helpers() -> None:
     assert parse_bool("", "x") is None
     assert parse_bool(" TRUE ", "x") is True and parse_bool("0", "x") is False
     assert parse_overrides("a.b=1 c.d='[1, 2]'") == ["a.b=1", "c.d=[1, 2]"]
+
+
+def test_empty_lists_are_left_to_the_node_only_when_its_default_is_empty() -> None:
+    params = {"a": [], "b": [], "c": [1.0], "d": 2}
+    with pytest.raises(ProfileError) as info:
+        drop_empty_lists(params, {"a": [], "b": ["x"], "c": [], "d": 1}, "n")
+    assert info.value.problems == [
+        "n.b: an empty list cannot be passed as a ROS parameter by launch "
+        "(its default is ['x']); use single_process:=true"
+    ]
+    kept = drop_empty_lists(params, {"a": [], "b": [], "c": [], "d": 1}, "n")
+    assert kept == {"c": [1.0], "d": 2}
 
 
 def _list_settings_with_defaults() -> Iterator[tuple[str, str, bool]]:

@@ -35,6 +35,7 @@ __all__ = [
     "NodeProcess",
     "RobotLaunch",
     "default_robot_nodes",
+    "drop_empty_lists",
     "launch_parameters",
     "parse_bool",
     "parse_node_list",
@@ -165,15 +166,23 @@ def _launch_overrides(
 
 
 def launch_parameters(profile: RobotProfile, node: str) -> dict[str, ParameterValue]:
-    """The parameters a launch file passes to ``node``: the profile mapping without empty lists.
+    """The parameters a launch file passes to ``node``: the profile mapping without empty lists
+    (see :func:`drop_empty_lists`)."""
+    return drop_empty_lists(
+        node_parameters(profile, node), flatten_section(NODE_SECTIONS[node]()), node
+    )
+
+
+def drop_empty_lists(
+    parameters: dict[str, ParameterValue], defaults: dict[str, ParameterValue], node: str
+) -> dict[str, ParameterValue]:
+    """``parameters`` without the empty lists, which launch cannot pass.
 
     An empty list has no type in a ROS parameters file (rcl reads ``[]`` as "not set", and
-    launch_ros refuses it), so it cannot be passed; the node then keeps its declared default,
-    which is the section's default. That is only right when that default is empty too, so a
-    profile that empties a list whose default is not empty is refused with the reason.
+    launch_ros refuses it), so the node keeps its declared default, which is the section's
+    default (``defaults``). That is only right when that default is empty too, so emptying a
+    list whose default is not empty raises :class:`ProfileError` with the reason.
     """
-    parameters = node_parameters(profile, node)
-    defaults = flatten_section(NODE_SECTIONS[node]())
     result: dict[str, ParameterValue] = {}
     problems = []
     for key, value in parameters.items():
