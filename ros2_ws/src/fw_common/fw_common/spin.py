@@ -8,7 +8,9 @@ it; ``auto`` then falls back to the single-threaded executor.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -73,6 +75,10 @@ def run_node(
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        # Ctrl-C in a terminal reaches a launched node twice (the terminal signals the whole
+        # process group, then launch forwards SIGINT): a second one must not interrupt cleanup.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         for node in nodes:
             node.destroy_node()
         rclpy.try_shutdown()

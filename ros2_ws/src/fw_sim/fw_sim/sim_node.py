@@ -22,11 +22,9 @@ import threading
 import time
 from typing import Any
 
-import rclpy
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from nav_msgs.msg import Odometry
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
@@ -37,6 +35,7 @@ from std_srvs.srv import Trigger
 from fw_common import frames, qos, topics
 from fw_common.profile.sim import SimConfig
 from fw_common.ros_params import SectionParameters
+from fw_common.spin import run_node
 from fw_sim.contacts import ContactEvent
 from fw_sim.world import Due, SimWorld
 
@@ -289,20 +288,10 @@ class SimNode(Node):
         super().destroy_node()
 
 
-def main(args: list[str] | None = None) -> None:
+def main(args: list[str] | None = None) -> int:
     """Run the simulator until Ctrl-C or shutdown."""
-    rclpy.init(args=args)
-    node: SimNode | None = None
-    try:
-        node = SimNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+    return run_node(lambda: SimNode(), args)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
