@@ -41,6 +41,7 @@ NODES: dict[str, NodeSpec] = {
             "fw_perception.perception_node:PerceptionNode",
         ),
         NodeSpec("policy", "fw_policy", "policy", "fw_policy.policy_node:PolicyNode"),
+        NodeSpec("safety", "fw_safety", "safety", "fw_safety.safety_node:SafetyNode"),
         NodeSpec(
             "actuator_bridge",
             "fw_actuator_bridge",

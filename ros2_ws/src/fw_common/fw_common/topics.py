@@ -24,6 +24,10 @@ __all__ = [
     "POLICY_INFO",
     "RECORDER_STATUS",
     "RECORDER_TRIGGER",
+    "SAFETY_EVENTS",
+    "SAFETY_HEARTBEAT",
+    "SAFETY_RESET",
+    "SAFETY_STATUS",
     "SCAN",
     "SIM_COLLISIONS",
     "SIM_GROUND_TRUTH",
@@ -53,6 +57,10 @@ ODOM = "odom"  #: nav_msgs/Odometry from wheel encoders
 TF = "/tf"  #: tf2_msgs/TFMessage (absolute: tf is shared by the whole graph)
 GOAL_POSE = "goal_pose"  #: geometry_msgs/PoseStamped in ``odom``
 ESTOP = "fw/estop"  #: std_msgs/Bool, latched
+SAFETY_STATUS = "fw/safety/status"  #: diagnostic_msgs/DiagnosticArray, supervisor state
+SAFETY_EVENTS = "fw/safety/events"  #: diagnostic_msgs/DiagnosticStatus, one per intervention
+SAFETY_RESET = "fw/safety/reset"  #: std_srvs/Trigger: clear a latched stop once its cause is gone
+SAFETY_HEARTBEAT = "fw/safety/heartbeat"  #: std_msgs/Bool, the lock that must keep arriving
 PERCEPTION_SCAN = "fw/perception/scan"  #: sensor_msgs/LaserScan, cleaned (REP-117), ``laser``
 PERCEPTION_STATE = "fw/perception/state"  #: nav_msgs/Odometry, wheels + IMU fused, ``odom``
 PERCEPTION_GOAL = "fw/perception/goal"  #: geometry_msgs/PoseStamped, the goal in ``base_link``

@@ -158,8 +158,11 @@ class SafetyNode(Node):
     def _on_reset(self, _request: Trigger.Request, response: Trigger.Response) -> Any:
         now = self._now_ns()
         response.success, response.message = self.core.reset(now)
-        log = self.get_logger().info if response.success else self.get_logger().warning
-        log(f"reset requested: {response.message}")
+        # rclpy refuses one call site logging at two severities: one call per severity.
+        if response.success:
+            self.get_logger().info(f"reset requested: {response.message}")
+        else:
+            self.get_logger().warning(f"reset requested: {response.message}")
         self._step(now)
         return response
 
@@ -180,8 +183,10 @@ class SafetyNode(Node):
         self.cmd_pub.publish(out)
         for event in result.events:
             self.event_pub.publish(event_message(event, self._hardware_id))
-            log = self.get_logger().warning if event.level else self.get_logger().info
-            log(f"{event.kind}: {event.reason}")
+            if event.level:
+                self.get_logger().warning(f"{event.kind}: {event.reason}")
+            else:
+                self.get_logger().info(f"{event.kind}: {event.reason}")
         if result.changed:
             self._publish_status()
 

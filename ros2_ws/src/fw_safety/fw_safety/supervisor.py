@@ -31,7 +31,7 @@ from fw_safety.limits import VelocityLimiter
 from fw_safety.mux import CommandMux
 from fw_safety.scan_points import ScanPoints, ScanProjector
 from fw_safety.twist import ZERO, Twist2D
-from fw_safety.zones import CollisionZones
+from fw_safety.zones import CollisionZones, ZoneVerdict
 
 __all__ = ["POLICY", "SOURCES", "TELEOP", "SafetySupervisor", "StepResult"]
 
@@ -50,6 +50,20 @@ _DEBOUNCE_NS = 500_000_000
 
 def _ns(seconds: float) -> int:
     return round(seconds * _NS)
+
+
+def _cut_axis(value: float, requested: float, allowed: float) -> float:
+    if allowed == requested or abs(value) <= abs(allowed):
+        return value
+    return allowed
+
+
+def _cut(ramped: Twist2D, requested: Twist2D, allowed: Twist2D) -> Twist2D:
+    """``ramped`` with each axis that a zone restricted held within the zone's allowance."""
+    return Twist2D(
+        _cut_axis(ramped.linear, requested.linear, allowed.linear),
+        _cut_axis(ramped.angular, requested.angular, allowed.angular),
+    )
 
 
 @dataclass(frozen=True)
@@ -332,11 +346,20 @@ class SafetySupervisor:
         if self.latched or stale or (selected is not None and selected.refused):
             output = ZERO
         else:
-            ramped = self.limiter.ramp(self._last_output, target, dt)
-            verdict = self.zones.restrict(ramped, self.points)
-            output = verdict.twist
-            active.extend(verdict.active)
-            zone_reason = verdict.reason
+            # Zones on what the source asks for; the smoother ramps toward what they allow and
+            # a zone's cut applies at once (it does not wait for the deceleration limit).
+            wish = self.zones.restrict(target, self.points)
+            ramped = self.limiter.ramp(self._last_output, wish.twist, dt)
+            if wish.active:
+                ramped = _cut(ramped, target, wish.twist)
+            # Motion left from before (still decelerating) must obey the stop zone and the
+            # approach rule too.
+            guard = self.zones.restrict(ramped, self.points, use_slowdown=False)
+            output = guard.twist
+            zone_kinds = list(dict.fromkeys([*wish.active, *guard.active]))
+            active.extend(zone_kinds)
+            zone_reason = "; ".join(r for r in (wish.reason, guard.reason) if r)
+            verdict = ZoneVerdict(output, tuple(zone_kinds), guard.scale, zone_reason)
             for kind in verdict.active:
                 last = self._last_active_ns.get(kind)
                 if last is None or now_ns - last > _DEBOUNCE_NS or now_ns < last:

@@ -110,8 +110,13 @@ class CollisionZones:
         first = int(colliding[0])
         return 0.0 if first == 0 else float(t[first - 1])
 
-    def restrict(self, cmd: Twist2D, points: ScanPoints) -> ZoneVerdict:
-        """The most restrictive of the enabled zones applied to ``cmd``."""
+    def restrict(self, cmd: Twist2D, points: ScanPoints, use_slowdown: bool = True) -> ZoneVerdict:
+        """The most restrictive of the enabled zones applied to ``cmd``.
+
+        ``use_slowdown=False`` leaves the slowdown zone out: the supervisor applies it once, to
+        the requested command, and guards the smoothed output with the stop zone and the
+        approach rule only (a second slowdown would scale twice).
+        """
         zones = self.zones
         linear, angular = cmd.linear, cmd.angular
         active: list[str] = []
@@ -128,7 +133,7 @@ class CollisionZones:
                 linear = 0.0
                 active.append(STOP_ZONE)
                 reasons.append(f"{n} points in the stop zone {way}")
-        if zones.slowdown.enabled and linear != 0.0:
+        if use_slowdown and zones.slowdown.enabled and linear != 0.0:
             n = self._count_in_box(
                 points, linear > 0.0, zones.slowdown.distance, zones.slowdown.lateral_margin
             )

@@ -235,3 +235,12 @@ def test_status_reports_state_limits_and_last_intervention() -> None:
     assert status["state"] == "estop"
     assert status["last_intervention.kind"] == "estop"
     assert status["limits.linear"] == "[-0.5, 1.0]"
+
+
+def test_sustained_slowdown_holds_ratio_times_the_command() -> None:
+    # Regression: scaling the smoothed output and ramping from it again shrank it every step.
+    sup = make(zones={"approach": {"enabled": False}})
+    wall = wall_ranges(0.2, 1.3)  # in the slowdown zone, outside the stop zone
+    results = drive(sup, 0.4, 0.0, 0, 3000, step_ms=20, ranges=wall)
+    assert results[-1].twist.linear == pytest.approx(0.4 * sup.config.zones.slowdown.ratio)
+    assert "slowdown_zone" in results[-1].active

@@ -10,6 +10,7 @@ from fw_common.profile.perception import PerceptionConfig
 from fw_common.profile.policy import ClassicPolicyConfig, PolicyConfig
 from fw_common.profile.recorder import RecorderConfig
 from fw_common.profile.robot import NODE_SECTIONS, RobotProfile
+from fw_common.profile.safety import SafetyConfig
 from fw_common.profile.schema import (
     ParameterValue,
     SettingInfo,
@@ -31,6 +32,7 @@ __all__ = [
     "RecorderConfig",
     "RobotIdentity",
     "RobotProfile",
+    "SafetyConfig",
     "SettingInfo",
     "SimConfig",
     "build_section",

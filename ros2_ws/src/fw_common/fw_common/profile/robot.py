@@ -13,6 +13,7 @@ from fw_common.profile.identity import RobotIdentity
 from fw_common.profile.perception import PerceptionConfig
 from fw_common.profile.policy import PolicyConfig
 from fw_common.profile.recorder import RecorderConfig
+from fw_common.profile.safety import SafetyConfig
 from fw_common.profile.schema import setting
 from fw_common.profile.sim import SimConfig
 
@@ -31,6 +32,10 @@ class RobotProfile:
     actuator_bridge: ActuatorBridgeConfig = setting(
         ActuatorBridgeConfig(), "Skid-steer kinematics, limits, watchdog and odometry."
     )
+    # The safety supervisor between command sources and cmd_vel.
+    safety: SafetyConfig = setting(
+        SafetyConfig(), "Safety supervisor: limits, zones, watchdogs, e-stop, tilt, geofence."
+    )
     # Scan cleaning, state fusion, goal in base_link.
     perception: PerceptionConfig = setting(
         PerceptionConfig(), "Scan cleaning, wheel+IMU state fusion, goal in the robot frame."
@@ -47,6 +52,7 @@ class RobotProfile:
 NODE_SECTIONS: dict[str, type] = {
     "sim": SimConfig,
     "actuator_bridge": ActuatorBridgeConfig,
+    "safety": SafetyConfig,
     "perception": PerceptionConfig,
     "policy": PolicyConfig,
     "recorder": RecorderConfig,
