@@ -209,7 +209,7 @@ class SafetyNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    return run_node(lambda: SafetyNode(), args)
+    return int(run_node(lambda: SafetyNode(), args))
 
 
 if __name__ == "__main__":
