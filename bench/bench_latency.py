@@ -237,17 +237,20 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
                     "--policy",
                     args.policy,
                 ]
+                log = open(Path(model).parent / f"{chain}_{name}.log", "wb")  # noqa: SIM115
                 children.append(
-                    subprocess.Popen(
-                        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-                    )
+                    subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
                 )
         executor = make_executor("auto")
         for node in nodes:
             executor.add_node(node)
         # Warm-up: until commands flow (discovery, model load), then a few seconds more.
         if not _spin_for(executor, 60.0, lambda: len(side.arrivals) >= 20):
-            raise RuntimeError(f"{chain}/{mode}: no commands reached the bridge")
+            logs = "".join(
+                f"\n--- {p.name}\n{p.read_text(errors='replace')[-2000:]}"
+                for p in Path(model).parent.glob(f"{chain}_*.log")
+            )
+            raise RuntimeError(f"{chain}/{mode}: no commands reached the bridge{logs}")
         _spin_for(executor, 2.0)
         side.arrivals.clear()
         side.measuring = True

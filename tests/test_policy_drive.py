@@ -29,7 +29,6 @@ from nav_msgs.msg import Odometry
 from rcl_interfaces.srv import SetParameters
 from rclpy.parameter import Parameter
 from std_msgs.msg import String
-from std_srvs.srv import Trigger
 
 from fw_bringup.nodes import NODES
 from fw_common import qos, topics
@@ -100,8 +99,10 @@ class Mission:
         )
         self.goal_pub = probe.publisher(PoseStamped, topics.GOAL_POSE, qos.LATCHED)
 
-    def wait_ready(self) -> None:
-        assert self.scenario.wait_for(timeout=60), "no scenario from the simulator"
+    def wait_ready(self, seed: int | None = None) -> None:
+        assert self.scenario.wait_for(
+            lambda m: seed is None or json.loads(m.data)["seed"] == seed, timeout=60
+        ), "no scenario from the simulator"
         assert self.truth.wait_for(timeout=30), "no ground truth"
         assert self.state.wait_for(timeout=30), "no fw/perception/state from perception"
         assert self.info.wait_for(timeout=30), "no fw/policy/info"
@@ -131,8 +132,10 @@ class Mission:
         self.goal_pub.publish(goal)
 
     def _world_to_odom(self) -> tuple[float, float, float]:
-        """T_odom_world from a ground-truth and a perception-state sample taken while the
-        robot stands still (so their slightly different stamps do not matter)."""
+        """T_odom_world from a ground-truth and a perception-state sample both taken after
+        the robot came to rest (so their slightly different stamps do not matter)."""
+        assert self.truth.wait_for_count(len(self.truth) + 1, timeout=10), "ground truth stopped"
+        assert self.state.wait_for_count(len(self.state) + 1, timeout=10), "state stopped"
         state, truth = self.state.latest(), self.truth.latest()
         assert state is not None and truth is not None
         return compose(pose_of(state), inverse(pose_of(truth)))  # type: ignore[return-value]
@@ -166,16 +169,17 @@ class Mission:
         return math.hypot(goal[0] - x, goal[1] - y)
 
     def drive(self, goal: tuple[float, float], timeout: float) -> tuple[bool, int]:
-        """Wait until ground truth is within REACHED_RADIUS; (reached, collisions meanwhile)."""
+        """Wait until ground truth comes within REACHED_RADIUS and the robot has stopped there
+        (the policy's own goal check); (reached, collisions meanwhile)."""
         before = len(self.collisions)
         deadline = time.monotonic() + timeout
-        reached = False
-        while time.monotonic() < deadline:
-            if self.distance_to(goal) < REACHED_RADIUS:
-                reached = True
-                break
+        while time.monotonic() < deadline and self.distance_to(goal) >= REACHED_RADIUS:
             time.sleep(0.1)
-        return reached, len(self.collisions) - before
+        try:
+            self.wait_still(timeout=max(deadline - time.monotonic(), 1.0))
+        except AssertionError:
+            return False, len(self.collisions) - before
+        return self.distance_to(goal) < REACHED_RADIUS, len(self.collisions) - before
 
 
 def set_policy_params(probe: RosProbe, **values: Any) -> Any:
@@ -187,29 +191,29 @@ def set_policy_params(probe: RosProbe, **values: Any) -> Any:
 
 
 def test_classic_policy_reaches_seeded_goals_without_collisions(start_robot, probe) -> None:
-    robot = start_robot(seed=0, nodes=stack_nodes(), sets=stack_sets("policy.kind=classic"))
-    mission = Mission(probe)
-    mission.wait_ready()
-    assert mission.latest_info()["kind"] == "classic"
+    # A fresh robot per seed: odometry starts at the scenario's start pose, as on a real
+    # mission (fw/sim/new_scenario teleports the robot under a running odometry).
     results = []
-    for i in range(5):
-        if i > 0:
-            mission.hold()
-            response = probe.call(Trigger, topics.SIM_NEW_SCENARIO, Trigger.Request(), 30.0)
-            assert response.success, response.message
-            assert mission.scenario.wait_for(
-                lambda m, s=i: json.loads(m.data)["seed"] == s, timeout=30
-            ), f"scenario {i} not published"
-        seed = mission.current_scenario()["seed"]
+    for seed in range(5):
+        robot = start_robot(
+            seed=seed,
+            nodes=stack_nodes(),
+            sets=stack_sets("policy.kind=classic"),
+            name=f"robot_seed{seed}",
+        )
+        mission = Mission(probe)
+        mission.wait_ready(seed)
+        assert mission.latest_info()["kind"] == "classic"
         goal = mission.send_scenario_goal()
         reached, collisions = mission.drive(goal, SCENARIO_TIMEOUT_S)
         results.append((seed, reached, collisions, round(mission.distance_to(goal), 2)))
+        # Every command carries the stamp of the scan it was computed from (sim time).
+        stamps = [m.header.stamp for m in mission.commands.messages]
+        assert stamps and all(t.sec or t.nanosec for t in stamps)
+        robot.assert_clean_exit()
     print(f"(seed, reached, collisions, distance left m): {results}")
     successes = [r for r in results if r[1] and r[2] == 0]
     assert len(successes) >= 4, f"(seed, reached, collisions, distance left): {results}"
-    # Every command carries the stamp of the scan it was computed from (sim time, nonzero).
-    assert all(m.header.stamp.sec or m.header.stamp.nanosec for m in mission.commands.messages)
-    robot.assert_clean_exit()
 
 
 def make_model(path: Path, kind: str, *args: str) -> Path:

@@ -86,7 +86,7 @@ def test_missing_metadata_is_refused(tmp_path: Path) -> None:
 
     path = tmp_path / "bare.onnx"
     export_torch(make_mlp(DEFAULT_SPEC.size), DEFAULT_SPEC.size, path)
-    with pytest.raises(ModelRejectedError, match="fw.spec_id"):
+    with pytest.raises(ModelRejectedError, match=r"fw\.spec_id"):
         load_model(path, DEFAULT_SPEC)
 
 
@@ -100,7 +100,7 @@ def test_bad_action_scale_is_refused(model_factory: Factory, tmp_path: Path, sca
             prop.value = scale
     path = tmp_path / "scale.onnx"
     onnx.save(model, str(path))
-    with pytest.raises(ModelRejectedError, match="action_scale"):
+    with pytest.raises(ModelRejectedError, match=r"action_scale"):
         load_model(path, DEFAULT_SPEC)
 
 
