@@ -1,16 +1,21 @@
-"""``make demo``: the simulated robot, headless, driven around a scripted course; a report.
+"""``make demo``: the edge loop on the simulated Husky, headless, with a report and a plot.
 
-Starts the robot's nodes with the Python bringup in a child process (its own ROS domain, DDS on
-loopback), drives a square course by publishing ``cmd_vel`` the way any command source would,
-and reports, leg by leg, where the robot really went (simulator ground truth) against where its
-wheel odometry thinks it is, plus collisions and the simulator's speed.
+Starts one simulated robot with every node of the stack (simulator, perception, the ``classic``
+policy, the safety supervisor, the actuator bridge, the recorder) through the Python bringup in
+a child process, on a private ROS domain with DDS on loopback. Then, for a few seeded
+scenarios, it gives the robot the scenario's goal on ``goal_pose`` — as a mission planner would —
+and watches, from outside the robot stack, with the simulator's ground truth: progress while it
+drives, then a table (reached, time, path length, collisions, safety interventions), the
+episodes the recorder wrote, and a plot of the paths among the obstacles.
 
-    python -m fw_bringup.demo [--profile sim] [--side 2.0] [--laps 1]
+    python -m fw_bringup.demo                       # 3 scenarios, report in out/demo/
+    python -m fw_bringup.demo --scenarios 5 --seed 10 --out /tmp/demo
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import signal
@@ -18,60 +23,69 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
 
+#: Ground truth within this distance of the goal counts as reached: the policy stops within its
+#: own tolerance of the goal *it estimates* from odometry, which drifts a little.
+REACHED_RADIUS = 0.6
+
 
 @dataclass
-class _Pose:
-    x: float
-    y: float
-    yaw: float
-    t_ns: int
+class ScenarioRun:
+    """What happened in one scenario, as seen by ground truth."""
+
+    seed: int
+    scenario: dict[str, Any]
+    path: list[tuple[float, float]] = field(default_factory=list)
+    reached: bool = False
+    sim_seconds: float = 0.0
+    collisions: int = 0
+    interventions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def path_length(self) -> float:
+        return sum(math.dist(a, b) for a, b in zip(self.path, self.path[1:], strict=False))
 
 
-def _pose(msg) -> _Pose:  # type: ignore[no-untyped-def]
-    from fw_common.conversions import stamp_to_ns, yaw_from_quaternion
-
-    p = msg.pose.pose
-    q = p.orientation
-    return _Pose(
-        p.position.x,
-        p.position.y,
-        yaw_from_quaternion(q.x, q.y, q.z, q.w),
-        stamp_to_ns(msg.header.stamp),
-    )
-
-
-def _wrap(a: float) -> float:
-    return math.atan2(math.sin(a), math.cos(a))
-
-
-class _Driver:
-    """The demo's command source and observer (an ordinary rclpy node)."""
+class _Observer:
+    """The demo's rclpy node: gives goals, watches ground truth and the robot's events."""
 
     def __init__(self) -> None:
         import rclpy
         from diagnostic_msgs.msg import DiagnosticStatus
-        from geometry_msgs.msg import TwistStamped
+        from geometry_msgs.msg import PoseStamped
         from nav_msgs.msg import Odometry
+        from std_msgs.msg import String
+        from std_srvs.srv import Trigger
 
         from fw_common import qos, topics
 
         rclpy.init()
         self._rclpy = rclpy
-        self.node = rclpy.create_node("demo_driver")
-        self.gt: _Pose | None = None
-        self.odom: _Pose | None = None
-        self.collisions: list[str] = []
-        self.node.create_subscription(Odometry, topics.SIM_GROUND_TRUTH, self._on_gt, qos.SENSOR)
-        self.node.create_subscription(Odometry, topics.ODOM, self._on_odom, qos.SENSOR)
-        self.node.create_subscription(
-            DiagnosticStatus, topics.SIM_COLLISIONS, self._on_collision, qos.EVENT
-        )
-        self.cmd = self.node.create_publisher(TwistStamped, topics.CMD_VEL, qos.COMMAND)
-        self._twist_type = TwistStamped
+        self.node = rclpy.create_node("demo_observer")
+        self._lock = threading.Lock()
+        self.truth: Any = None
+        self.state: Any = None
+        self.scenario: dict[str, Any] | None = None
+        self.policy_info: dict[str, Any] | None = None
+        self.collisions = 0
+        self.events: list[str] = []
+        sub = self.node.create_subscription
+        sub(Odometry, topics.SIM_GROUND_TRUTH, self._set("truth"), qos.SENSOR)
+        sub(Odometry, topics.PERCEPTION_STATE, self._set("state"), qos.SENSOR)
+        sub(String, topics.SIM_SCENARIO, self._on_scenario, qos.LATCHED)
+        sub(String, topics.POLICY_INFO, self._on_policy_info, qos.LATCHED)
+        sub(DiagnosticStatus, topics.SIM_COLLISIONS, self._on_collision, qos.EVENT)
+        sub(DiagnosticStatus, topics.SAFETY_EVENTS, self._on_safety_event, qos.EVENT)
+        self.goal = self.node.create_publisher(PoseStamped, topics.GOAL_POSE, qos.LATCHED)
+        self._pose_type = PoseStamped
+        self.new_scenario = self.node.create_client(Trigger, topics.SIM_NEW_SCENARIO)
+        self.record = self.node.create_client(Trigger, topics.RECORDER_TRIGGER)
+        self._trigger_type = Trigger
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()
@@ -80,33 +94,86 @@ class _Driver:
         while not self._stop.is_set():
             self._rclpy.spin_once(self.node, timeout_sec=0.05)
 
-    def _on_gt(self, msg) -> None:  # type: ignore[no-untyped-def]
-        self.gt = _pose(msg)
+    def _set(self, attr: str) -> Any:
+        def store(msg: Any) -> None:
+            setattr(self, attr, msg)
 
-    def _on_odom(self, msg) -> None:  # type: ignore[no-untyped-def]
-        self.odom = _pose(msg)
+        return store
 
-    def _on_collision(self, msg) -> None:  # type: ignore[no-untyped-def]
-        self.collisions.append(msg.message)
+    def _on_scenario(self, msg: Any) -> None:
+        self.scenario = json.loads(msg.data)
+
+    def _on_policy_info(self, msg: Any) -> None:
+        self.policy_info = json.loads(msg.data)
+
+    def _on_collision(self, _msg: Any) -> None:
+        self.collisions += 1
+
+    def _on_safety_event(self, msg: Any) -> None:
+        kind = next((kv.value for kv in msg.values if kv.key == "kind"), msg.name)
+        self.events.append(kind)
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def truth_pose(self) -> tuple[float, float, float]:
+        return _pose_of(self.truth)
+
+    def sim_time(self) -> float:
+        from fw_common.conversions import stamp_to_sec
+
+        return stamp_to_sec(self.truth.header.stamp)
+
+    def speed(self) -> float:
+        t = self.truth.twist.twist
+        return math.hypot(t.linear.x, t.linear.y)
 
     def wait_ready(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.gt and self.odom and self.cmd.get_subscription_count() > 0:
+            ready = self.truth and self.state and self.scenario and self.policy_info
+            if ready and self.goal.get_subscription_count() > 0:
                 return True
             time.sleep(0.1)
         return False
 
-    def drive(self, linear: float, angular: float, sim_seconds: float) -> None:
-        assert self.gt is not None
-        end = self.gt.t_ns + int(sim_seconds * 1e9)
-        while self.gt.t_ns < end:
-            msg = self._twist_type()
-            msg.header.frame_id = "base_link"
-            msg.twist.linear.x = linear
-            msg.twist.angular.z = angular
-            self.cmd.publish(msg)
+    def wait_still(self, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            t = self.truth.twist.twist
+            if abs(t.linear.x) + abs(t.linear.y) < 0.02 and abs(t.angular.z) < 0.02:
+                return
+            time.sleep(0.05)
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def call(self, client: Any, timeout: float = 20.0) -> Any:
+        if not client.wait_for_service(timeout_sec=timeout):
+            raise RuntimeError(f"service {client.srv_name} is not available")
+        future = client.call_async(self._trigger_type.Request())
+        deadline = time.monotonic() + timeout
+        while not future.done():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"service {client.srv_name} did not answer")
             time.sleep(0.02)
+        return future.result()
+
+    def send_goal(self, goal_world: tuple[float, float]) -> None:
+        """Publish the scenario goal in ``odom``: T_odom_world from a ground-truth and a
+        perception-state sample taken at rest, applied to the goal in the world frame."""
+        from fw_common.conversions import quaternion_from_yaw
+        from fw_common.planar import compose, inverse
+
+        self.wait_still()
+        time.sleep(0.2)  # fresh samples of both after coming to rest
+        odom_from_world = compose(_pose_of(self.state), inverse(self.truth_pose()))
+        x, y, yaw = compose(odom_from_world, (goal_world[0], goal_world[1], 0.0))
+        msg = self._pose_type()
+        msg.header.frame_id = "odom"
+        msg.header.stamp = self.truth.header.stamp
+        msg.pose.position.x, msg.pose.position.y = x, y
+        q = msg.pose.orientation
+        q.x, q.y, q.z, q.w = quaternion_from_yaw(yaw)
+        self.goal.publish(msg)
 
     def close(self) -> None:
         self._stop.set()
@@ -115,96 +182,253 @@ class _Driver:
         self._rclpy.try_shutdown()
 
 
+def _pose_of(msg: Any) -> tuple[float, float, float]:
+    from fw_common.conversions import yaw_from_quaternion
+
+    p, q = msg.pose.pose.position, msg.pose.pose.orientation
+    return p.x, p.y, yaw_from_quaternion(q.x, q.y, q.z, q.w)
+
+
+def _drive(obs: _Observer, run: ScenarioRun, timeout_sim_s: float) -> None:
+    goal = (run.scenario["goal"]["x"], run.scenario["goal"]["y"])
+    events0, collisions0 = len(obs.events), obs.collisions
+    obs.send_goal(goal)
+    t0 = obs.sim_time()
+    last_print = -10.0
+    while True:
+        x, y, _ = obs.truth_pose()
+        if not run.path or math.dist(run.path[-1], (x, y)) > 0.05:
+            run.path.append((x, y))
+        elapsed = obs.sim_time() - t0
+        distance = math.dist((x, y), goal)
+        if elapsed - last_print >= 5.0:
+            last_print = elapsed
+            print(
+                f"    t={elapsed:5.1f} s  {distance:5.2f} m to the goal  "
+                f"speed {obs.speed():.2f} m/s",
+                flush=True,
+            )
+        if distance < REACHED_RADIUS and obs.speed() < 0.05:
+            run.reached = True
+            break
+        if elapsed > timeout_sim_s:
+            break
+        time.sleep(0.05)
+    run.sim_seconds = obs.sim_time() - t0
+    run.collisions = obs.collisions - collisions0
+    for kind in obs.events[events0:]:
+        run.interventions[kind] = run.interventions.get(kind, 0) + 1
+
+
+def _plot(runs: list[ScenarioRun], path: Path) -> Path | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import Circle, Rectangle
+    except ImportError:
+        return None
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 4.4), squeeze=False)
+    for ax, run in zip(axes[0], runs, strict=True):
+        sc = run.scenario
+        half = sc["arena_size"] / 2
+        for ob in sc["obstacles"]:
+            if ob["kind"] == "cylinder":
+                ax.add_patch(Circle((ob["x"], ob["y"]), ob["radius"], color="0.45"))
+            else:
+                rect = Rectangle(
+                    (ob["x"] - ob["size_x"] / 2, ob["y"] - ob["size_y"] / 2),
+                    ob["size_x"],
+                    ob["size_y"],
+                    angle=math.degrees(ob["yaw"]),
+                    rotation_point="center",
+                    color="0.45",
+                )
+                ax.add_patch(rect)
+        if run.path:
+            xs, ys = zip(*run.path, strict=True)
+            ax.plot(xs, ys, "-", color="tab:blue", lw=2, label="path (ground truth)")
+        ax.plot(sc["start"]["x"], sc["start"]["y"], "o", color="tab:green", label="start")
+        ax.add_patch(
+            Circle(
+                (sc["goal"]["x"], sc["goal"]["y"]),
+                REACHED_RADIUS,
+                fill=False,
+                color="tab:red",
+                lw=1.5,
+            )
+        )
+        ax.plot(sc["goal"]["x"], sc["goal"]["y"], "*", color="tab:red", ms=12, label="goal")
+        verdict = "reached" if run.reached else "not reached"
+        ax.set_title(f"seed {run.seed}: {verdict} in {run.sim_seconds:.0f} s", fontsize=10)
+        ax.set_xlim(-half - 0.5, half + 0.5)
+        ax.set_ylim(-half - 0.5, half + 0.5)
+        ax.set_aspect("equal")
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.suptitle("Flywheel edge loop: classic policy through the safety supervisor")
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _report(
+    runs: list[ScenarioRun],
+    episodes: list[Path],
+    info: dict[str, Any] | None,
+    wall_s: float,
+    out: Path,
+    plot: Path | None,
+) -> str:
+    lines = [
+        "# Flywheel demo: the edge loop on the simulated Husky",
+        "",
+        f"Policy: {json.dumps(info) if info else 'unknown'}",
+        "",
+        "| seed | reached | sim time (s) | path (m) | collisions | safety interventions |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        kinds = ", ".join(f"{k}×{n}" for k, n in sorted(r.interventions.items())) or "none"
+        lines.append(
+            f"| {r.seed} | {'yes' if r.reached else 'NO'} | {r.sim_seconds:.1f} | "
+            f"{r.path_length:.1f} | {r.collisions} | {kinds} |"
+        )
+    sim_total = sum(r.sim_seconds for r in runs)
+    lines += [
+        "",
+        f"{sum(r.reached for r in runs)}/{len(runs)} goals reached, "
+        f"{sum(r.collisions for r in runs)} collisions; {sim_total:.0f} s simulated in "
+        f"{wall_s:.0f} s wall.",
+        "",
+        f"Episodes written by the recorder ({len(episodes)}): "
+        + (", ".join(e.name for e in episodes) or "none"),
+    ]
+    if plot is not None:
+        lines += ["", f"![paths]({plot.name})"]
+    text = "\n".join(lines) + "\n"
+    (out / "report.md").write_text(text)
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Drive the simulated robot around a square.")
-    parser.add_argument("--profile", default="sim")
-    parser.add_argument("--side", type=float, default=2.0, help="side of the square (m)")
-    parser.add_argument("--speed", type=float, default=0.5, help="linear speed (m/s)")
-    parser.add_argument("--seed", type=int, default=0, help="scenario seed")
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    parser.add_argument("--profile", default="sim", help="robot profile (default: sim)")
+    parser.add_argument("--scenarios", type=int, default=3, help="how many scenarios to drive")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the first scenario")
+    parser.add_argument("--rtf", type=float, default=2.0, help="simulator real-time factor")
+    parser.add_argument(
+        "--timeout", type=float, default=90.0, help="sim seconds allowed per scenario"
+    )
+    parser.add_argument("--out", type=Path, default=Path("out/demo"), help="report folder")
     args = parser.parse_args(argv)
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    spool = out / "spool"
 
     env = dict(os.environ)
-    # A private graph: the demo must not drive someone else's robot on this network.
+    # A private graph: the demo must never drive a robot that shares this network.
     env.setdefault("ROS_DOMAIN_ID", str(200 + os.getpid() % 30))
     env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     os.environ.update({k: env[k] for k in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE")})
-    robot = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "fw_bringup.main",
-            "--profile",
-            args.profile,
-            "--nodes",
-            "sim,actuator_bridge",
-            "--seed",
-            str(args.seed),
-            # An empty arena: the scripted course does not steer around obstacles.
-            "--set",
-            "sim.scenario.box_count=0",
-            "--set",
-            "sim.scenario.cylinder_count=0",
-        ],
-        env=env,
-        start_new_session=True,
+    log_path = out / "robot.log"
+    print(
+        f"[demo] starting the simulated Husky with the whole stack (log: {log_path})", flush=True
     )
-    driver = _Driver()
+    with open(log_path, "wb") as log:
+        robot = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "fw_bringup.main",
+                "--profile",
+                args.profile,
+                "--seed",
+                str(args.seed),
+                "--set",
+                f"sim.real_time_factor={args.rtf}",
+                "--set",
+                f"recorder.spool_dir={spool}",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    obs = _Observer()
+    runs: list[ScenarioRun] = []
     code = 0
     try:
-        print("[demo] starting the simulated Husky (PyBullet, headless) ...", flush=True)
-        if not driver.wait_ready(90):
-            print("[demo] the robot did not come up", file=sys.stderr)
+        if not obs.wait_ready(120):
+            print(f"[demo] the robot did not come up; see {log_path}", file=sys.stderr)
             return 1
-        assert driver.gt is not None and driver.odom is not None
-        gt0, od0 = driver.gt, driver.odom
+        print(f"[demo] policy: {obs.policy_info}", flush=True)
         wall0 = time.monotonic()
-        legs = 4
-        turn_rate = 0.6
-        print(f"[demo] driving a {args.side:.1f} m square at {args.speed} m/s", flush=True)
-        print(
-            f"{'leg':>4} {'true x':>8} {'true y':>8} {'odom x':>8} {'odom y':>8} "
-            f"{'pos err':>8} {'yaw err':>8}"
-        )
-        for leg in range(1, legs + 1):
-            driver.drive(args.speed, 0.0, args.side / args.speed)
-            driver.drive(0.0, turn_rate, (math.pi / 2) / turn_rate)
-            driver.drive(0.0, 0.0, 0.5)
-            gt, od = driver.gt, driver.odom
-            true_x, true_y = _relative(gt0, gt)
-            odom_x, odom_y = _relative(od0, od)
-            err = math.hypot(true_x - odom_x, true_y - odom_y)
-            yaw_err = _wrap((gt.yaw - gt0.yaw) - (od.yaw - od0.yaw))
+        for i in range(args.scenarios):
+            if i > 0:
+                obs.call(obs.new_scenario)
+                seed = args.seed + i
+                deadline = time.monotonic() + 20
+                while (obs.scenario or {}).get("seed") != seed and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            assert obs.scenario is not None
+            run = ScenarioRun(seed=obs.scenario["seed"], scenario=obs.scenario)
+            goal = run.scenario["goal"]
             print(
-                f"{leg:>4} {true_x:8.2f} {true_y:8.2f} {odom_x:8.2f} {odom_y:8.2f} "
-                f"{err:8.3f} {math.degrees(yaw_err):7.1f}°",
+                f"[demo] scenario seed {run.seed}: {len(run.scenario['obstacles'])} obstacles,"
+                f" goal at ({goal['x']:.1f}, {goal['y']:.1f})",
                 flush=True,
             )
-        sim_s = (driver.gt.t_ns - gt0.t_ns) * 1e-9
+            _drive(obs, run, args.timeout)
+            verdict = "reached the goal" if run.reached else "did NOT reach the goal"
+            print(
+                f"[demo]   {verdict} in {run.sim_seconds:.1f} s of sim time, "
+                f"{run.collisions} collisions, interventions {run.interventions or 'none'}",
+                flush=True,
+            )
+            runs.append(run)
         wall_s = time.monotonic() - wall0
-        print(
-            f"[demo] {sim_s:.1f} s simulated in {wall_s:.1f} s wall "
-            f"(real-time factor {sim_s / wall_s:.1f}); collisions: {len(driver.collisions)}"
-        )
-        print(
-            f"[demo] odometry drift after {4 * args.side:.0f} m: {err:.3f} m "
-            f"({100 * err / (4 * args.side):.1f} % of distance)"
-        )
+        print("[demo] asking the recorder for an episode of the last moments", flush=True)
+        response = obs.call(obs.record)
+        print(f"[demo]   recorder: {response.message}", flush=True)
+        episodes = _wait_for_episodes(spool / "ready", timeout=30)
+        plot = _plot(runs, out / "paths.png")
+        print()
+        print(_report(runs, episodes, obs.policy_info, wall_s, out, plot))
+        print(f"[demo] report: {out / 'report.md'}" + (f", plot: {plot}" if plot else ""))
+        if not all(r.reached for r in runs) or any(r.collisions for r in runs):
+            code = 1
     finally:
-        driver.close()
+        obs.close()
         robot.send_signal(signal.SIGINT)
         try:
-            code = robot.wait(20)
+            if robot.wait(30) != 0:
+                print(
+                    f"[demo] the robot process exited with {robot.returncode}; see {log_path}",
+                    file=sys.stderr,
+                )
+                code = code or 1
         except subprocess.TimeoutExpired:
             robot.kill()
             code = 1
     return code
 
 
-def _relative(origin: _Pose, pose: _Pose) -> tuple[float, float]:
-    """``pose`` in the frame of ``origin`` (so both start at 0, 0 facing +x)."""
-    dx, dy = pose.x - origin.x, pose.y - origin.y
-    c, s = math.cos(origin.yaw), math.sin(origin.yaw)
-    return c * dx + s * dy, -s * dx + c * dy
+def _wait_for_episodes(ready: Path, timeout: float) -> list[Path]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        episodes = sorted(p for p in ready.glob("*") if p.is_dir()) if ready.is_dir() else []
+        if episodes:
+            return episodes
+        time.sleep(0.5)
+    return []
 
 
 if __name__ == "__main__":
