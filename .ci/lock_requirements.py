@@ -16,8 +16,19 @@ ROOT = Path(__file__).resolve().parent.parent
 with tempfile.TemporaryDirectory() as tmp:
     report = Path(tmp) / "report.json"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed",
-         "--report", str(report), "-r", str(ROOT / "requirements.in")],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--quiet",
+            "--ignore-installed",
+            "--report",
+            str(report),
+            "-r",
+            str(ROOT / "requirements.in"),
+        ],
         check=True,
     )
     installs = json.loads(report.read_text())["install"]

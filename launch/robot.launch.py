@@ -13,12 +13,11 @@ bringup (``single_process:=true``). The profile is read when the launch runs, wi
 
 from __future__ import annotations
 
+from launch import LaunchContext, LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
-
-from launch import LaunchContext, LaunchDescription
 
 ARGUMENTS = {
     "profile": (

@@ -37,10 +37,9 @@ pytest.importorskip(
 import launch_testing
 import launch_testing.actions
 import launch_testing.asserts
+from launch import LaunchDescription
 from launch.actions import IncludeLaunchDescription
 from launch.launch_description_sources import PythonLaunchDescriptionSource
-
-from launch import LaunchDescription
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "tests") not in sys.path:  # `launch_test` does not run tests/conftest.py
