@@ -53,9 +53,15 @@ demo: build
 bench: build
 	$(ROS_ENV) && for b in bench/bench_*.py; do echo "== $$b"; python $$b; done
 
+# mypy (strict, see pyproject.toml) checks the cores: every module of the fw_ packages that does
+# not import rclpy, plus cloud_bridge once it exists.
+CORE_MODULES = $(shell grep -L -E "^(import rclpy|from rclpy)" $(WS)/src/*/fw_*/*.py \
+	$(WS)/src/*/fw_*/*/*.py | grep -v __init__)
+MYPYPATH := $(subst $(eval) ,:,$(wildcard $(WS)/src/*))
+
 lint: venv
 	source $(VENV)/bin/activate && ruff check . && ruff format --check . && \
-	  mypy $(WS)/src/fw_common/fw_common/profile $(WS)/src/fw_actuator_bridge/fw_actuator_bridge/kinematics.py
+	  MYPYPATH=$(MYPYPATH) mypy $(CORE_MODULES) $(wildcard cloud_bridge/cloud_bridge)
 
 clean:
 	rm -rf $(WS)/build $(WS)/install $(WS)/log

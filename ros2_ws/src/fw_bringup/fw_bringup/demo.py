@@ -83,8 +83,8 @@ class _Observer:
         sub(DiagnosticStatus, topics.SAFETY_EVENTS, self._on_safety_event, qos.EVENT)
         self.goal = self.node.create_publisher(PoseStamped, topics.GOAL_POSE, qos.LATCHED)
         self._pose_type = PoseStamped
-        self.new_scenario = self.node.create_client(Trigger, topics.SIM_NEW_SCENARIO)
-        self.record = self.node.create_client(Trigger, topics.RECORDER_TRIGGER)
+        self.new_scenario: Any = self.node.create_client(Trigger, topics.SIM_NEW_SCENARIO)
+        self.record: Any = self.node.create_client(Trigger, topics.RECORDER_TRIGGER)
         self._trigger_type = Trigger
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._spin, daemon=True)

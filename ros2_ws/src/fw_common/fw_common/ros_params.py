@@ -74,7 +74,7 @@ def _descriptor(name: str, tp: Any, info: SettingInfo) -> ParameterDescriptor:
     return descriptor
 
 
-def typed_parameters(section_cls: type, flat: dict[str, Any]) -> list[Parameter]:
+def typed_parameters(section_cls: type, flat: dict[str, Any]) -> list[Parameter[Any]]:
     """``rclpy.Parameter`` overrides for a section's flattened values, typed from the section.
 
     ``Parameter(name, value=[])`` would guess BYTE_ARRAY for an empty list, and the node would
@@ -128,14 +128,14 @@ class SectionParameters(Generic[S]):
         value = self._node.get_parameter(name).value
         return [] if value is None else _plain(value)
 
-    def _candidate(self, params: list[Parameter]) -> S:
+    def _candidate(self, params: list[Parameter[Any]]) -> S:
         flat = flatten_section(self.current)
         for p in params:
             if p.name in self._types:
                 flat[p.name] = _plain(p.value)
         return section_from_flat(self._cls, flat, self._node.get_name())
 
-    def _validate(self, params: list[Parameter]) -> SetParametersResult:
+    def _validate(self, params: list[Parameter[Any]]) -> SetParametersResult:
         try:
             self._candidate(params)
         except ProfileError as exc:
@@ -144,7 +144,7 @@ class SectionParameters(Generic[S]):
             return SetParametersResult(successful=False, reason=reason)
         return SetParametersResult(successful=True)
 
-    def _apply(self, params: list[Parameter]) -> None:
+    def _apply(self, params: list[Parameter[Any]]) -> None:
         if not any(p.name in self._types for p in params):
             return
         self.current = self._candidate(params)

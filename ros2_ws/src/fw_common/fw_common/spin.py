@@ -29,7 +29,7 @@ def make_executor(kind: str = "auto", context: Any = None) -> Any:
         raise ValueError(f"unknown executor {kind!r}; known: {', '.join(EXECUTOR_KINDS)}")
     if kind in ("auto", "events"):
         try:
-            from rclpy.experimental import EventsExecutor
+            from rclpy.experimental import EventsExecutor  # type: ignore[attr-defined]
         except ImportError:
             if kind == "events":
                 raise
