@@ -8,6 +8,7 @@ CDR into a running node over DDS with the recorded QoS and collects what it publ
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Any
 from rclpy.serialization import deserialize_message
 from rosbags.highlevel import AnyReader
 
-__all__ = ["RecordedMessage", "read_bag", "stamp_ns"]
+__all__ = ["RecordedMessage", "decoded_bag", "read_bag", "stamp_ns"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,13 @@ def message_class(msgtype: str) -> Any:
 
 def decode(msg: RecordedMessage) -> Any:
     return deserialize_message(msg.raw, message_class(msg.msgtype))
+
+
+@functools.lru_cache(maxsize=4)
+def decoded_bag(folder: Path) -> list[tuple[str, int, Any]]:
+    """``(topic, receive time ns, message)`` for every message of the episode, in order
+    (cached: several tests replay the same bag)."""
+    return [(m.topic, m.t_ns, decode(m)) for m in read_bag(folder)]
 
 
 def stamp_ns(msg: Any) -> int:

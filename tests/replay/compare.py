@@ -1,0 +1,186 @@
+"""Comparisons of replayed stage outputs with the recorded ones, and their tolerances.
+
+Every check matches messages by header stamp (each output carries its input's stamp) and raises
+``AssertionError`` with the numbers when the replay does not reproduce the recording. The
+tolerances are per check, below, with the reason each one is not zero; the ``*_NODE`` variants
+are for replays through the real nodes over DDS, which add message loss and clock jitter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from stages import Command, Pose2D, SafetyStep, ScanOut, by_stamp, pairs
+
+__all__ = [
+    "CORE",
+    "NODE",
+    "Tolerance",
+    "check_commands",
+    "check_events",
+    "check_goals",
+    "check_safety",
+    "check_scans",
+    "check_states",
+]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    #: Share of the recorded outputs the replay must reproduce (by stamp). Below 1 because the
+    #: recorder subscribes best effort to the sensor topics: a raw scan it lost has a recorded
+    #: output but no recorded input (about 3 % of the scans in the golden bags), and a node
+    #: replay over DDS may lose some in turn.
+    matched: float
+    #: Pose (m, rad) of the fused state and of the goal in base_link. Not zero: the perception
+    #: node's executor takes ``imu`` and ``odom`` from two subscriptions, and when an IMU sample
+    #: reaches it on the other side of an odometry sample than in the recording, one gyro
+    #: increment moves to the next step (the sum is kept, so the error does not grow).
+    pose: float
+    #: Fused yaw rate (rad/s): the same reordering changes which gyro sample is the latest.
+    yaw_rate: float
+    #: Share of the policy commands (cmd_vel_raw) that must be reproduced exactly (1e-9): the
+    #: classic policy is deterministic on the same inputs; a command differs only where the
+    #: policy node took a different latest state or goal than the recording's order shows.
+    commands_exact: float
+    #: cmd_vel (m/s, rad/s) while a source drives. The node takes ``now`` from the last /clock
+    #: it received, the recorder from its own: they differ by up to one /clock period (fw_sim
+    #: publishes 100 Hz on 240 Hz physics steps, so up to 12.5 ms), at both ends of a ramp
+    #: step, so an acceleration-limited output may differ by 2 × 12.5 ms × the largest limit
+    #: of the sim profile (2 m/s² → 0.05 m/s; 5 rad/s² → 0.125 rad/s).
+    ramp: tuple[float, float]
+    #: Share of cmd_vel within ``ramp``: a scan that reached the safety node just after (not
+    #: before, as recorded) a step moves a zone's cut to the next step, 50 ms later.
+    safety_within: float
+    #: Sim-time window (s) in which a replayed event must start for a recorded one (of the
+    #: same kind): the supervisor's debounce window, inside which two starts are one event.
+    event_window: float
+
+
+CORE = Tolerance(
+    matched=0.9,
+    pose=1e-3,
+    yaw_rate=0.05,
+    commands_exact=0.95,
+    ramp=(0.05, 0.13),
+    safety_within=0.97,
+    event_window=0.5,
+)
+#: Through the real nodes over DDS: loss on best-effort links both in the recording and in the
+#: replay, and a /clock published by the test process (jitter of a few ms on a loaded host) so
+#: the fused state's IMU share and the policy's latest-goal choice drift more.
+NODE = Tolerance(
+    matched=0.8,
+    pose=0.05,
+    yaw_rate=0.2,
+    commands_exact=0.6,
+    ramp=(0.1, 0.25),
+    safety_within=0.85,
+    event_window=0.5,
+)
+
+
+def _matched(n: int, recorded: int, tol: Tolerance, what: str) -> None:
+    assert recorded > 0, f"no recorded {what}"
+    assert n >= tol.matched * recorded, f"{what}: reproduced {n} of {recorded} recorded stamps"
+
+
+def check_scans(ours: Sequence[ScanOut], recorded: Sequence[ScanOut], tol: Tolerance) -> None:
+    """Cleaned scans: bit-identical ranges (NaN where NaN), for every matched stamp."""
+    matched = list(pairs(by_stamp(ours), by_stamp(recorded)))
+    _matched(len(matched), len(recorded), tol, "fw/perception/scan")
+    different = [
+        (a.stamp_ns, int(np.count_nonzero(~np.isclose(a.ranges, b.ranges, 0, 0, True))))
+        for a, b in matched
+        if not np.array_equal(a.ranges, b.ranges, equal_nan=True)
+    ]
+    assert not different, f"cleaned scans differ (stamp ns, beams): {different[:5]}"
+
+
+def _pose_error(a: Pose2D, b: Pose2D) -> tuple[float, float]:
+    return math.hypot(a.x - b.x, a.y - b.y), abs(math.remainder(a.yaw - b.yaw, math.tau))
+
+
+def check_states(ours: Sequence[Pose2D], recorded: Sequence[Pose2D], tol: Tolerance) -> None:
+    """Fused state: pose within ``pose``, forward speed exact, yaw rate within ``yaw_rate``."""
+    matched = list(pairs(by_stamp(ours), by_stamp(recorded)))
+    _matched(len(matched), len(recorded), tol, "fw/perception/state")
+    worst = max(max(_pose_error(a, b)) for a, b in matched)
+    assert worst <= tol.pose, f"fused pose off by {worst:.3g} (m or rad), tolerance {tol.pose}"
+    speed = max(abs(a.linear - b.linear) for a, b in matched)
+    assert speed <= 1e-9, f"forward speed off by {speed:.3g} m/s (it is the odometry's)"
+    rate = max(abs(a.angular - b.angular) for a, b in matched)
+    assert rate <= tol.yaw_rate, f"yaw rate off by {rate:.3g} rad/s, tolerance {tol.yaw_rate}"
+
+
+def check_goals(ours: Sequence[Pose2D], recorded: Sequence[Pose2D], tol: Tolerance) -> None:
+    """The goal in base_link, within ``pose`` (it inherits the fused state's error)."""
+    matched = list(pairs(by_stamp(ours), by_stamp(recorded)))
+    _matched(len(matched), len(recorded), tol, "fw/perception/goal")
+    worst = max(max(_pose_error(a, b)) for a, b in matched)
+    assert worst <= tol.pose, f"goal off by {worst:.3g} (m or rad), tolerance {tol.pose}"
+
+
+def check_commands(ours: Sequence[Command], recorded: Sequence[Command], tol: Tolerance) -> None:
+    """Policy commands: at least ``commands_exact`` of the matched stamps reproduced exactly."""
+    matched = list(pairs(by_stamp(ours), by_stamp(recorded)))
+    _matched(len(matched), len(recorded), tol, "fw/cmd_vel_raw")
+    off = [
+        (b.stamp_ns, (a.linear, a.angular), (b.linear, b.angular))
+        for a, b in matched
+        if abs(a.linear - b.linear) > 1e-9 or abs(a.angular - b.angular) > 1e-9
+    ]
+    exact = len(matched) - len(off)
+    assert exact >= tol.commands_exact * len(matched), (
+        f"policy commands reproduced exactly for {exact} of {len(matched)} "
+        f"(need {tol.commands_exact:.0%}); (stamp, replayed, recorded): {off[:5]}"
+    )
+    moving = sum(abs(b.linear) + abs(b.angular) > 0.05 for _, b in matched)
+    assert moving >= 0.2 * len(matched), "the recorded policy hardly moves: nothing is compared"
+
+
+def check_safety(
+    steps: Sequence[tuple[SafetyStep, Command]], command_stamps: set[int], tol: Tolerance
+) -> None:
+    """cmd_vel: with a driving source (recorded stamp = a command's) the replay carries the
+    same stamp (98 %) and is within ``ramp`` for ``safety_within`` of them; with none (stamp =
+    the node's ``now``) both are zero."""
+    driving = [(o, r) for o, r in steps if r.stamp_ns in command_stamps]
+    idle = [(o, r) for o, r in steps if r.stamp_ns not in command_stamps]
+    assert len(driving) > 20, f"only {len(driving)} cmd_vel driven by a command"
+    same = [(o, r) for o, r in driving if o.stamp_ns == r.stamp_ns]
+    assert len(same) >= 0.98 * len(driving), f"stamp reproduced for {len(same)}/{len(driving)}"
+    lin, ang = tol.ramp
+    off = [
+        (r.stamp_ns, (o.linear, o.angular), (r.linear, r.angular))
+        for o, r in same
+        if abs(o.linear - r.linear) > lin or abs(o.angular - r.angular) > ang
+    ]
+    within = len(same) - len(off)
+    assert within >= tol.safety_within * len(same), (
+        f"cmd_vel within ({lin}, {ang}) for {within} of {len(same)} "
+        f"(need {tol.safety_within:.0%}); (stamp, replayed, recorded): {off[:5]}"
+    )
+    moving = [r for _, r in idle if r.linear or r.angular]
+    assert not moving, f"recorded cmd_vel moving with no fresh source: {moving[:3]}"
+    assert not [o for o, _ in idle if o.linear or o.angular], "replay moves with no source"
+
+
+def check_events(
+    ours: Sequence[tuple[int, str]], recorded: Sequence[tuple[int, str]], tol: Tolerance
+) -> None:
+    """Safety events, ``(t_ns, kind)``: the same kinds in the same order, each starting within
+    ``event_window`` of the recorded one."""
+    assert [k for _, k in ours] == [k for _, k in recorded], (
+        f"event kinds differ: replayed {ours}, recorded {recorded}"
+    )
+    late = [
+        (k, (t - r) / 1e9)
+        for (t, k), (r, _) in zip(ours, recorded, strict=True)
+        if abs(t - r) > tol.event_window * 1e9
+    ]
+    assert not late, f"events off by more than {tol.event_window} s: {late}"
