@@ -15,10 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pybullet as p
 
+from fw_sim import vec3
+
 __all__ = ["GRAVITY", "ImuModel", "ImuReading"]
 
 #: Standard gravity (m/s²), applied along world -z.
 GRAVITY = 9.80665
+_ZERO3 = (0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +49,9 @@ class ImuModel:
         self._client = client
         self._body = body
         self._link = link
-        self.gyro_bias = np.asarray(gyro_bias, dtype=np.float64)
-        self.accel_bias = np.asarray(accel_bias, dtype=np.float64)
-        self._previous: tuple[int, np.ndarray] | None = None
+        self._gyro_bias = (float(gyro_bias[0]), float(gyro_bias[1]), float(gyro_bias[2]))
+        self._accel_bias = (float(accel_bias[0]), float(accel_bias[1]), float(accel_bias[2]))
+        self._previous: tuple[int, Sequence[float]] | None = None
 
     def reset(self) -> None:
         """Forget the previous sample (after the robot was teleported)."""
@@ -65,25 +68,36 @@ class ImuModel:
         state = p.getLinkState(
             self._body, self._link, computeLinkVelocity=1, physicsClientId=self._client
         )
-        orientation = state[5]
-        rot = np.array(p.getMatrixFromQuaternion(orientation)).reshape(3, 3)
-        velocity = np.array(state[6])
+        orientation, velocity = state[5], state[6]
+        rot = p.getMatrixFromQuaternion(orientation)
         previous = self._previous
         if previous is None or now_ns <= previous[0]:
-            accel_world = np.zeros(3)
+            accel_world: tuple[float, float, float] = (0.0, 0.0, GRAVITY)
         else:
-            accel_world = (velocity - previous[1]) / ((now_ns - previous[0]) * 1e-9)
+            inv_dt = 1e9 / (now_ns - previous[0])
+            last = previous[1]
+            accel_world = (
+                (velocity[0] - last[0]) * inv_dt,
+                (velocity[1] - last[1]) * inv_dt,
+                (velocity[2] - last[2]) * inv_dt + GRAVITY,
+            )
         self._previous = (now_ns, velocity)
-        accel_world[2] += GRAVITY
         # World → IMU frame is the transpose of the link's rotation.
-        gyro = rot.T @ np.array(state[7]) + self.gyro_bias
-        accel = rot.T @ accel_world + self.accel_bias
-        if gyro_noise_std > 0.0:
-            gyro += rng.normal(0.0, gyro_noise_std, 3)
-        if accel_noise_std > 0.0:
-            accel += rng.normal(0.0, accel_noise_std, 3)
+        gyro = vec3.rotate_transposed(rot, state[7])
+        accel = vec3.rotate_transposed(rot, accel_world)
+        gb, ab = self._gyro_bias, self._accel_bias
+        gn = rng.normal(0.0, gyro_noise_std, 3) if gyro_noise_std > 0.0 else _ZERO3
+        an = rng.normal(0.0, accel_noise_std, 3) if accel_noise_std > 0.0 else _ZERO3
         return ImuReading(
             orientation=(orientation[0], orientation[1], orientation[2], orientation[3]),
-            angular_velocity=(float(gyro[0]), float(gyro[1]), float(gyro[2])),
-            linear_acceleration=(float(accel[0]), float(accel[1]), float(accel[2])),
+            angular_velocity=(
+                gyro[0] + gb[0] + float(gn[0]),
+                gyro[1] + gb[1] + float(gn[1]),
+                gyro[2] + gb[2] + float(gn[2]),
+            ),
+            linear_acceleration=(
+                accel[0] + ab[0] + float(an[0]),
+                accel[1] + ab[1] + float(an[1]),
+                accel[2] + ab[2] + float(an[2]),
+            ),
         )

@@ -21,6 +21,7 @@ import pybullet as p
 import pybullet_data
 
 from fw_common.profile.sim import SimConfig
+from fw_sim import vec3
 from fw_sim.actuation import CommandResult, WheelCommandGate
 from fw_sim.contacts import ContactEvent, ContactMonitor
 from fw_sim.errors import SimError
@@ -391,17 +392,16 @@ class SimWorld:
         s = p.getLinkState(
             self.robot, self._base_link, computeLinkVelocity=1, physicsClientId=self.client
         )
-        com, frame_pos, frame_orn = np.array(s[0]), np.array(s[4]), s[5]
-        omega = np.array(s[7])
+        com, frame_pos, frame_orn, v_com, omega = s[0], s[4], s[5], s[6], s[7]
         # PyBullet reports the velocity of the centre of mass; move it to the link origin.
-        v = np.array(s[6]) + np.cross(omega, frame_pos - com)
-        rot_t = np.array(p.getMatrixFromQuaternion(frame_orn)).reshape(3, 3).T
-        vb, wb = rot_t @ v, rot_t @ omega
+        v = vec3.cross(omega, vec3.sub(frame_pos, com))
+        v = (v_com[0] + v[0], v_com[1] + v[1], v_com[2] + v[2])
+        rot = p.getMatrixFromQuaternion(frame_orn)
         return GroundTruth(
-            (float(frame_pos[0]), float(frame_pos[1]), float(frame_pos[2])),
+            (frame_pos[0], frame_pos[1], frame_pos[2]),
             (frame_orn[0], frame_orn[1], frame_orn[2], frame_orn[3]),
-            (float(vb[0]), float(vb[1]), float(vb[2])),
-            (float(wb[0]), float(wb[1]), float(wb[2])),
+            vec3.rotate_transposed(rot, v),
+            vec3.rotate_transposed(rot, omega),
         )
 
     @property
