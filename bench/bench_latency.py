@@ -9,9 +9,10 @@ Two chains of the same shape and message types, measured in the same run:
 
 Each chain runs twice: every hop a separate process (``processes``), and every node in one
 process on one executor (``one_process``). The "hardware side" process holds a driver node that
-publishes ``scan`` (and ``odom``/``imu`` the stack needs) at ``--rate`` Hz stamped with the
-system clock, the real ``ActuatorBridgeNode``, and a subscriber on ``cmd_vel`` beside it: the
-latency is its arrival time minus the command's stamp (which the policy copies from the scan).
+publishes ``scan`` at ``--rate`` Hz stamped with the system clock (and, on their own timers,
+``odom`` at 50 Hz with the safety heartbeat and ``imu`` at 100 Hz, which the stack consumes),
+the real ``ActuatorBridgeNode``, and a subscriber on ``cmd_vel`` beside it: the latency is its
+arrival time minus the command's stamp (which the policy copies from the scan).
 A scan whose command never arrives is a drop. Executors are ``fw_common.spin``'s choice
 (EventsExecutor when present).
 
@@ -40,6 +41,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = iter(range(150, 160))
+ODOM_RATE_HZ = 50.0  # wheel odometry (the bridge's joint_states rate in the sim profile)
+IMU_RATE_HZ = 100.0
 
 
 # --- nodes ---------------------------------------------------------------------------------
@@ -130,7 +133,7 @@ def _make_node(name: str, model: str, policy_kind: str, context: Any = None) -> 
 class HardwareSide:
     """Driver (scan/odom/imu/goal), the real actuator bridge, and the latency meter."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, stages: bool = False) -> None:
         from geometry_msgs.msg import PoseStamped, TwistStamped
         from nav_msgs.msg import Odometry
         from rclpy.node import Node
@@ -173,7 +176,20 @@ class HardwareSide:
         self.arrivals: dict[int, int] = {}
         self.measuring = False
         n.create_subscription(TwistStamped, topics.CMD_VEL, self._on_cmd, qos.COMMAND)
-        n.create_timer(1.0 / rate, self._tick)
+        # Optional taps after each stage (they add one reader per topic, in both chains).
+        self.taps: dict[str, dict[int, int]] = {}
+        if stages:
+            for topic, msg_type, tap_qos in (
+                (topics.PERCEPTION_SCAN, LaserScan, qos.SENSOR),
+                (topics.CMD_VEL_RAW, TwistStamped, qos.COMMAND),
+            ):
+                self.taps[topic] = {}
+                n.create_subscription(msg_type, topic, self._tap(self.taps[topic]), tap_qos)
+        # Independent timers at the sim's rates, as real drivers publish: the side traffic
+        # perception and safety need lands at random phases of the scan, not in a burst.
+        n.create_timer(1.0 / rate, self._tick_scan)
+        n.create_timer(1.0 / ODOM_RATE_HZ, self._tick_odom)
+        n.create_timer(1.0 / IMU_RATE_HZ, self._tick_imu)
         self._bool = Bool(data=True)
 
     def nodes(self) -> list[Any]:
@@ -182,16 +198,28 @@ class HardwareSide:
     def _now_ns(self) -> int:
         return int(self.node.get_clock().now().nanoseconds)
 
-    def _tick(self) -> None:
+    def _tick_scan(self) -> None:
         now = self.node.get_clock().now().to_msg()
-        self.odom.header.stamp = self.imu.header.stamp = now
-        self.odom_pub.publish(self.odom)
-        self.imu_pub.publish(self.imu)
-        self.heartbeat_pub.publish(self._bool)
         self.scan.header.stamp = now
         self.scan_pub.publish(self.scan)
         if self.measuring:
             self.published.append(now.sec * 1_000_000_000 + now.nanosec)
+
+    def _tick_odom(self) -> None:
+        self.odom.header.stamp = self.node.get_clock().now().to_msg()
+        self.odom_pub.publish(self.odom)
+        self.heartbeat_pub.publish(self._bool)
+
+    def _tick_imu(self) -> None:
+        self.imu.header.stamp = self.node.get_clock().now().to_msg()
+        self.imu_pub.publish(self.imu)
+
+    def _tap(self, store: dict[int, int]) -> Any:
+        def on_msg(msg: Any) -> None:
+            stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+            store.setdefault(stamp, self._now_ns())
+
+        return on_msg
 
     def _on_cmd(self, msg: Any) -> None:
         arrival = self._now_ns()
@@ -221,7 +249,7 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
     children: list[subprocess.Popen[bytes]] = []
     rclpy.init()
     try:
-        side = HardwareSide(args.rate)
+        side = HardwareSide(args.rate, args.stages)
         nodes = side.nodes()
         if mode == "one_process":
             nodes += [_make_node(n, model, args.policy) for n in stages]
@@ -253,6 +281,8 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
             raise RuntimeError(f"{chain}/{mode}: no commands reached the bridge{logs}")
         _spin_for(executor, 2.0)
         side.arrivals.clear()
+        for tap in side.taps.values():
+            tap.clear()
         side.measuring = True
         _spin_for(executor, args.seconds)
         side.measuring = False
@@ -265,6 +295,11 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
             / 1e6
         )
         drops = sum(1 for s in side.published if s not in side.arrivals)
+        stage_p50 = {
+            topic: float(np.median([tap[s] - s for s in side.published if s in tap])) / 1e6
+            for topic, tap in side.taps.items()
+            if any(s in tap for s in side.published)
+        }
         executor.shutdown()
         for node in nodes:
             node.destroy_node()
@@ -285,6 +320,7 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
         "p50": float(np.percentile(lat, 50)) if lat.size else float("nan"),
         "p99": float(np.percentile(lat, 99)) if lat.size else float("nan"),
         "max": float(lat.max()) if lat.size else float("nan"),
+        "stages": stage_p50,
     }
 
 
@@ -299,6 +335,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per case")
     parser.add_argument("--rate", type=float, default=20.0, help="scan rate (Hz)")
     parser.add_argument("--policy", default="onnx", choices=("onnx", "classic"))
+    parser.add_argument(
+        "--stages", action="store_true", help="also tap each stage's output (p50 per stage)"
+    )
     parser.add_argument("--role", help=argparse.SUPPRESS)
     parser.add_argument("--model", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -325,6 +364,9 @@ def main() -> int:
                     f"max {r['max']:6.2f} ms  drops {r['drops']}/{r['sent']}",
                     flush=True,
                 )
+                if r["stages"]:
+                    taps = ", ".join(f"{t} {v:.2f} ms" for t, v in r["stages"].items())
+                    print(f"      p50 at each stage: {taps}", flush=True)
     ok = True
     print("\n| mode | chain | p50 (ms) | p99 (ms) | max (ms) | drops | p99 / relay p99 |")
     print("|---|---|---|---|---|---|---|")

@@ -135,3 +135,23 @@ def test_every_output_beam_is_in_limits_or_a_rep117_value(
     assert r.shape == (len(ranges),)
     finite = r[np.isfinite(r)]
     assert ((finite >= out.range_min) & (finite <= out.range_max)).all()
+
+
+@given(
+    st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=1, max_size=40),
+    st.booleans(),
+)
+def test_fast_window_3_median_equals_the_general_one(ranges: list[float], wrap: bool) -> None:
+    from fw_perception.scan_filter import _median3
+
+    r = np.array(ranges, dtype=np.float32)
+    padded = (
+        np.concatenate([r[-1:], r, r[:1]])
+        if wrap and r.size > 3
+        else np.pad(r, 1, mode="constant", constant_values=np.nan)
+    )
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 3)
+    ordered = np.sort(windows, axis=1)
+    valid = np.count_nonzero(~np.isnan(windows), axis=1)
+    general = ordered[np.arange(r.size), np.maximum((valid - 1) // 2, 0)]
+    np.testing.assert_array_equal(_median3(padded.astype(np.float32)), general)
