@@ -1,4 +1,3 @@
-
 from setuptools import find_packages, setup
 
 package_name = "fw_common"
@@ -10,7 +9,6 @@ setup(
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),
-        
     ],
     install_requires=["setuptools"],
     zip_safe=True,
