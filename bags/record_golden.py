@@ -184,9 +184,9 @@ def _compress(episode: Path, target: Path) -> None:
 
 def record(name: str) -> Path:
     import rclpy  # noqa: F401  (fails early without a sourced workspace)
+    from test_policy_drive import Mission
 
     from support.probe import RosProbe
-    from test_policy_drive import Mission
 
     seed, driver, description = EPISODES[name]
     spool = Path(tempfile.mkdtemp(prefix="fw_golden_"))

@@ -75,6 +75,50 @@ def replay_core(
     return outputs
 
 
+def play(
+    probe: Any,
+    messages: list[RecordedMessage],
+    inputs: dict[str, Any],
+    rate_factor: float = 1.0,
+    settle_s: float = 2.0,
+    subscribers: dict[str, int] | None = None,
+) -> None:
+    """Publish the recorded raw CDR of the ``inputs`` topics (topic → QoS) into the graph with
+    the recorded spacing divided by ``rate_factor``; returns ``settle_s`` after the last one.
+    With ``/clock`` among the inputs, nodes on ``use_sim_time`` run on the bag's time.
+
+    Playing starts once every input has ``subscribers[topic]`` subscriptions matched (default
+    1), so that no node misses the start of a best-effort stream it shares with another."""
+    types = {m.topic: m.msgtype for m in messages}
+    pubs = {
+        t: probe.publisher(message_class(types[t]), t, q) for t, q in inputs.items() if t in types
+    }
+    for topic, pub in pubs.items():
+        need = (subscribers or {}).get(topic, 1)
+        assert probe.wait_for_subscribers(pub, need, timeout=30), f"{topic}: < {need} subscribers"
+    selected = [m for m in messages if m.topic in pubs]
+    clock = next((m for m in selected if m.topic == "/clock"), None)
+    time.sleep(0.5)
+    if clock is not None:
+        # Nodes on sim time read 0 until their first /clock: a sensor message taken then would
+        # look stale to a watchdog once the bag's time arrives. Start the clock first (a few
+        # times: best effort), and leave out what the recorder received before its own clock
+        # ran (stamped 0 in the bag: no time to replay it at).
+        for _ in range(3):
+            pubs["/clock"].publish(clock.raw)
+            time.sleep(0.1)
+        selected = [m for m in selected if m.t_ns >= clock.t_ns]
+    time.sleep(0.5)
+    t0_bag = selected[0].t_ns
+    t0 = time.monotonic()
+    for m in selected:
+        delay = (m.t_ns - t0_bag) / 1e9 / rate_factor - (time.monotonic() - t0)
+        if delay > 0:
+            time.sleep(delay)
+        pubs[m.topic].publish(m.raw)  # raw CDR, as recorded
+    time.sleep(settle_s)
+
+
 def replay_node(
     probe: Any,
     messages: list[RecordedMessage],
@@ -85,21 +129,8 @@ def replay_node(
     rate_factor: float = 1.0,
     settle_s: float = 2.0,
 ) -> list[Any]:
-    """Publish the recorded raw inputs into the graph (``inputs``: topic → QoS) with the
-    recorded spacing divided by ``rate_factor``, and return what appears on ``output``."""
+    """:func:`play` the recorded ``inputs`` into a running node and return what appears on
+    ``output``."""
     log = probe.subscribe(output_type, output, output_qos)
-    types = {m.topic: m.msgtype for m in messages}
-    pubs = {t: probe.publisher(message_class(types[t]), t, q) for t, q in inputs.items()}
-    for pub in pubs.values():
-        probe.wait_for_subscribers(pub, 1, timeout=30)
-    time.sleep(1.0)
-    selected = [m for m in messages if m.topic in inputs]
-    t0_bag = selected[0].t_ns
-    t0 = time.monotonic()
-    for m in selected:
-        delay = (m.t_ns - t0_bag) / 1e9 / rate_factor - (time.monotonic() - t0)
-        if delay > 0:
-            time.sleep(delay)
-        pubs[m.topic].publish(m.raw)  # raw CDR, as recorded
-    time.sleep(settle_s)
+    play(probe, messages, inputs, rate_factor, settle_s)
     return list(log.messages)

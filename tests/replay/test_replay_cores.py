@@ -236,7 +236,7 @@ def test_changed_stop_zone_is_caught(profile: RobotProfile) -> None:
     stop = _with(zones.stop, distance=zones.stop.distance + 0.3)
     changed = _with(profile.safety, zones=_with(zones, stop=stop))
     steps = replay_safety(bag, changed)
-    with pytest.raises(AssertionError, match="event|cmd_vel within"):
+    with pytest.raises(AssertionError, match=r"event|cmd_vel within"):
         check_safety(steps, command_stamps(bag), CORE)
         check_events(replayed_events(steps), recorded_events(bag), CORE)
 
