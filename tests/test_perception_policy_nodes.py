@@ -1,0 +1,184 @@
+"""fw_perception and fw_policy nodes on their own, as real processes over DDS.
+
+The probe stands in for the drivers (scan, odom, imu) and for perception (policy test), so each
+node's contract is checked in isolation: REP-117 output, refusal of bad input without dying,
+lifecycle transitions driven from outside, and the timer trigger.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import pytest
+from geometry_msgs.msg import PoseStamped, TwistStamped
+from lifecycle_msgs.msg import Transition
+from lifecycle_msgs.srv import ChangeState
+from nav_msgs.msg import Odometry
+from sensor_msgs.msg import Imu, LaserScan
+from std_msgs.msg import String
+
+from fw_common import qos, topics
+from support.processes import executable
+
+pytestmark = pytest.mark.system
+
+
+def scan_msg(stamp, ranges: list[float]) -> LaserScan:
+    msg = LaserScan()
+    msg.header.stamp, msg.header.frame_id = stamp, "laser"
+    msg.angle_min = -math.pi
+    msg.angle_increment = 2 * math.pi / len(ranges)
+    msg.angle_max = msg.angle_min + msg.angle_increment * (len(ranges) - 1)
+    msg.range_min, msg.range_max = 0.1, 12.0
+    msg.ranges = [float(r) for r in ranges]
+    return msg
+
+
+def odom_msg(stamp, x: float = 0.0, v: float = 0.0) -> Odometry:
+    msg = Odometry()
+    msg.header.stamp, msg.header.frame_id, msg.child_frame_id = stamp, "odom", "base_link"
+    msg.pose.pose.position.x = x
+    msg.pose.pose.orientation.w = 1.0
+    msg.twist.twist.linear.x = v
+    return msg
+
+
+def goal_msg(x: float, y: float, frame: str = "odom") -> PoseStamped:
+    msg = PoseStamped()
+    msg.header.frame_id = frame
+    msg.pose.position.x, msg.pose.position.y = x, y
+    msg.pose.orientation.w = 1.0
+    return msg
+
+
+def test_perception_cleans_fuses_and_refuses_bad_input(launch, probe) -> None:
+    node = launch([executable("fw_perception", "perception")], name="perception")
+    scans = probe.subscribe(LaserScan, topics.PERCEPTION_SCAN, qos.SENSOR)
+    states = probe.subscribe(Odometry, topics.PERCEPTION_STATE, qos.SENSOR)
+    goals = probe.subscribe(PoseStamped, topics.PERCEPTION_GOAL, qos.SENSOR)
+    scan_pub = probe.publisher(LaserScan, topics.SCAN, qos.SENSOR)
+    odom_pub = probe.publisher(Odometry, topics.ODOM, qos.SENSOR)
+    imu_pub = probe.publisher(Imu, topics.IMU, qos.SENSOR)
+    goal_pub = probe.publisher(PoseStamped, topics.GOAL_POSE, qos.LATCHED)
+    assert probe.wait_for_subscribers(scan_pub, timeout=30), "perception did not subscribe"
+    assert probe.wait_for_subscribers(odom_pub, timeout=30)
+
+    # 36 beams every 10°: beam 0 points backwards (body), then REP-117 cases at the sides.
+    ranges = [4.0] * 36
+    ranges[9] = math.nan  # -90°: a lone dropout, the median fills it
+    ranges[26] = 30.0  # +80°: a pre-REP-117 "no return": +inf
+    ranges[27] = 30.0
+    ranges[28] = 30.0
+    ranges[0] = 0.4  # straight back from a laser 0.2 m ahead: x = -0.2 m, on the body
+    ranges[1] = 0.4
+    ranges[35] = 0.4
+    goal_pub.publish(goal_msg(math.nan, 0.0))  # refused, the node lives on
+    time.sleep(0.2)
+    goal_pub.publish(goal_msg(3.0, 4.0, frame="map"))  # wrong frame: refused
+    time.sleep(0.2)
+    goal_pub.publish(goal_msg(3.0, 4.0))
+    deadline = time.monotonic() + 20
+    x = 0.0
+    while time.monotonic() < deadline and not (len(scans) and len(goals) and len(states) > 10):
+        stamp = probe.node.get_clock().now().to_msg()
+        odom_pub.publish(odom_msg(stamp, x=x, v=0.5))
+        imu = Imu()
+        imu.header.stamp = stamp
+        imu.angular_velocity.z = math.nan  # refused and counted; wheels only
+        imu_pub.publish(imu)
+        scan_pub.publish(scan_msg(stamp, ranges))
+        x += 0.01
+        time.sleep(0.05)
+    out = scans.latest()
+    assert out is not None, "no cleaned scan"
+    r = list(out.ranges)
+    assert math.isnan(r[0]) and math.isnan(r[1]) and math.isnan(r[35]), r[:2]
+    assert r[9] == pytest.approx(4.0), "a lone dropout should be filled by the median"
+    assert r[27] == math.inf
+    assert (out.range_min, out.range_max) == pytest.approx((0.15, 10.0))
+    finite = [v for v in r if math.isfinite(v)]
+    assert all(out.range_min <= v <= out.range_max for v in finite)
+
+    state = states.latest()
+    assert state is not None and state.twist.twist.linear.x == pytest.approx(0.5)
+    assert state.pose.pose.position.x > 0.0
+    goal = goals.latest()
+    assert goal is not None and goal.header.frame_id == "base_link"
+    # The goal (3, 4) in odom, seen from the robot at (x, 0) facing +x.
+    assert goal.pose.position.x == pytest.approx(3.0 - state.pose.pose.position.x, abs=0.05)
+    assert goal.pose.position.y == pytest.approx(4.0, abs=1e-6)
+    text = node.output()
+    assert "refused goal (1 so far): non-finite goal" in text
+    assert "refused goal (2 so far)" in text and "'map'" in text
+    assert "ignored imu" in text and "non-finite yaw rate" in text
+    node.assert_clean_exit()
+
+
+def change_state(probe, transition_id: int) -> bool:
+    request = ChangeState.Request()
+    request.transition = Transition(id=transition_id)
+    return bool(probe.call(ChangeState, "/policy/change_state", request, timeout=30).success)
+
+
+def test_policy_lifecycle_driven_from_outside_with_timer_trigger(launch, probe) -> None:
+    node = launch(
+        [
+            executable("fw_policy", "policy"),
+            "--ros-args",
+            "-p",
+            "autostart:=false",
+            "-p",
+            "trigger:=timer",
+            "-p",
+            "timer_rate:=20.0",
+            "-p",
+            "kind:=classic",
+        ],
+        name="policy",
+    )
+    info = probe.subscribe(String, topics.POLICY_INFO, qos.LATCHED)
+    commands = probe.subscribe(TwistStamped, topics.CMD_VEL_RAW, qos.COMMAND)
+    scan_pub = probe.publisher(LaserScan, topics.PERCEPTION_SCAN, qos.SENSOR)
+    state_pub = probe.publisher(Odometry, topics.PERCEPTION_STATE, qos.SENSOR)
+    goal_pub = probe.publisher(PoseStamped, topics.PERCEPTION_GOAL, qos.SENSOR)
+
+    def feed(seconds: float) -> list:
+        sent = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            stamp = probe.node.get_clock().now().to_msg()
+            state_pub.publish(odom_msg(stamp))
+            goal = goal_msg(5.0, 0.0, frame="base_link")
+            goal.header.stamp = stamp
+            goal_pub.publish(goal)
+            scan_pub.publish(scan_msg(stamp, [math.inf] * 360))
+            sent.append(stamp)
+            time.sleep(0.1)  # 10 Hz scans, 20 Hz timer
+        return sent
+
+    assert change_state(probe, Transition.TRANSITION_CONFIGURE)
+    assert info.wait_for(lambda m: json.loads(m.data)["state"] == "inactive", timeout=20)
+    assert probe.wait_for_subscribers(scan_pub, timeout=20)
+    feed(1.0)
+    assert len(commands) == 0, "an inactive policy must not command"
+
+    assert change_state(probe, Transition.TRANSITION_ACTIVATE)
+    assert info.wait_for(lambda m: json.loads(m.data)["state"] == "active", timeout=20)
+    start = time.monotonic()
+    sent = feed(3.0)
+    recent = commands.since(start + 0.5)
+    # Timer-driven: about twice as many commands as scans, each stamped with a scan's stamp.
+    assert len(recent) >= 1.4 * 2.5 * 10, f"{len(recent)} commands in ~2.5 s at 20 Hz"
+    stamps = {(s.sec, s.nanosec) for s in sent}
+    assert all((m.header.stamp.sec, m.header.stamp.nanosec) in stamps for m in recent)
+    assert all(m.twist.linear.x > 0.1 for m in recent), "free space, goal ahead: drive"
+
+    assert change_state(probe, Transition.TRANSITION_DEACTIVATE)
+    assert info.wait_for(lambda m: json.loads(m.data)["state"] == "inactive", timeout=20)
+    time.sleep(0.3)
+    stopped = time.monotonic()
+    feed(1.0)
+    assert not commands.since(stopped + 0.2), "deactivated policy kept commanding"
+    node.assert_clean_exit()
