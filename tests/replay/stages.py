@@ -332,7 +332,8 @@ def replay_safety(
 
     The node steps on every command, every scan, e-stops and a 20 Hz timer; the recorder saw
     each of those outputs, so the core is stepped once per recorded ``cmd_vel``, at its receive
-    time. Sensors are fed in recorded order with their receive time as the node's ``now``.
+    time. Sensors are fed in recorded order with their receive time as the node's ``now``
+    (those received before the recorder's first ``/clock``, at time 0, are left out).
     Commands are fed by stamp: the recorded output's stamp names the command the node had
     received last (every output carries its command's stamp), so a command the recorder logged
     just after that output is fed before the step, at the step's time, and one it logged just
@@ -354,8 +355,12 @@ def replay_safety(
             replay.feed(topic, msg, min(t_ns, now_ns))
             fed.add(i)
 
+    # What the recorder received before its first /clock is stamped 0: it has no time.
+    clock_ns = next((t for topic, t, _ in decoded if topic == "/clock"), 0)
     out = []
     for i, (topic, t_ns, msg) in enumerate(decoded):
+        if t_ns < clock_ns:
+            continue
         if topic in SAFETY_SENSORS:
             replay.feed(topic, msg, t_ns)
         elif topic == "/cmd_vel":

@@ -37,6 +37,7 @@ from fw_common.profile import RobotProfile, load_profile
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import (
     CORE,
+    after_startup,
     check_commands,
     check_events,
     check_goals,
@@ -100,6 +101,10 @@ def recorded_events(bag: Decoded) -> list[tuple[int, str]]:
 
 def replayed_events(steps: list[Any]) -> list[tuple[int, str]]:
     return [(step.now_ns, kind) for step, _ in steps for kind in step.events]
+
+
+def first_clock(bag: Decoded) -> int:
+    return next(t for topic, t, _ in bag if topic == "/clock")
 
 
 def command_stamps(bag: Decoded) -> set[int]:
@@ -199,7 +204,12 @@ def test_safety_core_reproduces_recorded_cmd_vel_and_events(
     bag = episode(name)
     steps = replay_safety(bag, profile.safety)
     check_safety(steps, command_stamps(bag), CORE)
-    check_events(replayed_events(steps), recorded_events(bag), CORE)
+    start = first_clock(bag)
+    check_events(
+        after_startup(replayed_events(steps), start),
+        after_startup(recorded_events(bag), start),
+        CORE,
+    )
 
 
 # --- the suite can fail ----------------------------------------------------------------------
@@ -238,7 +248,12 @@ def test_changed_stop_zone_is_caught(profile: RobotProfile) -> None:
     steps = replay_safety(bag, changed)
     with pytest.raises(AssertionError, match=r"event|cmd_vel within"):
         check_safety(steps, command_stamps(bag), CORE)
-        check_events(replayed_events(steps), recorded_events(bag), CORE)
+        start = first_clock(bag)
+        check_events(
+            after_startup(replayed_events(steps), start),
+            after_startup(recorded_events(bag), start),
+            CORE,
+        )
 
 
 def _with(section: Any, **changes: Any) -> Any:

@@ -30,6 +30,7 @@ from fw_safety.diagnostics import event_values
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import (
     NODE,
+    after_startup,
     check_cmd_vel_by_stamp,
     check_commands,
     check_events,
@@ -104,8 +105,9 @@ def test_nodes_reproduce_recorded_outputs(name: str, start_robot, probe) -> None
         stamps,
         NODE,
     )
+    start = next(t for topic, t, _ in bag if topic == "/clock")
     check_events(
-        _events(list(events.messages)),
-        _events([m for t, _, m in bag if t == "/fw/safety/events"]),
+        after_startup(_events(list(events.messages)), start),
+        after_startup(_events([m for t, _, m in bag if t == "/fw/safety/events"]), start),
         NODE,
     )
