@@ -16,7 +16,6 @@ setup(
     maintainer_email="dev@flywheel.invalid",
     description="cmd_vel to wheel commands with limits and a watchdog; wheel odometry.",
     license="Apache-2.0",
-    tests_require=["pytest"],
     entry_points={
         "console_scripts": [
             "actuator_bridge = fw_actuator_bridge.bridge_node:main",

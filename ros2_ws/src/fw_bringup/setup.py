@@ -21,7 +21,6 @@ setup(
     maintainer_email="dev@flywheel.invalid",
     description="Robot profiles and bringup of a robot's nodes.",
     license="Apache-2.0",
-    tests_require=["pytest"],
     entry_points={
         "console_scripts": [
             "bringup = fw_bringup.main:main",

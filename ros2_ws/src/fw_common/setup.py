@@ -16,7 +16,6 @@ setup(
     maintainer_email="dev@flywheel.invalid",
     description="Flywheel shared contracts: topics, QoS, frames, conversions, robot profile.",
     license="Apache-2.0",
-    tests_require=["pytest"],
     entry_points={
         "console_scripts": [
             "check_profile = fw_common.profile.cli:main",

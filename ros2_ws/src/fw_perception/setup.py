@@ -16,7 +16,6 @@ setup(
     maintainer_email="dev@flywheel.invalid",
     description="Scan cleaning (REP-117), wheel + IMU state fusion, goal in base_link.",
     license="Apache-2.0",
-    tests_require=["pytest"],
     entry_points={
         "console_scripts": [
             "perception = fw_perception.perception_node:main",

@@ -16,7 +16,6 @@ setup(
     maintainer_email="dev@flywheel.invalid",
     description="Policy kinds by name (onnx, classic) and the policy lifecycle node.",
     license="Apache-2.0",
-    tests_require=["pytest"],
     entry_points={
         "console_scripts": [
             "policy = fw_policy.policy_node:main",

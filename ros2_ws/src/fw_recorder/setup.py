@@ -16,7 +16,6 @@ setup(
     maintainer_email="dev@flywheel.invalid",
     description="Serialized recording of robot topics into event-triggered rosbag2 episodes.",
     license="Apache-2.0",
-    tests_require=["pytest"],
     entry_points={
         "console_scripts": [
             "recorder = fw_recorder.recorder_node:main",

@@ -16,7 +16,6 @@ setup(
     maintainer_email="dev@flywheel.invalid",
     description="Safety supervisor: the only path from command sources to cmd_vel.",
     license="Apache-2.0",
-    tests_require=["pytest"],
     entry_points={
         "console_scripts": [
             "safety = fw_safety.safety_node:main",

@@ -16,7 +16,6 @@ setup(
     maintainer_email="dev@flywheel.invalid",
     description="Flywheel PyBullet simulator: Husky world, sensors, scenarios, expert controller.",
     license="Apache-2.0",
-    tests_require=["pytest"],
     entry_points={
         "console_scripts": [
             "sim_node = fw_sim.sim_node:main",
