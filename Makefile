@@ -2,7 +2,8 @@
 # with Python 3.11 and no ROS install: ROS 2 Kilted comes from PyPI as ros-* wheels.
 
 SHELL := /bin/bash
-.SHELLFLAGS := -eu -o pipefail -c
+# No -u: colcon's setup scripts read unset variables (COLCON_TRACE).
+.SHELLFLAGS := -e -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 WS := ros2_ws
