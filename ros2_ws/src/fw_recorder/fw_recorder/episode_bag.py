@@ -19,6 +19,7 @@ from rosbags.interfaces import Connection, Qos
 from rosbags.rosbag2 import StoragePlugin, Writer
 
 from fw_recorder.manifest import write_manifest
+from fw_recorder.mcap_writer import LeanWriter
 
 __all__ = ["BAG_DIR", "EpisodeBag", "TopicInfo"]
 
@@ -67,7 +68,9 @@ class EpisodeBag:
             writer_pid=os.getpid(),
         )
         write_manifest(self.folder, self.manifest)
-        self._writer = Writer(
+        # rosbags' writer with a lean MCAP storage (same file, fewer payload copies; see
+        # fw_recorder.mcap_writer): what makes large messages as cheap to record as to write.
+        self._writer = LeanWriter(
             self.folder / BAG_DIR, version=Writer.VERSION_LATEST, storage_plugin=_PLUGINS[storage]
         )
         self._writer.open()
