@@ -31,8 +31,11 @@ def robot(start_robot, probe):  # type: ignore[no-untyped-def]
 
 
 def test_commanded_twists_move_the_robot_the_right_way(robot: RobotView) -> None:
+    # Each motion starts from rest, so one phase's momentum does not count for the next.
+    robot.settle(0.5)
     start = robot.pose()
     robot.drive(0.5, 0.0, 2.0)
+    robot.settle(1.0)
     after_forward = robot.pose()
     # Forward is +x of base_link: displacement along the initial heading, not sideways.
     dx, dy = after_forward.x - start.x, after_forward.y - start.y
@@ -42,11 +45,16 @@ def test_commanded_twists_move_the_robot_the_right_way(robot: RobotView) -> None
     assert abs(across) < 0.15 * along
 
     robot.drive(0.0, 0.6, 2.0)
+    robot.settle(1.0)
     after_turn = robot.pose()
     assert wrap(after_turn.yaw - after_forward.yaw) > 0.4, "positive angular.z must turn left"
-    assert after_turn.distance_to(after_forward) < 0.3, "turning in place should stay in place"
+    # A skid-steer base scrubs while it turns: PyBullet's Husky drifts 0.1-0.4 m in a 2 s turn
+    # in place (measured headless, wheels at ±1 to ±5 rad/s). Half of what the same wheel
+    # speeds would drive in a straight line (1 m) still tells a turn from a drive.
+    assert after_turn.distance_to(after_forward) < 0.5, "turning in place should stay near"
 
     robot.drive(-0.4, 0.0, 2.0)
+    robot.settle(1.0)
     after_back = robot.pose()
     heading = after_turn.yaw
     back = (after_back.x - after_turn.x) * math.cos(heading) + (
