@@ -396,9 +396,11 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(run)
         wall_s = time.monotonic() - wall0
         print("[demo] asking the recorder for an episode of the last moments", flush=True)
+        before = len(_episodes(spool / "ready"))
         response = obs.call(obs.record)
         print(f"[demo]   recorder: {response.message}", flush=True)
-        episodes = _wait_for_episodes(spool / "ready", timeout=30)
+        # The episode closes after the recorder's post-trigger window (sim time).
+        episodes = _wait_for_episodes(spool / "ready", before + 1, timeout=30)
         plot = _plot(runs, out / "paths.png")
         print()
         print(_report(runs, episodes, obs.policy_info, wall_s, out, plot))
@@ -421,14 +423,16 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def _wait_for_episodes(ready: Path, timeout: float) -> list[Path]:
+def _episodes(ready: Path) -> list[Path]:
+    return sorted(p for p in ready.glob("*") if p.is_dir()) if ready.is_dir() else []
+
+
+def _wait_for_episodes(ready: Path, count: int, timeout: float) -> list[Path]:
+    """The finished episodes once there are ``count`` of them (or all there are at timeout)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        episodes = sorted(p for p in ready.glob("*") if p.is_dir()) if ready.is_dir() else []
-        if episodes:
-            return episodes
+    while time.monotonic() < deadline and len(_episodes(ready)) < count:
         time.sleep(0.5)
-    return []
+    return _episodes(ready)
 
 
 if __name__ == "__main__":
