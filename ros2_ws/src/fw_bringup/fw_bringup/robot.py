@@ -10,8 +10,7 @@ from rclpy.parameter import Parameter
 
 from fw_bringup.node_parameters import clock_remappings, node_parameters, uses_sim_time
 from fw_bringup.nodes import NODES
-from fw_common.profile import NODE_SECTIONS, RobotProfile
-from fw_common.ros_params import typed_parameters
+from fw_common.profile import RobotProfile
 
 __all__ = ["create_robot_nodes"]
 
@@ -44,7 +43,7 @@ def create_robot_nodes(
         for name, spec in NODES.items():
             if name not in names:
                 continue
-            overrides = typed_parameters(NODE_SECTIONS[name], node_parameters(profile, name))
+            overrides = [Parameter(k, value=v) for k, v in node_parameters(profile, name).items()]
             overrides.append(Parameter("use_sim_time", value=uses_sim_time(profile, name)))
             node_cls = spec.load_class()
             nodes.append(

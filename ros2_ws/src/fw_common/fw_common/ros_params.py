@@ -30,7 +30,7 @@ from fw_common.profile.schema import (
     section_from_flat,
 )
 
-__all__ = ["SectionParameters", "typed_parameters"]
+__all__ = ["SectionParameters"]
 
 S = TypeVar("S")
 
@@ -47,11 +47,16 @@ _PARAM_TYPES: dict[Any, Parameter.Type] = {
 
 
 def _descriptor(name: str, tp: Any, info: SettingInfo) -> ParameterDescriptor:
+    is_list = typing.get_origin(tp) is list
     descriptor = ParameterDescriptor(
         name=name,
         type=_PARAM_TYPES[tp].value,
         description=info.doc,
         read_only=info.read_only,
+        # rclpy types an empty list as BYTE_ARRAY wherever it comes from (an override, a
+        # params file, `ros2 param set`), and a statically typed list parameter would then
+        # refuse it. The section checks the element types of every list itself.
+        dynamic_typing=is_list,
     )
     constraints = []
     if info.choices:
@@ -72,16 +77,6 @@ def _descriptor(name: str, tp: Any, info: SettingInfo) -> ParameterDescriptor:
                 IntegerRange(from_value=int(info.minimum), to_value=int(info.maximum), step=1)
             ]
     return descriptor
-
-
-def typed_parameters(section_cls: type, flat: dict[str, Any]) -> list[Parameter[Any]]:
-    """``rclpy.Parameter`` overrides for a section's flattened values, typed from the section.
-
-    ``Parameter(name, value=[])`` would guess BYTE_ARRAY for an empty list, and the node would
-    then refuse it as the wrong type; the section knows the list's element type.
-    """
-    types = {name: tp for name, tp, _info in iter_settings(section_cls)}
-    return [Parameter(name, _PARAM_TYPES[types[name]], value) for name, value in flat.items()]
 
 
 def _plain(value: Any) -> Any:
@@ -113,11 +108,7 @@ class SectionParameters(Generic[S]):
             self._types[name] = tp
             default = defaults[name]
             descriptor = _descriptor(name, tp, info)
-            if isinstance(default, list) and not default:
-                # An empty list has no ROS type of its own: declare the type explicitly.
-                node.declare_parameter(name, _PARAM_TYPES[tp], descriptor)
-            else:
-                node.declare_parameter(name, default, descriptor)
+            node.declare_parameter(name, default, descriptor)
         flat = {name: self._value(name) for name in self._types}
         # A bad profile must stop the node at start with every problem listed.
         self.current: S = section_from_flat(section_cls, flat, node.get_name())
