@@ -10,7 +10,8 @@ Two chains of the same shape and message types, measured in the same run:
 Each chain runs twice: every hop a separate process (``processes``), and every node in one
 process on one executor (``one_process``). The "hardware side" process holds a driver node that
 publishes ``scan`` at ``--rate`` Hz stamped with the system clock (and, on their own timers,
-``odom`` at 50 Hz with the safety heartbeat and ``imu`` at 100 Hz, which the stack consumes),
+``odom`` at ~50 Hz with the safety heartbeat and ``imu`` at ~100 Hz, which the stack consumes,
+0.3 % slow so that they drift across the scan's phase as independent sensors do),
 the real ``ActuatorBridgeNode``, and a subscriber on ``cmd_vel`` beside it: the latency is its
 arrival time minus the command's stamp (which the policy copies from the scan).
 A scan whose command never arrives is a drop. Executors are ``fw_common.spin``'s choice
@@ -43,6 +44,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = iter(range(150, 160))
 ODOM_RATE_HZ = 50.0  # wheel odometry (the bridge's joint_states rate in the sim profile)
 IMU_RATE_HZ = 100.0
+# Real sensors run on their own oscillators. Timers started together at 20/50/100 Hz would put
+# an IMU sample (and every other scan an odometry sample) at the very instant of every scan,
+# always queued in front of it in the stack and never in the relay; a 0.3 % rate offset sweeps
+# the side traffic over every phase of the scan about six times in a 20 s case instead.
+SIDE_RATE_FACTOR = 0.997
 
 
 # --- nodes ---------------------------------------------------------------------------------
@@ -188,8 +194,8 @@ class HardwareSide:
         # Independent timers at the sim's rates, as real drivers publish: the side traffic
         # perception and safety need lands at random phases of the scan, not in a burst.
         n.create_timer(1.0 / rate, self._tick_scan)
-        n.create_timer(1.0 / ODOM_RATE_HZ, self._tick_odom)
-        n.create_timer(1.0 / IMU_RATE_HZ, self._tick_imu)
+        n.create_timer(1.0 / (ODOM_RATE_HZ * SIDE_RATE_FACTOR), self._tick_odom)
+        n.create_timer(1.0 / (IMU_RATE_HZ * SIDE_RATE_FACTOR), self._tick_imu)
         self._bool = Bool(data=True)
 
     def nodes(self) -> list[Any]:

@@ -62,6 +62,12 @@ class PerceptionNode(Node):
         self.refused_scans = 0
         self.refused_goals = 0
 
+        # Outgoing messages are built once and refilled: constructing ROS messages in Python
+        # costs tens of µs each, on the control path for the scan (publish serialises, so
+        # reuse is safe).
+        self._scan_out = LaserScan()
+        self._state_out = Odometry()
+        self._goal_out = PoseStamped()
         self.scan_pub = self.create_publisher(LaserScan, topics.PERCEPTION_SCAN, qos.SENSOR)
         self.state_pub = self.create_publisher(Odometry, topics.PERCEPTION_STATE, qos.SENSOR)
         self.goal_pub = self.create_publisher(PoseStamped, topics.PERCEPTION_GOAL, qos.SENSOR)
@@ -100,14 +106,15 @@ class PerceptionNode(Node):
                 throttle_duration_sec=_LOG_THROTTLE_S,
             )
             return
-        out = LaserScan()
-        out.header = msg.header
+        out = self._scan_out
+        out.header.stamp = msg.header.stamp
+        out.header.frame_id = msg.header.frame_id
         out.angle_min, out.angle_max = msg.angle_min, msg.angle_max
         out.angle_increment = msg.angle_increment
         out.time_increment, out.scan_time = msg.time_increment, msg.scan_time
         out.range_min, out.range_max = cleaned.range_min, cleaned.range_max
         ranges = array.array("f")
-        ranges.frombytes(cleaned.ranges.astype(np.float32).tobytes())
+        ranges.frombytes(cleaned.ranges.astype(np.float32, copy=False).tobytes())
         out.ranges = ranges
         # Intensities of masked beams are meaningless; cleaned scans carry none.
         self._publish(self.scan_pub, out)
@@ -141,7 +148,7 @@ class PerceptionNode(Node):
 
     def _publish_state(self, state: FusedState, source: Odometry) -> None:
         config = self.params.current
-        out = Odometry()
+        out = self._state_out
         out.header.stamp = source.header.stamp
         out.header.frame_id = config.odom_frame
         out.child_frame_id = config.base_frame
@@ -173,7 +180,7 @@ class PerceptionNode(Node):
         if self.goal_odom is None:
             return
         gx, gy, gyaw = goal_in_base(self.goal_odom, (state.x, state.y, state.yaw))
-        out = PoseStamped()
+        out = self._goal_out
         out.header.stamp = source.header.stamp
         out.header.frame_id = self.params.current.base_frame
         out.pose.position.x, out.pose.position.y = gx, gy

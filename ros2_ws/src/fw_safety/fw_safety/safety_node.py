@@ -8,7 +8,9 @@ Subscribes
     ``fw/estop`` (std_msgs/Bool, latched), ``fw/safety/heartbeat`` (std_msgs/Bool, best effort
     subscription so that publishers of either reliability match).
 Publishes
-    ``cmd_vel`` (geometry_msgs/TwistStamped, reliable), stamped with its input's stamp.
+    ``cmd_vel`` (geometry_msgs/TwistStamped, reliable), stamped with its input's stamp: on
+    every command, on the ``control_rate`` timer, on a latching cause, and on a scan that puts
+    an obstacle in the stop zone of the current motion (other scans are only stored).
     ``fw/safety/status`` (diagnostic_msgs/DiagnosticArray) at ``status_rate`` and on change.
     ``fw/safety/events`` (diagnostic_msgs/DiagnosticStatus, reliable, deep): one per
     intervention; fields in :mod:`fw_safety.diagnostics`.
@@ -124,7 +126,12 @@ class SafetyNode(Node):
         if reason is not None:
             self._refused("scan", reason, self.core.counters["refused_scans"])
             return
-        self._step(now)
+        # Only a stop-zone trip reacts here: the scan is also on its way to perception and the
+        # policy, and in one process this callback may run ahead of them. Stepping (zones, the
+        # approach rule) and publishing on every scan sat in front of that chain; the command
+        # computed from this scan steps a millisecond or two later, the timer at the latest.
+        if self.core.scan_stop_pending:
+            self._step(now)
 
     def _on_odom(self, msg: Odometry) -> None:
         now = self._now_ns()

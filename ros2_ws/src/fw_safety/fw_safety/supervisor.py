@@ -256,6 +256,14 @@ class SafetySupervisor:
         causes = self._latch_causes_now(None)
         return any(kind not in self.latched for kind in causes)
 
+    @property
+    def scan_stop_pending(self) -> bool:
+        """The latest scan puts an obstacle in the stop zone the last output drives into: step
+        now, so the zero goes out on this scan rather than on the next command or tick. Any
+        other effect of a new scan (slowdown, approach, a stale scan turning fresh) applies at
+        the next step, which the policy's command computed from this same scan triggers."""
+        return self.zones.stops(self._last_output.linear, self.points)
+
     # --- the filter ---------------------------------------------------------------------------
 
     def _heartbeat_problem(self, now_ns: int | None) -> str | None:

@@ -78,6 +78,15 @@ class CollisionZones:
         inside = (x >= x_lo) & (x <= x_hi) & (y >= -(fp.right + margin)) & (y <= fp.left + margin)
         return int(np.count_nonzero(inside))
 
+    def stops(self, linear: float, points: ScanPoints) -> bool:
+        """True when the stop zone would remove ``linear`` (m/s): ``min_points`` of ``points``
+        in the stop box that way. Two vectorised masks; the scan-time check of the node."""
+        stop = self.zones.stop
+        if not stop.enabled or linear == 0.0 or len(points) == 0:
+            return False
+        n = self._count_in_box(points, linear > 0.0, stop.distance, stop.lateral_margin)
+        return n >= stop.min_points
+
     def time_to_collision(self, cmd: Twist2D, points: ScanPoints) -> float | None:
         """Earliest time (s) within ``time_to_collision`` at which ``min_points`` points enter
         the padded footprint moving along ``cmd``'s arc, or None. Conservative: the time of
