@@ -244,3 +244,22 @@ def test_sustained_slowdown_holds_ratio_times_the_command() -> None:
     results = drive(sup, 0.4, 0.0, 0, 3000, step_ms=20, ranges=wall)
     assert results[-1].twist.linear == pytest.approx(0.4 * sup.config.zones.slowdown.ratio)
     assert "slowdown_zone" in results[-1].active
+
+
+def test_scan_stop_pending_only_for_a_stop_zone_in_the_direction_of_motion() -> None:
+    """The node steps on a scan only when this says so: a wall entering the stop zone ahead
+    while driving forward; not in free space, not while reversing away, not when standing."""
+    sup = make()
+    drive(sup, 0.5, 0.0, 0, 1000)
+    assert sup._last_output.linear > 0.0
+    assert not sup.scan_stop_pending
+    assert feed_scan(sup, wall_ranges(0.2, 1.3), 1000 * MS) is None  # slowdown zone only
+    assert not sup.scan_stop_pending
+    assert feed_scan(sup, wall_ranges(0.2, 0.7), 1000 * MS) is None  # stop zone ahead
+    assert sup.scan_stop_pending
+    assert sup.step(1000 * MS).twist.linear == 0.0
+    assert not sup.scan_stop_pending  # the output no longer drives into it
+    reverse = make()
+    drive(reverse, -0.3, 0.0, 0, 1000)
+    assert feed_scan(reverse, wall_ranges(0.2, 0.7), 1000 * MS) is None
+    assert not reverse.scan_stop_pending
