@@ -6,9 +6,14 @@ Three levels, for 1 and 4 robots, in one run:
   very bodies a :class:`SimWorld` loaded (the floor the simulator cannot beat);
 * ``core``: :class:`fw_sim.world.SimWorld` stepping and reading every due sensor (scan 10 Hz,
   IMU 100 Hz, joint states 50 Hz, ground truth 50 Hz), commanded at 20 Hz;
-* ``node``: the ``sim_node`` executable at ``real_time_factor:=0`` publishing everything; the
-  rate is read from its own ``clock`` topic by a probe in this process. One process per robot
-  (namespaces ``/robot_N``), as a fleet host runs them; four robots share the two cores.
+* ``node``: the ``sim_node`` executable at ``real_time_factor:=0`` publishing everything,
+  commanded at 20 Hz of sim time on ``fw/joint_commands`` (sent on its ``clock``) with the
+  same wheel velocities as the other two levels (a parked robot steps about half as
+  expensively but casts its rays among the start's obstacles: not the same world); the rate
+  is read from its own ``clock`` topic by a probe in this process. One process per robot
+  (namespaces ``/robot_N``), as a fleet host runs them; four robots share the two cores. The
+  window opens only after the node has been stepping (and driving) for two seconds, so its
+  start-up is not measured.
 
 Four bare/core worlds run round-robin in this one process (``physicsClientId`` per world), so
 their rate is per robot with all four sharing one core.
@@ -107,7 +112,9 @@ def bench_node(robots: int, seconds: float) -> tuple[float, float]:
     import rclpy
     from rclpy.node import Node
     from rosgraph_msgs.msg import Clock
+    from sensor_msgs.msg import JointState
 
+    from fw_common import qos, topics
     from fw_sim.sim_node import CLOCK_QOS
 
     env = dict(os.environ)
@@ -131,10 +138,20 @@ def bench_node(robots: int, seconds: float) -> tuple[float, float]:
     rclpy.init()
     probe = Node("bench_sim_probe")
     latest: dict[int, float] = {}
+    command = JointState(name=NAMES, velocity=[2.0, 3.0, 2.0, 3.0])
 
     def subscribe(i: int) -> None:
+        # The wheel watchdog counts sim time, so commands follow the node's clock (20 Hz sim).
+        commander = probe.create_publisher(
+            JointState, f"/robot_{i}/{topics.JOINT_COMMANDS}", qos.COMMAND
+        )
+        next_command = [0.0]
+
         def on_clock(msg: Clock) -> None:
-            latest[i] = msg.clock.sec + msg.clock.nanosec * 1e-9
+            t = latest[i] = msg.clock.sec + msg.clock.nanosec * 1e-9
+            if t >= next_command[0]:
+                commander.publish(command)
+                next_command[0] = t + 0.05
 
         probe.create_subscription(Clock, f"/robot_{i}/clock", on_clock, CLOCK_QOS)
 
@@ -144,7 +161,7 @@ def bench_node(robots: int, seconds: float) -> tuple[float, float]:
         deadline = time.monotonic() + 60.0
         while len(latest) < robots and time.monotonic() < deadline:
             rclpy.spin_once(probe, timeout_sec=0.1)
-        warm = time.monotonic() + 1.0
+        warm = time.monotonic() + 2.0
         while time.monotonic() < warm:
             rclpy.spin_once(probe, timeout_sec=0.05)
         first, start = dict(latest), time.monotonic()

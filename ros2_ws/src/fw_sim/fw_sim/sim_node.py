@@ -83,15 +83,18 @@ class SimNode(Node):
         self._prepare_messages(config)
         self._publish_scenario()
 
+        # Log before stepping starts: rclpy's logger looks up its caller through ``inspect``
+        # (a realpath per loaded module), which under the stepper's GIL contention took seconds
+        # of the stepper's own time.
+        self.get_logger().info(
+            f"simulating scenario seed {self._world.scenario.seed} at real-time factor "
+            f"{self._rtf:g} ({'as fast as possible' if self._rtf == 0 else 'paced'})"
+        )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fw_sim_stepper", daemon=True)
         # On SIGINT the context shuts down before destroy_node runs: stop stepping first.
         self.context.on_shutdown(self._stop.set)
         self._thread.start()
-        self.get_logger().info(
-            f"simulating scenario seed {self._world.scenario.seed} at real-time factor "
-            f"{self._rtf:g} ({'as fast as possible' if self._rtf == 0 else 'paced'})"
-        )
 
     # --- parameters -------------------------------------------------------------------------
 
