@@ -7,8 +7,7 @@ core method with which fields); every decision is the cores' own code:
 
 * perception: :class:`ScanCleaner`, :class:`StateFusion`, :func:`goal_in_base`;
 * policy: :class:`FollowTheGap` (``classic``) on a :class:`PolicyInput` built from the
-  perception outputs, plus the node's zero-command rules (``PolicyNode._stop_reason``: the node
-  keeps them inline, not in a core, so they are restated here; see the module's tests);
+  perception outputs, behind the node's input gate (:func:`fw_policy.gating.stop_reason`);
 * safety: :class:`SafetySupervisor`, stepped at the times the node stepped (the recorded
   ``cmd_vel`` receive times).
 """
@@ -31,6 +30,7 @@ from fw_perception.scan_filter import ScanCleaner
 from fw_perception.state_fusion import StateFusion
 from fw_policy.base import PolicyInput
 from fw_policy.classic import FollowTheGap
+from fw_policy.gating import stop_reason
 from fw_safety.supervisor import POLICY, TELEOP, SafetySupervisor
 
 __all__ = [
@@ -185,19 +185,17 @@ class PolicyReplay:
         self.observations: dict[int, npt.NDArray[np.float32]] = {}
 
     def _stop_reason(self, scan_ns: int) -> str | None:
-        """``PolicyNode._stop_reason`` for a scan-triggered step (now = the scan's stamp)."""
-        timeout_ns = int(self.config.input_timeout * 1e9)
-        if self.state is None:
-            return "no state yet"
-        if abs(scan_ns - self.state.stamp_ns) > timeout_ns:
-            return "state is stale"
-        if self.goal is None:
-            return "no goal"
-        if abs(scan_ns - self.goal.stamp_ns) > timeout_ns:
-            return "goal is stale"
-        if math.hypot(self.goal.x, self.goal.y) <= self.config.goal_tolerance:
-            return "goal reached"
-        return None
+        """The node's input gate for a scan-triggered step (now = the scan's stamp)."""
+        state, goal = self.state, self.goal
+        return stop_reason(
+            scan_ns,
+            scan_ns,
+            state_ns=None if state is None else state.stamp_ns,
+            goal_ns=None if goal is None else goal.stamp_ns,
+            goal_xy=None if goal is None else (goal.x, goal.y),
+            input_timeout=self.config.input_timeout,
+            goal_tolerance=self.config.goal_tolerance,
+        )
 
     def feed(self, topic: str, msg: Any) -> None:
         if topic == "/fw/perception/state":

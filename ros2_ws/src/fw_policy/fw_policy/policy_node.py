@@ -50,6 +50,7 @@ from fw_common.spin import run_node
 from fw_policy.base import PolicyInput
 from fw_policy.classic import FollowTheGap
 from fw_policy.errors import ModelRejectedError
+from fw_policy.gating import stop_reason
 from fw_policy.registry import BuiltPolicy, build_policy, make_policy
 
 __all__ = ["PolicyNode", "main"]
@@ -247,21 +248,17 @@ class PolicyNode(LifecycleNode):
         self._step(self._scan, now_ns)
 
     def _stop_reason(self, scan_ns: int, now_ns: int) -> str | None:
-        timeout_ns = int(self.params.current.input_timeout * 1e9)
-        if now_ns - scan_ns > timeout_ns:
-            return "scan is stale"
-        if self._state is None:
-            return "no state yet"
-        if abs(scan_ns - stamp_to_ns(self._state.header.stamp)) > timeout_ns:
-            return "state is stale"
-        if self._goal is None:
-            return "no goal"
-        if abs(scan_ns - stamp_to_ns(self._goal.header.stamp)) > timeout_ns:
-            return "goal is stale"
-        p = self._goal.pose.position
-        if (p.x * p.x + p.y * p.y) ** 0.5 <= self.params.current.goal_tolerance:
-            return "goal reached"
-        return None
+        config = self.params.current
+        state, goal = self._state, self._goal
+        return stop_reason(
+            scan_ns,
+            now_ns,
+            state_ns=None if state is None else stamp_to_ns(state.header.stamp),
+            goal_ns=None if goal is None else stamp_to_ns(goal.header.stamp),
+            goal_xy=None if goal is None else (goal.pose.position.x, goal.pose.position.y),
+            input_timeout=config.input_timeout,
+            goal_tolerance=config.goal_tolerance,
+        )
 
     def _step(self, scan: LaserScan, now_ns: int) -> None:
         if not self._active or self.built is None:
