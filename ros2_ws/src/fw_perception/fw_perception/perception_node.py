@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
-from rclpy._rclpy_pybind11 import RCLError
 from rclpy.node import Node
 from sensor_msgs.msg import Imu, LaserScan
 
@@ -80,15 +79,6 @@ class PerceptionNode(Node):
             f"imu_weight={config.imu_weight}"
         )
 
-    def _publish(self, publisher: Any, msg: Any) -> None:
-        """Publish, unless SIGINT has already shut the context down under this callback (an
-        exception then would only turn a clean exit into a traceback)."""
-        try:
-            publisher.publish(msg)
-        except RCLError:
-            if self.context.ok():
-                raise
-
     def _reconfigure(self, config: PerceptionConfig) -> None:
         self.cleaner = _cleaner(config)
         self.fusion.reconfigure(config.imu_weight, config.imu_timeout)
@@ -117,7 +107,7 @@ class PerceptionNode(Node):
         ranges.frombytes(cleaned.ranges.astype(np.float32, copy=False).tobytes())
         out.ranges = ranges
         # Intensities of masked beams are meaningless; cleaned scans carry none.
-        self._publish(self.scan_pub, out)
+        self.scan_pub.publish(out)
 
     def _on_imu(self, msg: Imu) -> None:
         reason = self.fusion.imu(msg.angular_velocity.z, stamp_to_ns(msg.header.stamp))
@@ -158,7 +148,7 @@ class PerceptionNode(Node):
         o.x, o.y, o.z, o.w = qx, qy, qz, qw
         out.twist.twist.linear.x = state.linear
         out.twist.twist.angular.z = state.angular
-        self._publish(self.state_pub, out)
+        self.state_pub.publish(out)
 
     def _on_goal(self, msg: PoseStamped) -> None:
         config = self.params.current
@@ -187,7 +177,7 @@ class PerceptionNode(Node):
         qx, qy, qz, qw = quaternion_from_yaw(gyaw)
         o = out.pose.orientation
         o.x, o.y, o.z, o.w = qx, qy, qz, qw
-        self._publish(self.goal_pub, out)
+        self.goal_pub.publish(out)
 
 
 def main(args: list[str] | None = None) -> int:

@@ -32,7 +32,6 @@ import numpy as np
 from geometry_msgs.msg import PoseStamped, TwistStamped
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
-from rclpy._rclpy_pybind11 import RCLError
 from rclpy.lifecycle import Node as LifecycleNode
 from rclpy.lifecycle import State, TransitionCallbackReturn
 from rclpy.parameter import Parameter
@@ -88,15 +87,6 @@ class PolicyNode(LifecycleNode):
         if config.autostart:
             self.trigger_configure()
             self.trigger_activate()
-
-    def _send(self, publisher: Any, msg: Any) -> None:
-        """Publish, unless SIGINT has already shut the context down under this callback (an
-        exception then would only turn a clean exit into a traceback)."""
-        try:
-            publisher.publish(msg)
-        except RCLError:
-            if self.context.ok():
-                raise
 
     # --- lifecycle -----------------------------------------------------------------------
     def on_configure(self, state: State) -> TransitionCallbackReturn:
@@ -226,7 +216,7 @@ class PolicyNode(LifecycleNode):
             info.update(self.built.describe())
         if self._refused is not None:
             info["refused"] = self._refused
-        self._send(self.info_pub, String(data=json.dumps(info, sort_keys=True)))
+        self.info_pub.publish(String(data=json.dumps(info, sort_keys=True)))
 
     # --- commands --------------------------------------------------------------------------
     def _on_state(self, msg: Odometry) -> None:
@@ -303,7 +293,7 @@ class PolicyNode(LifecycleNode):
         cmd.twist.linear.x = float(linear)
         cmd.twist.angular.z = float(angular)
         if self._cmd_pub is not None:
-            self._send(self._cmd_pub, cmd)
+            self._cmd_pub.publish(cmd)
             self.commands += 1
 
 
