@@ -7,12 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fw_actuator_bridge.kinematics import SkidSteerKinematics
 from fw_sim.contacts import ContactEvent
 from fw_sim.expert import ExpertController
-from fw_sim.skid_steer import HUSKY_EFFECTIVE, SkidSteer
 from fw_sim.world import Due, SimWorld
 
-__all__ = ["EpisodeResult", "run_expert_episode"]
+__all__ = ["HUSKY_EFFECTIVE", "EpisodeResult", "run_expert_episode"]
+
+#: The Husky as it behaves in this PyBullet world (``bench/measure_husky_kinematics.py``): it
+#: rolls on 0.1785 m (pybullet_data's wheel mesh, not the datasheet's 0.1651 m) and turns as if
+#: its track were 1.70 m, about three times the wheel separation, because skid-steer wheels
+#: slip sideways; the value is the one at moderate turn rates (0.5-1 rad/s), where the expert
+#: drives. The same kinematics as the robot's actuator bridge, with the sim profile's numbers.
+HUSKY_EFFECTIVE = SkidSteerKinematics(wheel_radius=0.1785, track=1.70)
 
 
 @dataclass
@@ -31,7 +38,7 @@ def run_expert_episode(
     *,
     time_limit: float = 60.0,
     control_rate: float = 20.0,
-    kinematics: SkidSteer = HUSKY_EFFECTIVE,
+    kinematics: SkidSteerKinematics = HUSKY_EFFECTIVE,
     expert: ExpertController | None = None,
 ) -> EpisodeResult:
     """Reset ``world`` and drive its scenario with the expert until the goal or ``time_limit``
@@ -54,7 +61,8 @@ def run_expert_episode(
         if command.reached:
             reached = True
             break
-        left, right = kinematics.wheel_speeds(command.linear, command.angular)
+        wheels = kinematics.wheel_speeds(command.linear, command.angular)
+        left, right = wheels.left, wheels.right
         world.apply_wheel_velocities(
             names, [left] * len(left_joints) + [right] * len(right_joints)
         )
