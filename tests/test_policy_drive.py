@@ -33,6 +33,7 @@ from std_msgs.msg import String
 from fw_bringup.nodes import NODES
 from fw_common import qos, topics
 from fw_common.conversions import quaternion_from_yaw, yaw_from_quaternion
+from fw_common.planar import compose, inverse
 from support.probe import MessageLog, RosProbe
 
 pytestmark = pytest.mark.system
@@ -64,16 +65,6 @@ def stack_sets(*extra: str) -> list[str]:
 def pose_of(msg: Odometry) -> tuple[float, float, float]:
     p, q = msg.pose.pose.position, msg.pose.pose.orientation
     return p.x, p.y, yaw_from_quaternion(q.x, q.y, q.z, q.w)
-
-
-def compose(a: tuple[float, float, float], b: tuple[float, float, float]) -> tuple[float, ...]:
-    c, s = math.cos(a[2]), math.sin(a[2])
-    return (a[0] + c * b[0] - s * b[1], a[1] + s * b[0] + c * b[1], a[2] + b[2])
-
-
-def inverse(a: tuple[float, float, float]) -> tuple[float, float, float]:
-    c, s = math.cos(a[2]), math.sin(a[2])
-    return (-c * a[0] - s * a[1], s * a[0] - c * a[1], -a[2])
 
 
 class Mission:
@@ -142,7 +133,7 @@ class Mission:
         assert self.state.wait_for_count(len(self.state) + 1, timeout=10), "state stopped"
         state, truth = self.state.latest(), self.truth.latest()
         assert state is not None and truth is not None
-        return compose(pose_of(state), inverse(pose_of(truth)))  # type: ignore[return-value]
+        return compose(pose_of(state), inverse(pose_of(truth)))
 
     def wait_still(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
@@ -165,7 +156,7 @@ class Mission:
         goal = self.current_scenario()["goal"]
         self.wait_still()
         goal_odom = compose(self._world_to_odom(), (goal["x"], goal["y"], 0.0))
-        self.publish_goal_odom(*goal_odom)  # type: ignore[arg-type]
+        self.publish_goal_odom(*goal_odom)
         return goal["x"], goal["y"]
 
     def distance_to(self, goal: tuple[float, float]) -> float:

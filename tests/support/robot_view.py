@@ -12,6 +12,7 @@ from sensor_msgs.msg import JointState
 
 from fw_common import qos, topics
 from fw_common.conversions import stamp_to_ns, yaw_from_quaternion
+from fw_common.planar import wrap_angle
 from support.probe import MessageLog, RosProbe
 
 __all__ = ["Pose", "RobotView"]
@@ -39,8 +40,8 @@ class Pose:
         return math.hypot(other.x - self.x, other.y - self.y)
 
 
-def wrap(angle: float) -> float:
-    return math.atan2(math.sin(angle), math.cos(angle))
+#: Angles wrapped into (-pi, pi]; tests import it from here.
+wrap = wrap_angle
 
 
 class RobotView:
