@@ -29,6 +29,10 @@ class WheelCommandGate:
     ``joints`` are the commandable wheel joints. A command names a subset of them (each at most
     once) with a finite velocity (rad/s) per name; joints it does not name keep their current
     target. Velocities beyond ``max_speed`` (rad/s) are clamped, as a driver saturates.
+
+    :meth:`submit` may run on another thread than :meth:`targets` (a ROS callback against the
+    physics thread): it only reads settings and appends to a deque, whose ``append`` and
+    ``popleft`` are atomic.
     """
 
     def __init__(

@@ -271,8 +271,10 @@ class SimNode(Node):
     # --- commands and services --------------------------------------------------------------
 
     def _on_command(self, msg: JointState) -> None:
-        with self._lock:
-            result = self._world.apply_wheel_velocities(msg.name, msg.velocity)
+        # No world lock: submitting only validates and queues (thread-safe, see
+        # WheelCommandGate), and waiting for the lock here had the stepper and this thread
+        # hand it and the GIL back and forth at every command.
+        result = self._world.apply_wheel_velocities(msg.name, msg.velocity)
         if not result.accepted:
             self.refused_commands += 1
             self.get_logger().warning(

@@ -312,7 +312,10 @@ class SimWorld:
     def apply_wheel_velocities(
         self, names: Sequence[str], velocities: Sequence[float]
     ) -> CommandResult:
-        """Command wheel velocities (rad/s) now; refused commands never move the robot."""
+        """Command wheel velocities (rad/s) now; refused commands never move the robot.
+
+        Safe to call from another thread while :meth:`step` runs (see ``WheelCommandGate``).
+        """
         return self._gate.submit(names, velocities, self.sim_time_ns)
 
     def _apply_targets(self, targets: list[float]) -> None:
