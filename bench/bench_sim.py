@@ -12,16 +12,20 @@ Three levels, for 1 and 4 robots, in one run:
   expensively but casts its rays among the start's obstacles: not the same world); the rate
   is read from its own ``clock`` topic by a probe in this process. One process per robot
   (namespaces ``/robot_N``), as a fleet host runs them; four robots share the two cores. The
-  window opens only after the node has been stepping (and driving) for two seconds, so its
+  first window opens after the node has been stepping (and driving) for two seconds, so its
   start-up is not measured.
 
-Four bare/core worlds run round-robin in this one process (``physicsClientId`` per world), so
-their rate is per robot with all four sharing one core.
+The levels are measured in interleaved rounds (bare, core, node; ``--rounds`` times, each
+window ``--seconds`` long) and each ratio is taken within its round, because this machine's
+speed drifts by ±15 % over tens of seconds. The node processes are paused (SIGSTOP) while
+the in-process levels run, so no level shares the machine with another. Four bare/core
+worlds run round-robin in this one process (``physicsClientId`` per world), so their rate is
+per robot with all four sharing one core.
 
 Run it (holding the shared benchmark lock) from the repository root::
 
     . .venv/bin/activate && cd ros2_ws && . install/setup.bash && cd ..
-    flock /tmp/fw-bench.lock python bench/bench_sim.py --seconds 8
+    flock /tmp/fw-bench.lock python bench/bench_sim.py
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -107,108 +112,155 @@ def bench_core(worlds: list[SimWorld], seconds: float) -> float:
     return steps / worlds[0].physics_rate / (time.perf_counter() - start)
 
 
-def bench_node(robots: int, seconds: float) -> tuple[float, float]:
-    """(mean sim s per wall s per robot, max node RSS MB) for ``robots`` node processes."""
-    import rclpy
-    from rclpy.node import Node
-    from rosgraph_msgs.msg import Clock
-    from sensor_msgs.msg import JointState
+class NodeProcesses:
+    """``robots`` sim_node processes at ``real_time_factor:=0``, and a probe that drives them
+    and reads their rate from their ``clock`` topics. ``pause``/``resume`` stop them (SIGSTOP)
+    while the in-process levels run, so every level has the machine to itself."""
 
-    from fw_common import qos, topics
-    from fw_sim.sim_node import CLOCK_QOS
+    def __init__(self, robots: int) -> None:
+        import rclpy
+        from rclpy.node import Node
+        from rosgraph_msgs.msg import Clock
+        from sensor_msgs.msg import JointState
 
-    env = dict(os.environ)
-    env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    procs = [
-        subprocess.Popen(
-            [
-                "ros2_ws/install/lib/fw_sim/sim_node",
-                "--ros-args",
-                "-r",
-                f"__ns:=/robot_{i}",
-                "-p",
-                "real_time_factor:=0.0",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for i in range(robots)
-    ]
-    rclpy.init()
-    probe = Node("bench_sim_probe")
-    latest: dict[int, float] = {}
-    command = JointState(name=NAMES, velocity=[2.0, 3.0, 2.0, 3.0])
+        from fw_common import qos, topics
+        from fw_sim.sim_node import CLOCK_QOS
 
-    def subscribe(i: int) -> None:
-        # The wheel watchdog counts sim time, so commands follow the node's clock (20 Hz sim).
-        commander = probe.create_publisher(
-            JointState, f"/robot_{i}/{topics.JOINT_COMMANDS}", qos.COMMAND
-        )
-        next_command = [0.0]
+        env = dict(os.environ)
+        env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+        self.robots = robots
+        self.procs = [
+            subprocess.Popen(
+                [
+                    "ros2_ws/install/lib/fw_sim/sim_node",
+                    "--ros-args",
+                    "-r",
+                    f"__ns:=/robot_{i}",
+                    "-p",
+                    "real_time_factor:=0.0",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for i in range(robots)
+        ]
+        self._rclpy = rclpy
+        rclpy.init()
+        self.probe = probe = Node("bench_sim_probe")
+        self.latest: dict[int, float] = {}
+        command = JointState(name=NAMES, velocity=[2.0, 3.0, 2.0, 3.0])
 
-        def on_clock(msg: Clock) -> None:
-            t = latest[i] = msg.clock.sec + msg.clock.nanosec * 1e-9
-            if t >= next_command[0]:
-                commander.publish(command)
-                next_command[0] = t + 0.05
+        def subscribe(i: int) -> None:
+            # The wheel watchdog counts sim time, so commands follow the node's clock (20 Hz).
+            commander = probe.create_publisher(
+                JointState, f"/robot_{i}/{topics.JOINT_COMMANDS}", qos.COMMAND
+            )
+            next_command = [0.0]
 
-        probe.create_subscription(Clock, f"/robot_{i}/clock", on_clock, CLOCK_QOS)
+            def on_clock(msg: Clock) -> None:
+                t = self.latest[i] = msg.clock.sec + msg.clock.nanosec * 1e-9
+                if t >= next_command[0]:
+                    commander.publish(command)
+                    next_command[0] = t + 0.05
 
-    for i in range(robots):
-        subscribe(i)
-    try:
+            probe.create_subscription(Clock, f"/robot_{i}/clock", on_clock, CLOCK_QOS)
+
+        for i in range(robots):
+            subscribe(i)
         deadline = time.monotonic() + 60.0
-        while len(latest) < robots and time.monotonic() < deadline:
+        while len(self.latest) < robots and time.monotonic() < deadline:
             rclpy.spin_once(probe, timeout_sec=0.1)
-        warm = time.monotonic() + 2.0
-        while time.monotonic() < warm:
-            rclpy.spin_once(probe, timeout_sec=0.05)
-        first, start = dict(latest), time.monotonic()
-        while time.monotonic() - start < seconds:
-            rclpy.spin_once(probe, timeout_sec=0.05)
+        if len(self.latest) < robots:
+            self.close()
+            raise RuntimeError("sim_node processes did not start publishing within 60 s")
+        self._spin(2.0)  # start-up and the first commands are not measured
+
+    def _spin(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self._rclpy.spin_once(self.probe, timeout_sec=0.05)
+
+    def measure(self, seconds: float) -> float:
+        """Mean sim s per wall s per robot over the next ``seconds``."""
+        self._spin(0.3)  # let the clocks catch up after a resume
+        first, start = dict(self.latest), time.monotonic()
+        self._spin(seconds)
         wall = time.monotonic() - start
-        rates = [(latest[i] - first[i]) / wall for i in range(robots)]
-        rss = max(_rss_mb(pr.pid) for pr in procs)
-    finally:
-        probe.destroy_node()
-        rclpy.shutdown()
-        for pr in procs:
-            pr.send_signal(signal.SIGINT)
-        for pr in procs:
+        return sum(self.latest[i] - first[i] for i in range(self.robots)) / wall / self.robots
+
+    def pause(self) -> None:
+        for proc in self.procs:
+            proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        for proc in self.procs:
+            proc.send_signal(signal.SIGCONT)
+
+    def rss_mb(self) -> float:
+        return max(_rss_mb(proc.pid) for proc in self.procs)
+
+    def close(self) -> None:
+        self.resume()
+        self.probe.destroy_node()
+        self._rclpy.shutdown()
+        for proc in self.procs:
+            proc.send_signal(signal.SIGINT)
+        for proc in self.procs:
             try:
-                pr.wait(timeout=10)
+                proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                pr.terminate()
-                pr.wait()
-    return sum(rates) / robots, rss
+                proc.terminate()
+                proc.wait()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=8.0, help="wall seconds per level")
+    parser.add_argument("--seconds", type=float, default=2.0, help="wall seconds per window")
+    parser.add_argument("--rounds", type=int, default=7, help="windows per level")
     parser.add_argument("--robots", type=int, nargs="+", default=[1, 4])
     args = parser.parse_args()
     rows = []
     for n in args.robots:
         worlds = [SimWorld() for _ in range(n)]
-        _progress(f"{n} robot(s): bare PyBullet for {args.seconds:g} s")
-        bare = bench_bare(worlds, args.seconds)
-        _progress(f"{n} robot(s): SimWorld core for {args.seconds:g} s")
-        core = bench_core(worlds, args.seconds)
+        bench_core(worlds, 0.5)  # warm, and measured before rclpy is loaded into this process
         core_rss = _rss_mb()
+        _progress(f"{n} robot(s): starting {n} sim_node process(es)")
+        nodes = NodeProcesses(n)
+        rates: dict[str, list[float]] = {"bare": [], "core": [], "node": []}
+        try:
+            for r in range(args.rounds):
+                nodes.pause()
+                rates["bare"].append(bench_bare(worlds, args.seconds))
+                rates["core"].append(bench_core(worlds, args.seconds))
+                nodes.resume()
+                rates["node"].append(nodes.measure(args.seconds))
+                _progress(
+                    f"{n} robot(s), round {r + 1}/{args.rounds}: "
+                    + ", ".join(f"{k} {v[-1]:.1f}×" for k, v in rates.items())
+                )
+            node_rss = nodes.rss_mb()
+        finally:
+            nodes.close()
         for w in worlds:
             w.close()
-        _progress(f"{n} robot(s): sim_node process(es) for {args.seconds:g} s")
-        node, node_rss = bench_node(n, args.seconds)
-        rows.append((n, "bare PyBullet (step + rayTestBatch)", bare, bare, None))
-        rows.append((n, "SimWorld core (all sensors)", core, bare, core_rss))
-        rows.append((n, "sim_node, real_time_factor 0", node, bare, node_rss))
-    print("| robots | level | sim s / wall s per robot | vs bare | RSS (MB) |")
+        for level, key, rss in (
+            ("bare PyBullet (step + rayTestBatch)", "bare", None),
+            ("SimWorld core (all sensors)", "core", core_rss),
+            ("sim_node, real_time_factor 0", "node", node_rss),
+        ):
+            ratios = [x / b for x, b in zip(rates[key], rates["bare"], strict=True)]
+            rows.append((n, level, statistics.median(rates[key]), ratios, rss))
+    print(
+        f"{args.rounds} interleaved rounds of {args.seconds:g} s per level; medians, "
+        "and the ratio's range over rounds"
+    )
+    print("| robots | level | sim s / wall s per robot | vs bare (min–max) | RSS (MB) |")
     print("|---|---|---|---|---|")
-    for n, level, rate, base, rss in rows:
+    for n, level, rate, ratios, rss in rows:
         rss_text = "" if rss is None else f"{rss:.0f}"
-        print(f"| {n} | {level} | {rate:.1f}× | {rate / base:.2f} | {rss_text} |")
+        spread = f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
+        print(f"| {n} | {level} | {rate:.1f}× | {spread} | {rss_text} |")
     return 0
 
 
