@@ -1,0 +1,121 @@
+"""In-process hand-off for the control path: a composed consumer gets the message by direct call.
+
+rclpy has no intra-process communication. Between two nodes of one process a message is
+serialized, crosses DDS, and then waits in the executor's queue behind every event that arrived
+first: in the composed robot the scan → perception → policy → safety chain was three queued hops
+with odometry, IMU and timer events landing between them, twice the latency of bare relays
+(docs/BENCHMARKS.md, "Control latency"). On the topics of that chain the producer therefore also
+calls a consumer composed into the same process directly, as rclcpp's intra-process
+communication does, and that consumer takes the topic only from it. The message is still
+published as usual, right after, for everyone else: the recorder, tools, other processes.
+
+A consumer goes direct only when, as it subscribes, a producer of the same resolved topic
+already exists in the same context, i.e. when nodes are composed upstream first (fw_bringup
+builds them in pipeline order). Otherwise it subscribes through DDS as any node does. A direct
+consumer then ignores other processes publishing on that topic: on the control path each of
+these topics has exactly one producer by design, and a second one would fight the first.
+
+Callbacks run synchronously inside the producer's callback, on the executor's thread; the
+message is the producer's object, so consumers read it and must not modify it, and a reference
+they keep sees the producer refill the same object later (safe on a single-threaded executor,
+which is what fw_common.spin runs).
+
+Example::
+
+    pub = ControlPublisher(node, LaserScan, topics.PERCEPTION_SCAN, qos.SENSOR)
+    pub.publish(msg)  # any direct consumer, then DDS
+    sub = control_subscription(other_node, LaserScan, topics.PERCEPTION_SCAN, on_scan, qos.SENSOR)
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["ControlPublisher", "DirectSubscription", "control_subscription", "set_enabled"]
+
+
+class _Topic:
+    """One resolved topic in one context: its local producers and direct consumers."""
+
+    def __init__(self) -> None:
+        self.producers = 0
+        self.consumers: list[Callable[[Any], None]] = []
+
+
+#: rclpy Context → resolved topic name → _Topic.
+_TOPICS: weakref.WeakKeyDictionary[Any, dict[str, _Topic]] = weakref.WeakKeyDictionary()
+_enabled = True
+
+
+def set_enabled(enabled: bool) -> None:
+    """Allow direct hand-off (the default) or not, for consumers created from now on: e.g. to
+    measure what it saves (``bringup --no-intra-process``)."""
+    global _enabled
+    _enabled = enabled
+
+
+def _topic(node: Any, topic: str) -> tuple[str, _Topic]:
+    name = node.resolve_topic_name(topic)
+    return name, _TOPICS.setdefault(node.context, {}).setdefault(name, _Topic())
+
+
+class ControlPublisher:
+    """A publisher (or lifecycle publisher) that also hands each message to direct consumers.
+
+    A lifecycle publisher hands messages over only while it is activated, as it publishes.
+    """
+
+    def __init__(
+        self, node: Any, msg_type: type, topic: str, qos: Any, *, lifecycle: bool = False
+    ) -> None:
+        create = node.create_lifecycle_publisher if lifecycle else node.create_publisher
+        self.publisher = create(msg_type, topic, qos)
+        self._node = node
+        self._lifecycle = lifecycle
+        self.topic, self._entry = _topic(node, topic)
+        self._entry.producers += 1
+
+    def publish(self, msg: Any) -> None:
+        """Hand ``msg`` to direct consumers, then publish it. Consumers first: the control
+        path's next hop should not wait for serialization and for DDS delivering the message
+        to in-process readers (the recorder) on this thread."""
+        if not self._lifecycle or self.publisher.is_activated:
+            for consumer in self._entry.consumers:
+                consumer(msg)
+        self.publisher.publish(msg)
+
+    def destroy(self) -> None:
+        """Destroy the publisher; direct consumers stay attached to the topic."""
+        self._entry.producers -= 1
+        if self._lifecycle:
+            self._node.destroy_lifecycle_publisher(self.publisher)
+        else:
+            self._node.destroy_publisher(self.publisher)
+
+
+class DirectSubscription:
+    """A consumer attached to an in-process producer (see the module docstring)."""
+
+    def __init__(self, topic: str, entry: _Topic, callback: Callable[[Any], None]) -> None:
+        self.topic = topic
+        self._entry = entry
+        self._callback = callback
+        entry.consumers.append(callback)
+
+    def destroy(self) -> None:
+        if self._callback in self._entry.consumers:
+            self._entry.consumers.remove(self._callback)
+
+
+def control_subscription(
+    node: Any, msg_type: type, topic: str, callback: Callable[[Any], None], qos: Any
+) -> Any:
+    """A :class:`DirectSubscription` when a producer of ``topic`` is composed into this process
+    already, else ``node.create_subscription(...)``. Destroy a direct one with ``destroy()``."""
+    name, entry = _topic(node, topic)
+    if _enabled and entry.producers > 0:
+        node.get_logger().info(f"{name}: direct from the producer in this process")
+        return DirectSubscription(name, entry, callback)
+    return node.create_subscription(msg_type, topic, callback, qos)

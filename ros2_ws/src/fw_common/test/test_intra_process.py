@@ -1,0 +1,147 @@
+"""Intra-process hand-off on real rclpy nodes: when it goes direct, and what still uses DDS."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+import rclpy
+from geometry_msgs.msg import TwistStamped
+from rclpy.context import Context
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.lifecycle import LifecycleNode
+from rclpy.node import Node
+from rclpy.subscription import Subscription
+
+from fw_common import qos
+from fw_common.intra_process import ControlPublisher, DirectSubscription, control_subscription
+
+TOPIC = "fw/cmd_vel_raw"
+#: A domain of this run's own, within Fast DDS's port range (domain ids above 232 are refused).
+DOMAIN = 200 + os.getpid() % 30
+
+
+@pytest.fixture
+def context() -> Iterator[Context]:
+    # Loopback only and a domain of its own: the DDS half of these tests must not meet others.
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    ctx = Context()
+    rclpy.init(context=ctx, domain_id=DOMAIN)
+    yield ctx
+    ctx.try_shutdown()
+
+
+def _twist(x: float) -> TwistStamped:
+    msg = TwistStamped()
+    msg.twist.linear.x = x
+    return msg
+
+
+def _spin_until(executor: SingleThreadedExecutor, done: object, timeout: float = 10.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if callable(done) and done():
+            return True
+        executor.spin_once(timeout_sec=0.05)
+    return False
+
+
+def test_consumer_composed_after_its_producer_gets_messages_by_direct_call(
+    context: Context,
+) -> None:
+    producer = Node("producer", context=context)
+    consumer = Node("consumer", context=context)
+    listener = Node("listener", context=context)  # e.g. the recorder: still served by DDS
+    pub = ControlPublisher(producer, TwistStamped, TOPIC, qos.COMMAND)
+    got: list[TwistStamped] = []
+    sub = control_subscription(consumer, TwistStamped, TOPIC, got.append, qos.COMMAND)
+    assert isinstance(sub, DirectSubscription) and sub.topic == "/fw/cmd_vel_raw"
+    heard: list[TwistStamped] = []
+    listener.create_subscription(TwistStamped, TOPIC, heard.append, qos.COMMAND)
+    executor = SingleThreadedExecutor(context=context)
+    for node in (producer, consumer, listener):
+        executor.add_node(node)
+    assert _spin_until(executor, lambda: pub.publisher.get_subscription_count() >= 1)
+
+    msg = _twist(0.5)
+    pub.publish(msg)
+    assert got == [msg] and got[0] is msg, "handed over synchronously, the same object"
+    assert _spin_until(executor, lambda: len(heard) == 1)
+    assert heard[0].twist.linear.x == 0.5
+    executor.spin_once(timeout_sec=0.2)
+    assert len(got) == 1, "the direct consumer does not also take the DDS copy"
+
+    sub.destroy()
+    pub.publish(_twist(1.0))
+    assert len(got) == 1
+    executor.shutdown()
+
+
+def test_consumer_composed_first_subscribes_through_dds(context: Context) -> None:
+    consumer = Node("consumer", context=context)
+    got: list[TwistStamped] = []
+    sub = control_subscription(consumer, TwistStamped, TOPIC, got.append, qos.COMMAND)
+    assert isinstance(sub, Subscription)
+    producer = Node("producer", context=context)
+    pub = ControlPublisher(producer, TwistStamped, TOPIC, qos.COMMAND)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(producer)
+    executor.add_node(consumer)
+    assert _spin_until(executor, lambda: pub.publisher.get_subscription_count() >= 1)
+    pub.publish(_twist(0.25))
+    assert got == [], "not called directly"
+    assert _spin_until(executor, lambda: len(got) == 1)
+    executor.shutdown()
+
+
+def test_other_namespaces_and_contexts_are_not_composed(context: Context) -> None:
+    producer = Node("producer", namespace="robot_1", context=context)
+    ControlPublisher(producer, TwistStamped, TOPIC, qos.COMMAND)
+    other_ns = Node("consumer", namespace="robot_2", context=context)
+    assert isinstance(
+        control_subscription(other_ns, TwistStamped, TOPIC, print, qos.COMMAND), Subscription
+    )
+    same_ns = Node("consumer", namespace="robot_1", context=context)
+    assert isinstance(
+        control_subscription(same_ns, TwistStamped, TOPIC, print, qos.COMMAND),
+        DirectSubscription,
+    )
+    other = Context()
+    rclpy.init(context=other, domain_id=DOMAIN)
+    try:
+        elsewhere = Node("consumer", namespace="robot_1", context=other)
+        assert isinstance(
+            control_subscription(elsewhere, TwistStamped, TOPIC, print, qos.COMMAND),
+            Subscription,
+        )
+    finally:
+        other.try_shutdown()
+
+
+def test_lifecycle_producer_hands_over_only_while_active(context: Context) -> None:
+    producer = LifecycleNode("policy", context=context)
+    consumer = Node("safety", context=context)
+    pub = ControlPublisher(producer, TwistStamped, TOPIC, qos.COMMAND, lifecycle=True)
+    got: list[TwistStamped] = []
+    control_subscription(consumer, TwistStamped, TOPIC, got.append, qos.COMMAND)
+    pub.publish(_twist(1.0))
+    assert got == [], "an inactive lifecycle publisher publishes nothing, directly included"
+    producer.trigger_configure()
+    producer.trigger_activate()
+    pub.publish(_twist(2.0))
+    assert [m.twist.linear.x for m in got] == [2.0]
+    producer.trigger_deactivate()
+    pub.publish(_twist(3.0))
+    assert len(got) == 1
+
+
+def test_a_destroyed_producer_no_longer_makes_new_consumers_direct(context: Context) -> None:
+    producer = Node("producer", context=context)
+    pub = ControlPublisher(producer, TwistStamped, TOPIC, qos.COMMAND)
+    pub.destroy()
+    consumer = Node("consumer", context=context)
+    assert isinstance(
+        control_subscription(consumer, TwistStamped, TOPIC, print, qos.COMMAND), Subscription
+    )
