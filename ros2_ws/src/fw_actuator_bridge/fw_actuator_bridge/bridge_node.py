@@ -1,7 +1,9 @@
 """ROS 2 node: ``cmd_vel`` → wheel velocity commands, ``joint_states`` → ``odom`` (+ tf).
 
 Subscribes
-    ``cmd_vel`` (geometry_msgs/TwistStamped, reliable): the only command the robot obeys.
+    ``cmd_vel`` (geometry_msgs/TwistStamped, reliable): the only command the robot obeys. When
+    the safety supervisor is composed into the same process first, by direct call from it
+    and from nothing else (fw_common.intra_process).
     ``joint_states`` (sensor_msgs/JointState, best effort): wheel encoder feedback.
 Publishes
     ``odom`` (nav_msgs/Odometry, best effort): wheel odometry, ``odom`` → ``base_link``.
@@ -24,6 +26,7 @@ from fw_actuator_bridge.bridge import ActuatorBridgeCore
 from fw_actuator_bridge.odometry import OdometryState
 from fw_common import qos, topics
 from fw_common.conversions import quaternion_from_yaw, stamp_to_ns
+from fw_common.intra_process import control_subscription
 from fw_common.profile import ActuatorBridgeConfig
 from fw_common.ros_params import SectionParameters
 from fw_common.spin import run_node
@@ -57,7 +60,9 @@ class ActuatorBridgeNode(Node):
                 )
             else:
                 self.tf_pub = self.create_publisher(TFMessage, topics.TF, 100)
-        self.create_subscription(TwistStamped, topics.CMD_VEL, self._on_cmd_vel, qos.COMMAND)
+        # Composed after the safety supervisor (or the policy) in one process, the command comes
+        # by direct call and only from it (fw_common.intra_process).
+        control_subscription(self, TwistStamped, topics.CMD_VEL, self._on_cmd_vel, qos.COMMAND)
         self.create_subscription(
             JointState, topics.JOINT_STATES, self._on_joint_states, qos.SENSOR
         )

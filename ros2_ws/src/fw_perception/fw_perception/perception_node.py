@@ -10,6 +10,8 @@ Publishes
     ``fw/perception/state`` (nav_msgs/Odometry, best effort): fused state, stamp of the odometry.
     ``fw/perception/goal`` (geometry_msgs/PoseStamped in ``base_link``, best effort): the goal
     relative to the robot, re-published with every state.
+
+A policy composed into the same process gets all three by direct call (fw_common.intra_process).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sensor_msgs.msg import Imu, LaserScan
 
 from fw_common import qos, topics
 from fw_common.conversions import quaternion_from_yaw, stamp_to_ns, yaw_from_quaternion
+from fw_common.intra_process import ControlPublisher
 from fw_common.profile import PerceptionConfig
 from fw_common.ros_params import SectionParameters
 from fw_common.spin import run_node
@@ -67,9 +70,12 @@ class PerceptionNode(Node):
         self._scan_out = LaserScan()
         self._state_out = Odometry()
         self._goal_out = PoseStamped()
-        self.scan_pub = self.create_publisher(LaserScan, topics.PERCEPTION_SCAN, qos.SENSOR)
-        self.state_pub = self.create_publisher(Odometry, topics.PERCEPTION_STATE, qos.SENSOR)
-        self.goal_pub = self.create_publisher(PoseStamped, topics.PERCEPTION_GOAL, qos.SENSOR)
+        # The policy's inputs: a policy composed into this process gets them by direct call
+        # (fw_common.intra_process), the scan on the control path and state and goal without
+        # queueing two more events per odometry message in front of it.
+        self.scan_pub = ControlPublisher(self, LaserScan, topics.PERCEPTION_SCAN, qos.SENSOR)
+        self.state_pub = ControlPublisher(self, Odometry, topics.PERCEPTION_STATE, qos.SENSOR)
+        self.goal_pub = ControlPublisher(self, PoseStamped, topics.PERCEPTION_GOAL, qos.SENSOR)
         self.create_subscription(LaserScan, topics.SCAN, self._on_scan, qos.SENSOR)
         self.create_subscription(Odometry, topics.ODOM, self._on_odom, qos.SENSOR)
         self.create_subscription(Imu, topics.IMU, self._on_imu, qos.SENSOR)

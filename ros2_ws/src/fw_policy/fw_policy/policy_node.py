@@ -5,6 +5,8 @@ Subscribes
     (``trigger: scan``), or the newest one is used by a timer (``trigger: timer``).
     ``fw/perception/state`` (nav_msgs/Odometry, best effort): current velocity.
     ``fw/perception/goal`` (geometry_msgs/PoseStamped in ``base_link``, best effort).
+    All three by direct call when perception is composed into the same process first
+    (fw_common.intra_process); the message is then perception's: read it, never modify it.
 Publishes
     ``fw/cmd_vel_raw`` (geometry_msgs/TwistStamped, reliable; ``output_topic``): stamped with
     the *scan's* stamp, so latency is measurable end to end. Zero when there is no goal, the
@@ -41,6 +43,7 @@ from std_msgs.msg import String
 from fw_common import qos, topics
 from fw_common.conversions import stamp_to_ns
 from fw_common.errors import ProfileError
+from fw_common.intra_process import ControlPublisher, DirectSubscription, control_subscription
 from fw_common.observation import spec_by_name
 from fw_common.profile import PolicyConfig
 from fw_common.profile.schema import flatten_section, section_from_flat
@@ -80,7 +83,7 @@ class PolicyNode(LifecycleNode):
         self.commands = 0
         self.stops: dict[str, int] = {}
         self._cmd = TwistStamped()
-        self._cmd_pub: Any = None
+        self._cmd_pub: ControlPublisher | None = None
         self._entities: list[Any] = []
         self.info_pub = self.create_publisher(String, topics.POLICY_INFO, qos.LATCHED)
         self.add_on_set_parameters_callback(self._validate_swap)
@@ -96,16 +99,20 @@ class PolicyNode(LifecycleNode):
             self.get_logger().warning(
                 f"falling back to {self.built.policy.kind!r}: {self.built.fallback_reason}"
             )
-        self._cmd_pub = self.create_lifecycle_publisher(
-            TwistStamped, config.output_topic, qos.COMMAND
+        # Scan in and command out are the control path: composed with perception and the
+        # safety supervisor in one process, they go by direct call (fw_common.intra_process).
+        self._cmd_pub = ControlPublisher(
+            self, TwistStamped, config.output_topic, qos.COMMAND, lifecycle=True
         )
         self._entities = [
-            self.create_subscription(LaserScan, topics.PERCEPTION_SCAN, self._on_scan, qos.SENSOR),
-            self.create_subscription(
-                Odometry, topics.PERCEPTION_STATE, self._on_state, qos.SENSOR
+            control_subscription(
+                self, LaserScan, topics.PERCEPTION_SCAN, self._on_scan, qos.SENSOR
             ),
-            self.create_subscription(
-                PoseStamped, topics.PERCEPTION_GOAL, self._on_goal, qos.SENSOR
+            control_subscription(
+                self, Odometry, topics.PERCEPTION_STATE, self._on_state, qos.SENSOR
+            ),
+            control_subscription(
+                self, PoseStamped, topics.PERCEPTION_GOAL, self._on_goal, qos.SENSOR
             ),
         ]
         if config.trigger == "timer":
@@ -130,13 +137,15 @@ class PolicyNode(LifecycleNode):
     def _release(self) -> None:
         self._active = False
         for entity in self._entities:
-            if hasattr(entity, "cancel"):
+            if isinstance(entity, DirectSubscription):
+                entity.destroy()
+            elif hasattr(entity, "cancel"):
                 self.destroy_timer(entity)
             else:
                 self.destroy_subscription(entity)
         self._entities = []
         if self._cmd_pub is not None:
-            self.destroy_lifecycle_publisher(self._cmd_pub)
+            self._cmd_pub.destroy()
             self._cmd_pub = None
         self.built = None
 

@@ -1,7 +1,8 @@
 """ROS 2 node ``safety``: the only path from command sources to ``cmd_vel``.
 
 Subscribes
-    ``fw/cmd_vel_raw`` (geometry_msgs/TwistStamped, reliable): the policy.
+    ``fw/cmd_vel_raw`` (geometry_msgs/TwistStamped, reliable): the policy (by direct call when
+    the policy is composed into the same process first; fw_common.intra_process).
     ``fw/teleop/cmd_vel`` (geometry_msgs/TwistStamped, reliable): a person; wins while fresh.
     ``scan`` (sensor_msgs/LaserScan, best effort; the ``scan_topic`` setting or a remap).
     ``odom`` (nav_msgs/Odometry, best effort), ``imu`` (sensor_msgs/Imu, best effort).
@@ -33,6 +34,7 @@ from std_srvs.srv import Trigger
 
 from fw_common import qos, topics
 from fw_common.conversions import ns_to_stamp, stamp_to_ns
+from fw_common.intra_process import ControlPublisher, control_subscription
 from fw_common.profile import SafetyConfig
 from fw_common.ros_params import SectionParameters
 from fw_common.spin import run_node
@@ -54,14 +56,18 @@ class SafetyNode(Node):
         self.core = SafetySupervisor(config)
         self._hardware_id = self.get_namespace()
 
-        self.cmd_pub = self.create_publisher(TwistStamped, topics.CMD_VEL, qos.COMMAND)
+        # The actuator bridge composed into this process after it takes cmd_vel by direct
+        # call (fw_common.intra_process), and then only from this node.
+        self.cmd_pub = ControlPublisher(self, TwistStamped, topics.CMD_VEL, qos.COMMAND)
         self.status_pub = self.create_publisher(DiagnosticArray, topics.SAFETY_STATUS, qos.STATUS)
         self.event_pub = self.create_publisher(DiagnosticStatus, topics.SAFETY_EVENTS, qos.EVENT)
         self._out = TwistStamped()
         self._out.header.frame_id = config.base_frame
 
-        self.create_subscription(
-            TwistStamped, topics.CMD_VEL_RAW, self._command_callback(POLICY), qos.COMMAND
+        # The policy's command is the control path: composed with the policy in one process,
+        # it comes by direct call (fw_common.intra_process).
+        control_subscription(
+            self, TwistStamped, topics.CMD_VEL_RAW, self._command_callback(POLICY), qos.COMMAND
         )
         self.create_subscription(
             TwistStamped, topics.TELEOP_CMD_VEL, self._command_callback(TELEOP), qos.COMMAND
