@@ -12,8 +12,12 @@ process on one executor (``one_process``). The "hardware side" process holds a d
 publishes ``scan`` at ``--rate`` Hz stamped with the system clock (and, on their own timers,
 ``odom`` at ~50 Hz with the safety heartbeat and ``imu`` at ~100 Hz, which the stack consumes,
 0.3 % slow so that they drift across the scan's phase as independent sensors do),
-the real ``ActuatorBridgeNode``, and a subscriber on ``cmd_vel`` beside it: the latency is its
-arrival time minus the command's stamp (which the policy copies from the scan).
+and the real ``ActuatorBridgeNode`` (made after the chain's nodes, as fw_bringup composes
+them): the latency is the time its ``cmd_vel`` callback starts minus the command's stamp,
+which the policy copies from the scan. Composed in one process, the stack hands the scan,
+state and goal to the policy, its command to safety and safety's to the bridge by direct call
+(fw_common.intra_process; ``--no-intra-process`` turns that off), while the relays go
+through DDS at every hop: rclpy has no intra-process path of its own.
 A scan whose command never arrives is a drop. Executors are ``fw_common.spin``'s choice
 (EventsExecutor when present).
 
@@ -152,10 +156,9 @@ class HardwareSide:
         from sensor_msgs.msg import Imu, LaserScan
         from std_msgs.msg import Bool
 
-        from fw_actuator_bridge.bridge_node import ActuatorBridgeNode
         from fw_common import qos, topics
 
-        self.bridge = ActuatorBridgeNode()
+        self.bridge: Any = None
         self.node = Node("bench_driver")
         n = self.node
         self.scan_pub = n.create_publisher(LaserScan, topics.SCAN, qos.SENSOR)
@@ -187,7 +190,6 @@ class HardwareSide:
         self.published: list[int] = []
         self.arrivals: dict[int, int] = {}
         self.measuring = False
-        n.create_subscription(TwistStamped, topics.CMD_VEL, self._on_cmd, qos.COMMAND)
         # Optional taps after each stage (they add one reader per topic, in both chains).
         self.taps: dict[str, dict[int, int]] = {}
         if stages:
@@ -206,8 +208,24 @@ class HardwareSide:
             n.create_timer(1.0 / (IMU_RATE_HZ * factor), self._tick_imu)
         self._bool = Bool(data=True)
 
+    def add_bridge(self) -> Any:
+        """The real actuator bridge, noting when each command reaches it. Made after the chain's
+        nodes, as fw_bringup composes them, so that it takes a composed safety supervisor's
+        commands as the robot does (fw_common.intra_process)."""
+        from fw_actuator_bridge.bridge_node import ActuatorBridgeNode
+
+        side = self
+
+        class MeasuredBridge(ActuatorBridgeNode):
+            def _on_cmd_vel(self, msg: Any) -> None:
+                side._on_cmd(msg)
+                super()._on_cmd_vel(msg)
+
+        self.bridge = MeasuredBridge()
+        return self.bridge
+
     def nodes(self) -> list[Any]:
-        return [self.node, self.bridge]
+        return [self.node] + ([self.bridge] if self.bridge is not None else [])
 
     def _now_ns(self) -> int:
         return int(self.node.get_clock().now().nanoseconds)
@@ -267,7 +285,9 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
         nodes = side.nodes()
         if mode == "one_process":
             nodes += [_make_node(n, model, args.policy) for n in stages]
+            nodes.append(side.add_bridge())
         else:
+            nodes.append(side.add_bridge())
             for name in stages:
                 cmd = [
                     sys.executable,
@@ -371,11 +391,20 @@ def main() -> int:
         default=1.0,
         help="scale the odom/imu rates (0 turns them off; diagnostics only, not the target)",
     )
+    parser.add_argument(
+        "--no-intra-process",
+        action="store_true",
+        help="one_process stack through DDS only, no direct hand-off (fw_common.intra_process)",
+    )
     parser.add_argument("--role", help=argparse.SUPPRESS)
     parser.add_argument("--model", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role:
         return _child(args.role, args.model, args.policy)
+    if args.no_intra_process:
+        from fw_common.intra_process import set_enabled
+
+        set_enabled(False)
 
     from fw_policy.model_file import main as make_model
 
