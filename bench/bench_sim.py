@@ -124,6 +124,7 @@ class NodeProcesses:
         from sensor_msgs.msg import JointState
 
         from fw_common import qos, topics
+        from fw_common.spin import make_executor
         from fw_sim.sim_node import CLOCK_QOS
 
         env = dict(os.environ)
@@ -168,9 +169,13 @@ class NodeProcesses:
 
         for i in range(robots):
             subscribe(i)
+        # The probe takes a clock message per 10 ms of sim time from every robot: on the
+        # default executor that alone kept a core busy; the stack's executor does not.
+        self._executor = make_executor("auto")
+        self._executor.add_node(probe)
         deadline = time.monotonic() + 60.0
         while len(self.latest) < robots and time.monotonic() < deadline:
-            rclpy.spin_once(probe, timeout_sec=0.1)
+            self._executor.spin_once(timeout_sec=0.1)
         if len(self.latest) < robots:
             self.close()
             raise RuntimeError("sim_node processes did not start publishing within 60 s")
@@ -179,7 +184,7 @@ class NodeProcesses:
     def _spin(self, seconds: float) -> None:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            self._rclpy.spin_once(self.probe, timeout_sec=0.05)
+            self._executor.spin_once(timeout_sec=0.05)
 
     def measure(self, seconds: float) -> float:
         """Mean sim s per wall s per robot over the next ``seconds``."""
@@ -202,6 +207,7 @@ class NodeProcesses:
 
     def close(self) -> None:
         self.resume()
+        self._executor.shutdown()
         self.probe.destroy_node()
         self._rclpy.shutdown()
         for proc in self.procs:
