@@ -60,8 +60,11 @@ class ImuModel:
         self._noise_used = 0
 
     def reset(self) -> None:
-        """Forget the previous sample (after the robot was teleported)."""
+        """Forget the previous sample (after the robot was teleported) and the noise drawn
+        ahead, so that a re-seeded generator replays the same noise."""
         self._previous = None
+        self._noise = []
+        self._noise_used = 0
 
     def read(
         self,
