@@ -21,7 +21,9 @@ Example::
 
 from __future__ import annotations
 
+import array
 import struct
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -150,8 +152,12 @@ class SerializedTemplate:
             fmt = slot.packer.format[1:]
             values = [_sentinel(c, 100_000 * (k + 1) + i) for i, c in enumerate(fmt)]
             expected[name] = values
-            if slot.is_array:
-                self.writer(name)(slot.packer.pack(*values))
+            if slot.is_array:  # through the buffer path, the one NumPy arrays take
+                self.writer(name)(
+                    array.array(fmt[0], values)
+                    if sys.byteorder == ("little" if self._order == "<" else "big")
+                    else values
+                )
             else:
                 self.writer(name)(*values)
         decoded = deserialize_message(bytes(self._buffer), self._type)
@@ -163,30 +169,42 @@ class SerializedTemplate:
 
     def writer(self, name: str) -> Callable[..., None]:
         """A function that writes slot ``name``: scalars as arguments; an array as one tuple or
-        list of numbers, or one C-contiguous buffer (e.g. a NumPy array of the field's element
-        type) of exactly the slot's byte size."""
+        list of numbers, or one 1-D C-contiguous buffer (e.g. a NumPy array) of the field's
+        element type in native byte order and of the field's length. Anything else raises
+        ``ValueError`` (or ``struct.error`` for a value the type cannot hold) and leaves the
+        message as it was."""
         slot = self._slots[name]
-        offset, size = slot.offset, slot.packer.size
-        if slot.is_array:
-            view, end = self._view, offset + size
+        offset, end = slot.offset, slot.offset + slot.packer.size
+        view, pack = self._view, slot.packer.pack
+        if not slot.is_array:
 
-            pack_array_into, buffer = slot.packer.pack_into, self._buffer
-            count = len(slot.packer.format) - 1  # the byte order, then one letter per element
+            def write_scalars(*values: Any) -> None:
+                view[offset:end] = pack(*values)  # packed first: all or nothing
 
-            def write_array(data: Any) -> None:
-                if isinstance(data, (tuple, list)):
-                    if len(data) != count:
-                        raise ValueError(f"slot {name!r} takes {count} numbers, got {len(data)}")
-                    pack_array_into(buffer, offset, *data)
-                    return
-                raw = memoryview(data).cast("B")
-                if raw.nbytes != size:
-                    raise ValueError(f"slot {name!r} takes {size} bytes, got {raw.nbytes}")
-                view[offset:end] = raw
+            return write_scalars
+        element = slot.packer.format[1]
+        count = len(slot.packer.format) - 1  # the byte order, then one letter per element
+        # Formats a buffer of the element type in the serialization's byte order reports.
+        same_order = {"<": "little", ">": "big"}[self._order] == sys.byteorder
+        accepted = {element, "@" + element, "=" + element, self._order + element}
+        if not same_order:
+            accepted = {self._order + element}
 
-            return write_array
-        pack_into, buffer = slot.packer.pack_into, self._buffer
-        return lambda *values: pack_into(buffer, offset, *values)
+        def write_array(data: Any) -> None:
+            if isinstance(data, (tuple, list)):
+                if len(data) != count:
+                    raise ValueError(f"slot {name!r} takes {count} numbers, got {len(data)}")
+                view[offset:end] = pack(*data)
+                return
+            mv = memoryview(data)
+            if mv.format not in accepted or mv.ndim != 1 or mv.shape[0] != count:
+                raise ValueError(
+                    f"slot {name!r} takes {count} of {element!r} in {self._order!r} byte "
+                    f"order, got shape {mv.shape} of {mv.format!r}"
+                )
+            view[offset:end] = mv.cast("B")
+
+        return write_array
 
     def data(self) -> bytes:
         """The serialized message as it stands now (a copy, safe to publish)."""

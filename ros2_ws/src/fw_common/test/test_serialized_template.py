@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import math
+import struct
 
 import numpy as np
 import pytest
@@ -94,16 +95,34 @@ def test_arrays_take_numpy_buffers_and_sequences() -> None:
     assert got.name == ["a", "b"]
 
 
-def test_wrong_array_sizes_are_refused_and_leave_the_message_alone() -> None:
+def test_wrong_arrays_are_refused_and_leave_the_message_alone() -> None:
     scan = LaserScan(ranges=[1.0] * 8)
     template = SerializedTemplate(scan, {"ranges": ("ranges",)})
     before = template.data()
-    with pytest.raises(ValueError, match="takes 32 bytes, got 36"):
-        template.write["ranges"](np.zeros(9, dtype=np.float32))
-    with pytest.raises(ValueError, match="takes 32 bytes, got 64"):
-        template.write["ranges"](np.zeros(8, dtype=np.float64))  # wrong element type
+    bad = [
+        np.zeros(9, dtype=np.float32),  # wrong length
+        np.zeros(8, dtype=np.float64),  # wrong element type
+        np.zeros(8, dtype=np.int32),  # same size, wrong type
+        np.zeros(16, dtype=np.float32)[::2],  # not contiguous
+        np.zeros((2, 4), dtype=np.float32),  # not 1-D
+        np.zeros(8, dtype=">f4" if np.little_endian else "<f4"),  # foreign byte order
+    ]
+    for data in bad:
+        with pytest.raises((ValueError, TypeError)):
+            template.write["ranges"](data)
     with pytest.raises(ValueError, match="takes 8 numbers, got 7"):
         template.write["ranges"]((0.0,) * 7)
+    with pytest.raises(struct.error):
+        template.write["ranges"]((2.0,) * 7 + ("x",))  # the good ones are not written either
+    assert template.data() == before
+
+
+def test_a_bad_scalar_write_changes_nothing() -> None:
+    template = SerializedTemplate(Clock(), {"stamp": ("clock.sec", "clock.nanosec")})
+    template.write["stamp"](5, 6)
+    before = template.data()
+    with pytest.raises(struct.error):
+        template.write["stamp"](7, -1)  # nanosec is unsigned
     assert template.data() == before
 
 
