@@ -29,21 +29,26 @@ class ContactMonitor:
     """Reports each obstacle once when contact begins, again only after contact ended."""
 
     def __init__(
-        self, client: int, robot: int, link: int = -1, margin: float = 0.2, far_interval: int = 8
+        self,
+        client: int,
+        robot: int,
+        link: int = -1,
+        margin: float = 0.2,
+        far_interval_ns: int = 33_000_000,
     ) -> None:
         """``link`` is the robot link whose bounding box, grown by ``margin`` (m) sideways,
         encloses every part of the robot that can touch an obstacle.
 
-        While no obstacle is within the margin, only every ``far_interval``-th check looks:
-        at 240 Hz the default is 33 ms, in which the robot would have to move at 6 m/s to
-        cross the margin (the Husky tops out at 1 m/s).
+        While no obstacle is within the margin, the next check looks again only
+        ``far_interval_ns`` of sim time later: in the default 33 ms the robot would have to move
+        at 6 m/s to cross the margin (the Husky tops out at 1 m/s).
         """
         self._client = client
         self._robot = robot
         self._link = link
         self._margin = margin
-        self._far_interval = far_interval
-        self._skip = 0
+        self._far_interval_ns = far_interval_ns
+        self._next_look_ns: int | None = None
         self._obstacles: Mapping[int, int] = {}
         self._touching: set[int] = set()
 
@@ -51,7 +56,7 @@ class ContactMonitor:
         """Watch these obstacles, ``{PyBullet body id: scenario obstacle index}``."""
         self._obstacles = dict(obstacles)
         self._touching = set()
-        self._skip = 0
+        self._next_look_ns = None
 
     @property
     def touching(self) -> frozenset[int]:
@@ -63,8 +68,7 @@ class ContactMonitor:
         obstacles = self._obstacles
         now: dict[int, tuple[int, tuple[float, float, float]]] = {}
         if not self._touching:
-            if self._skip:
-                self._skip -= 1
+            if self._next_look_ns is not None and now_ns < self._next_look_ns:
                 return []
             # Broad phase first: most steps no obstacle is anywhere near the chassis, and an
             # AABB query is several times cheaper than listing the wheels' ground contacts.
@@ -76,7 +80,7 @@ class ContactMonitor:
                 physicsClientId=self._client,
             )
             if not near or not any(body in obstacles for body, _ in near):
-                self._skip = self._far_interval - 1
+                self._next_look_ns = now_ns + self._far_interval_ns
                 return []
         for c in p.getContactPoints(bodyA=self._robot, physicsClientId=self._client):
             body = c[2]
