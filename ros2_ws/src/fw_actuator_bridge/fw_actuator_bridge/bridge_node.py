@@ -24,7 +24,7 @@ from sensor_msgs.msg import JointState
 from fw_actuator_bridge.backends import create_backend
 from fw_actuator_bridge.bridge import ActuatorBridgeCore
 from fw_actuator_bridge.odometry import OdometryState
-from fw_common import qos, topics
+from fw_common import intra_process, qos, topics
 from fw_common.conversions import quaternion_from_yaw, stamp_to_ns
 from fw_common.intra_process import control_subscription
 from fw_common.profile import ActuatorBridgeConfig
@@ -139,6 +139,7 @@ class ActuatorBridgeNode(Node):
         # Leave the drivers with a zero command rather than the last one.
         with contextlib.suppress(Exception):
             self.backend.send(self.core.stop_command(), self._now_ns())
+        intra_process.release(self)
         super().destroy_node()
 
 

@@ -15,10 +15,12 @@ builds them in pipeline order). Otherwise it subscribes through DDS as any node 
 consumer then ignores other processes publishing on that topic: on the control path each of
 these topics has exactly one producer by design, and a second one would fight the first.
 
-Callbacks run synchronously inside the producer's callback, on the executor's thread; the
+Callbacks run synchronously inside the producer's callback, on the producer's thread; the
 message is the producer's object, so consumers read it and must not modify it, and a reference
-they keep sees the producer refill the same object later (safe on a single-threaded executor,
-which is what fw_common.spin runs).
+they keep sees the producer refill the same object later. Both are safe only when the composed
+nodes share one single-threaded executor, which is what fw_common.spin and fw_bringup run; do
+not compose these nodes on a multi-threaded executor. Every node using this module calls
+:func:`release` from ``destroy_node``.
 
 Example::
 
@@ -33,18 +35,25 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["ControlPublisher", "DirectSubscription", "control_subscription", "set_enabled"]
+__all__ = [
+    "ControlPublisher",
+    "DirectSubscription",
+    "control_subscription",
+    "release",
+    "set_enabled",
+]
 
 
 class _Topic:
     """One resolved topic in one context: its local producers and direct consumers."""
 
     def __init__(self) -> None:
-        self.producers = 0
-        self.consumers: list[Callable[[Any], None]] = []
+        self.producers: list[ControlPublisher] = []
+        self.consumers: list[DirectSubscription] = []
 
 
-#: rclpy Context → resolved topic name → _Topic.
+#: rclpy Context → resolved topic name → _Topic. Entries hold nodes (and so their context)
+#: until :func:`release`, which every node using this module calls from ``destroy_node``.
 _TOPICS: weakref.WeakKeyDictionary[Any, dict[str, _Topic]] = weakref.WeakKeyDictionary()
 _enabled = True
 
@@ -61,6 +70,19 @@ def _topic(node: Any, topic: str) -> tuple[str, _Topic]:
     return name, _TOPICS.setdefault(node.context, {}).setdefault(name, _Topic())
 
 
+def release(node: Any) -> None:
+    """Detach everything ``node`` produces or consumes directly: call it from ``destroy_node``,
+    or a later consumer would go direct to a dead producer and a dead consumer would still be
+    called."""
+    topics = _TOPICS.get(node.context, {})
+    for name in list(topics):
+        entry = topics[name]
+        entry.producers = [p for p in entry.producers if p.node is not node]
+        entry.consumers = [c for c in entry.consumers if c.node is not node]
+        if not entry.producers and not entry.consumers:
+            del topics[name]
+
+
 class ControlPublisher:
     """A publisher (or lifecycle publisher) that also hands each message to direct consumers.
 
@@ -72,41 +94,82 @@ class ControlPublisher:
     ) -> None:
         create = node.create_lifecycle_publisher if lifecycle else node.create_publisher
         self.publisher = create(msg_type, topic, qos)
-        self._node = node
+        self.node = node
         self._lifecycle = lifecycle
         self.topic, self._entry = _topic(node, topic)
-        self._entry.producers += 1
+        self._entry.producers.append(self)
 
     def publish(self, msg: Any) -> None:
         """Hand ``msg`` to direct consumers, then publish it. Consumers first: the control
         path's next hop should not wait for serialization and for DDS delivering the message
-        to in-process readers (the recorder) on this thread."""
-        if not self._lifecycle or self.publisher.is_activated:
-            for consumer in self._entry.consumers:
-                consumer(msg)
-        self.publisher.publish(msg)
+        to in-process readers (the recorder) on this thread. A consumer that raises still
+        lets the message be published (and the error propagates, as a callback's would)."""
+        try:
+            if not self._lifecycle or self.publisher.is_activated:
+                for consumer in tuple(self._entry.consumers):
+                    consumer.deliver(msg)
+        finally:
+            self.publisher.publish(msg)
 
     def destroy(self) -> None:
-        """Destroy the publisher; direct consumers stay attached to the topic."""
-        self._entry.producers -= 1
+        """Destroy the publisher; direct consumers stay attached to the topic (a producer made
+        again, e.g. by a lifecycle node's next configure, serves them)."""
+        if self in self._entry.producers:
+            self._entry.producers.remove(self)
         if self._lifecycle:
-            self._node.destroy_lifecycle_publisher(self.publisher)
+            self.node.destroy_lifecycle_publisher(self.publisher)
         else:
-            self._node.destroy_publisher(self.publisher)
+            self.node.destroy_publisher(self.publisher)
 
 
 class DirectSubscription:
-    """A consumer attached to an in-process producer (see the module docstring)."""
+    """A consumer attached to an in-process producer (see the module docstring).
 
-    def __init__(self, topic: str, entry: _Topic, callback: Callable[[Any], None]) -> None:
+    It also keeps a raw (undeserialized) DDS subscription, so that the graph shows the
+    consumer (``ros2 topic info``, readiness checks) and so that a message from any other
+    publisher on the topic is reported instead of silently ignored: each message handed over
+    directly is expected once more from DDS; one beyond that came from elsewhere.
+    """
+
+    def __init__(
+        self,
+        node: Any,
+        msg_type: type,
+        topic: str,
+        entry: _Topic,
+        callback: Callable[[Any], None],
+        qos: Any,
+    ) -> None:
+        self.node = node
         self.topic = topic
         self._entry = entry
+        self._expected = 0
+        self.foreign = 0
         self._callback = callback
-        entry.consumers.append(callback)
+        self._witness = node.create_subscription(msg_type, topic, self._witnessed, qos, raw=True)
+        entry.consumers.append(self)
+
+    def deliver(self, msg: Any) -> None:
+        """Called by the producer: the message now, its DDS copy expected later."""
+        self._expected += 1
+        self._callback(msg)
+
+    def _witnessed(self, _raw: bytes) -> None:
+        if self._expected > 0:
+            self._expected -= 1
+            return
+        self.foreign += 1
+        self.node.get_logger().warning(
+            f"{self.topic}: ignored a message from a publisher outside this process "
+            f"({self.foreign} so far); this node takes the topic only from the producer "
+            "composed with it",
+            throttle_duration_sec=5.0,
+        )
 
     def destroy(self) -> None:
-        if self._callback in self._entry.consumers:
-            self._entry.consumers.remove(self._callback)
+        if self in self._entry.consumers:
+            self._entry.consumers.remove(self)
+        self.node.destroy_subscription(self._witness)
 
 
 def control_subscription(
@@ -115,7 +178,7 @@ def control_subscription(
     """A :class:`DirectSubscription` when a producer of ``topic`` is composed into this process
     already, else ``node.create_subscription(...)``. Destroy a direct one with ``destroy()``."""
     name, entry = _topic(node, topic)
-    if _enabled and entry.producers > 0:
+    if _enabled and entry.producers:
         node.get_logger().info(f"{name}: direct from the producer in this process")
-        return DirectSubscription(name, entry, callback)
+        return DirectSubscription(node, msg_type, name, entry, callback, qos)
     return node.create_subscription(msg_type, topic, callback, qos)

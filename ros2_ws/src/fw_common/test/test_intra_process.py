@@ -16,7 +16,12 @@ from rclpy.node import Node
 from rclpy.subscription import Subscription
 
 from fw_common import qos
-from fw_common.intra_process import ControlPublisher, DirectSubscription, control_subscription
+from fw_common.intra_process import (
+    ControlPublisher,
+    DirectSubscription,
+    control_subscription,
+    release,
+)
 
 TOPIC = "fw/cmd_vel_raw"
 #: A domain of this run's own, within Fast DDS's port range (domain ids above 232 are refused).
@@ -65,17 +70,47 @@ def test_consumer_composed_after_its_producer_gets_messages_by_direct_call(
         executor.add_node(node)
     assert _spin_until(executor, lambda: pub.publisher.get_subscription_count() >= 1)
 
+    assert pub.publisher.get_subscription_count() == 2, "the direct consumer is on the graph"
+
     msg = _twist(0.5)
     pub.publish(msg)
     assert got == [msg] and got[0] is msg, "handed over synchronously, the same object"
     assert _spin_until(executor, lambda: len(heard) == 1)
     assert heard[0].twist.linear.x == 0.5
-    executor.spin_once(timeout_sec=0.2)
-    assert len(got) == 1, "the direct consumer does not also take the DDS copy"
+    for _ in range(10):
+        executor.spin_once(timeout_sec=0.02)
+    assert len(got) == 1 and sub.foreign == 0, "its own DDS copy is neither delivered nor foreign"
+
+    # Another publisher on the topic (here another process's stand-in) is ignored, and counted.
+    stranger = Node("stranger", context=context).create_publisher(TwistStamped, TOPIC, qos.COMMAND)
+    stranger.publish(_twist(9.0))
+    assert _spin_until(executor, lambda: sub.foreign == 1)
+    assert len(got) == 1
 
     sub.destroy()
     pub.publish(_twist(1.0))
     assert len(got) == 1
+    executor.shutdown()
+
+
+def test_a_consumer_that_raises_does_not_stop_the_publish(context: Context) -> None:
+    producer = Node("producer", context=context)
+    consumer = Node("consumer", context=context)
+    listener = Node("listener", context=context)
+    pub = ControlPublisher(producer, TwistStamped, TOPIC, qos.COMMAND)
+
+    def broken(_msg: TwistStamped) -> None:
+        raise RuntimeError("consumer bug")
+
+    control_subscription(consumer, TwistStamped, TOPIC, broken, qos.COMMAND)
+    heard: list[TwistStamped] = []
+    listener.create_subscription(TwistStamped, TOPIC, heard.append, qos.COMMAND)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(listener)
+    assert _spin_until(executor, lambda: pub.publisher.get_subscription_count() >= 2)
+    with pytest.raises(RuntimeError, match="consumer bug"):
+        pub.publish(_twist(0.5))
+    assert _spin_until(executor, lambda: len(heard) == 1), "the recorder still gets it"
     executor.shutdown()
 
 
@@ -137,11 +172,21 @@ def test_lifecycle_producer_hands_over_only_while_active(context: Context) -> No
     assert len(got) == 1
 
 
-def test_a_destroyed_producer_no_longer_makes_new_consumers_direct(context: Context) -> None:
+def test_destroyed_nodes_are_released(context: Context) -> None:
     producer = Node("producer", context=context)
     pub = ControlPublisher(producer, TwistStamped, TOPIC, qos.COMMAND)
-    pub.destroy()
+    got: list[TwistStamped] = []
     consumer = Node("consumer", context=context)
+    control_subscription(consumer, TwistStamped, TOPIC, got.append, qos.COMMAND)
+    # What every composed node does in destroy_node: a dead consumer is no longer called ...
+    release(consumer)
+    consumer.destroy_node()
+    pub.publish(_twist(1.0))
+    assert got == []
+    # ... and a dead producer no longer makes new consumers go direct.
+    release(producer)
+    producer.destroy_node()
+    late = Node("late", context=context)
     assert isinstance(
-        control_subscription(consumer, TwistStamped, TOPIC, print, qos.COMMAND), Subscription
+        control_subscription(late, TwistStamped, TOPIC, print, qos.COMMAND), Subscription
     )

@@ -25,7 +25,7 @@ from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from sensor_msgs.msg import Imu, LaserScan
 
-from fw_common import qos, topics
+from fw_common import intra_process, qos, topics
 from fw_common.conversions import quaternion_from_yaw, stamp_to_ns, yaw_from_quaternion
 from fw_common.intra_process import ControlPublisher
 from fw_common.profile import PerceptionConfig
@@ -171,6 +171,10 @@ class PerceptionNode(Node):
             return
         self.goal_odom = (p.x, p.y, yaw_from_quaternion(q.x, q.y, q.z, q.w))
         self.get_logger().info(f"goal in {config.odom_frame}: x={p.x:.2f} y={p.y:.2f}")
+
+    def destroy_node(self) -> None:
+        intra_process.release(self)
+        super().destroy_node()
 
     def _publish_goal(self, state: FusedState, source: Odometry) -> None:
         if self.goal_odom is None:

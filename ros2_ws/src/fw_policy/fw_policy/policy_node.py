@@ -40,7 +40,7 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import LaserScan
 from std_msgs.msg import String
 
-from fw_common import qos, topics
+from fw_common import intra_process, qos, topics
 from fw_common.conversions import stamp_to_ns
 from fw_common.errors import ProfileError
 from fw_common.intra_process import ControlPublisher, DirectSubscription, control_subscription
@@ -153,6 +153,16 @@ class PolicyNode(LifecycleNode):
         self._release()
         self._publish_info("unconfigured")
         return TransitionCallbackReturn.SUCCESS
+
+    def on_error(self, state: State) -> TransitionCallbackReturn:
+        # A transition that raised (e.g. configure, half done) must not leave a publisher or
+        # direct subscriptions behind: the next configure would add a second set.
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def destroy_node(self) -> None:
+        intra_process.release(self)
+        super().destroy_node()
 
     def on_shutdown(self, state: State) -> TransitionCallbackReturn:
         self._release()

@@ -32,7 +32,7 @@ from sensor_msgs.msg import Imu, LaserScan
 from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
-from fw_common import qos, topics
+from fw_common import intra_process, qos, topics
 from fw_common.conversions import ns_to_stamp, stamp_to_ns
 from fw_common.intra_process import ControlPublisher, control_subscription
 from fw_common.profile import SafetyConfig
@@ -218,6 +218,7 @@ class SafetyNode(Node):
             self.cmd_pub.publish(out)
         except Exception:
             pass
+        intra_process.release(self)
         super().destroy_node()
 
 
