@@ -14,10 +14,10 @@ publishes ``scan`` at ``--rate`` Hz stamped with the system clock (and, on their
 0.3 % slow so that they drift across the scan's phase as independent sensors do),
 and the real ``ActuatorBridgeNode`` (made after the chain's nodes, as fw_bringup composes
 them): the latency is the time its ``cmd_vel`` callback starts minus the command's stamp,
-which the policy copies from the scan. Composed in one process, the stack hands the scan,
-state and goal to the policy, its command to safety and safety's to the bridge by direct call
-(fw_common.intra_process; ``--no-intra-process`` turns that off), while the relays go
-through DDS at every hop: rclpy has no intra-process path of its own.
+which the policy copies from the scan. Composed in one process, both chains hand messages
+between their nodes by direct call (fw_common.intra_process: the stack's scan, state, goal,
+command and cmd_vel, the relays' every hop), as fw_bringup composes a robot;
+``--no-intra-process`` sends both through DDS at every hop instead.
 A scan whose command never arrives is a drop. Executors are ``fw_common.spin``'s choice
 (EventsExecutor when present).
 
@@ -79,6 +79,7 @@ def _relay(name: str, context: Any = None) -> Any:
     from sensor_msgs.msg import LaserScan
 
     from fw_common import qos, topics
+    from fw_common.intra_process import ControlPublisher, control_subscription
 
     last = name == f"relay_{_stage_names('stack')[-1]}"
     hops = {
@@ -107,10 +108,12 @@ def _relay(name: str, context: Any = None) -> Any:
     in_type, in_topic, out_type, out_topic, in_qos = hops[name]
     out_qos = qos.SENSOR if out_type is LaserScan else qos.COMMAND
     node = Node(name, context=context)
-    pub = node.create_publisher(out_type, out_topic, out_qos)
+    # The same transport as the stack's nodes: composed in one process, the relays hand off
+    # directly too (fw_common.intra_process), so the ratio measures the stack's own work.
+    pub = ControlPublisher(node, out_type, out_topic, out_qos)
 
     if out_type is in_type:
-        node.create_subscription(in_type, in_topic, pub.publish, in_qos)
+        control_subscription(node, in_type, in_topic, pub.publish, in_qos)
     else:
         out = TwistStamped()
 
@@ -119,7 +122,7 @@ def _relay(name: str, context: Any = None) -> Any:
             out.header.frame_id = "base_link"
             pub.publish(out)
 
-        node.create_subscription(in_type, in_topic, forward, in_qos)
+        control_subscription(node, in_type, in_topic, forward, in_qos)
     return node
 
 
@@ -275,6 +278,7 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
     os.environ.update(ROS_DOMAIN_ID=domain, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
     import rclpy
 
+    from fw_common import intra_process
     from fw_common.spin import make_executor
 
     stages = _stage_names(chain)
@@ -336,6 +340,7 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
         }
         executor.shutdown()
         for node in nodes:
+            intra_process.release(node)  # the relays are plain nodes; the context is reused
             node.destroy_node()
     finally:
         for child in children:

@@ -52,6 +52,7 @@ POLICY_OUTPUT = topics.CMD_VEL_RAW if HAS_SAFETY else topics.CMD_VEL
 CONTROL_PATH_TOPICS = (
     "/fw/perception/scan",
     "/fw/perception/state",
+    "/fw/perception/goal",
     "/fw/cmd_vel_raw",
     "/cmd_vel",
 )
