@@ -12,8 +12,9 @@ published as usual, right after, for everyone else: the recorder, tools, other p
 A consumer goes direct only when, as it subscribes, a producer of the same resolved topic
 already exists in the same context, i.e. when nodes are composed upstream first (fw_bringup
 builds them in pipeline order). Otherwise it subscribes through DDS as any node does. A direct
-consumer then ignores other processes publishing on that topic: on the control path each of
-these topics has exactly one producer by design, and a second one would fight the first.
+consumer then ignores every other publisher on that topic, and says so (see
+:class:`DirectSubscription`): on the control path each of these topics has exactly one producer
+by design, and a second one would fight the first.
 
 Callbacks run synchronously inside the producer's callback, on the producer's thread; the
 message is the producer's object, so consumers read it and must not modify it, and a reference
@@ -160,9 +161,8 @@ class DirectSubscription:
             return
         self.foreign += 1
         self.node.get_logger().warning(
-            f"{self.topic}: ignored a message from a publisher outside this process "
-            f"({self.foreign} so far); this node takes the topic only from the producer "
-            "composed with it",
+            f"{self.topic}: ignored a message from another publisher ({self.foreign} so far); "
+            "this node takes the topic only from the producer composed with it",
             throttle_duration_sec=5.0,
         )
 
