@@ -117,14 +117,7 @@ class PerceptionReplay:
 
     def __init__(self, config: PerceptionConfig) -> None:
         self.config = config
-        self.cleaner = ScanCleaner(
-            range_min=config.range_min,
-            range_max=config.range_max,
-            median_window=config.median_window,
-            laser_pose=config.laser_pose,
-            footprint=config.footprint,
-            footprint_margin=config.footprint_margin,
-        )
+        self.cleaner = ScanCleaner.from_config(config)
         self.fusion = StateFusion(config.imu_weight, config.imu_timeout)
         self.goal_odom: tuple[float, float, float] | None = None
         self.scans: list[ScanOut] = []

@@ -40,17 +40,6 @@ __all__ = ["PerceptionNode", "main"]
 _LOG_THROTTLE_S = 2.0
 
 
-def _cleaner(config: PerceptionConfig) -> ScanCleaner:
-    return ScanCleaner(
-        range_min=config.range_min,
-        range_max=config.range_max,
-        median_window=config.median_window,
-        laser_pose=config.laser_pose,
-        footprint=config.footprint,
-        footprint_margin=config.footprint_margin,
-    )
-
-
 class PerceptionNode(Node):
     """Thin wrapper around :class:`ScanCleaner`, :class:`StateFusion` and :func:`goal_in_base`."""
 
@@ -58,7 +47,7 @@ class PerceptionNode(Node):
         super().__init__("perception", **kwargs)
         self.params = SectionParameters(self, PerceptionConfig, self._reconfigure)
         config = self.params.current
-        self.cleaner = _cleaner(config)
+        self.cleaner = ScanCleaner.from_config(config)
         self.fusion = StateFusion(config.imu_weight, config.imu_timeout)
         self.goal_odom: tuple[float, float, float] | None = None
         self.refused_scans = 0
@@ -86,7 +75,7 @@ class PerceptionNode(Node):
         )
 
     def _reconfigure(self, config: PerceptionConfig) -> None:
-        self.cleaner = _cleaner(config)
+        self.cleaner = ScanCleaner.from_config(config)
         self.fusion.reconfigure(config.imu_weight, config.imu_timeout)
         self.get_logger().info("parameters updated")
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from fw_common.profile import PerceptionConfig
+
 __all__ = ["CleanedScan", "ScanCleaner", "median_filter", "normalise_rep117"]
 
 FloatArray = npt.NDArray[np.float32]
@@ -116,6 +118,18 @@ class ScanCleaner:
         self._geometry: tuple[int, float, float] | None = None
         self._cos: npt.NDArray[np.float64] = np.empty(0)
         self._sin: npt.NDArray[np.float64] = np.empty(0)
+
+    @classmethod
+    def from_config(cls, config: PerceptionConfig) -> ScanCleaner:
+        """The cleaner a robot profile's ``perception`` section describes."""
+        return cls(
+            range_min=config.range_min,
+            range_max=config.range_max,
+            median_window=config.median_window,
+            laser_pose=config.laser_pose,
+            footprint=config.footprint,
+            footprint_margin=config.footprint_margin,
+        )
 
     def _directions(self, beams: int, angle_min: float, angle_increment: float) -> None:
         if self._geometry == (beams, angle_min, angle_increment):
