@@ -36,6 +36,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from rclpy.qos import ReliabilityPolicy
+
 __all__ = [
     "ControlPublisher",
     "DirectSubscription",
@@ -126,10 +128,13 @@ class ControlPublisher:
 class DirectSubscription:
     """A consumer attached to an in-process producer (see the module docstring).
 
-    It also keeps a raw (undeserialized) DDS subscription, so that the graph shows the
-    consumer (``ros2 topic info``, readiness checks) and so that a message from any other
-    publisher on the topic is reported instead of silently ignored: each message handed over
-    directly is expected once more from DDS; one beyond that came from elsewhere.
+    On a reliable topic (the commands) it also keeps a raw (undeserialized) DDS subscription,
+    so that the graph shows the consumer (``ros2 topic info``, readiness checks) and so that a
+    message from any other publisher on the topic is reported instead of silently ignored:
+    each message handed over directly is expected once more from DDS; one beyond that came from
+    elsewhere. Best-effort topics (perception's outputs) get none: a lost copy would mask a
+    stranger anyway, and at 120 messages a second the witness's events added load to the very
+    executor the hand-off relieves.
     """
 
     def __init__(
@@ -147,7 +152,11 @@ class DirectSubscription:
         self._expected = 0
         self.foreign = 0
         self._callback = callback
-        self._witness = node.create_subscription(msg_type, topic, self._witnessed, qos, raw=True)
+        self._witness = None
+        if qos.reliability == ReliabilityPolicy.RELIABLE:
+            self._witness = node.create_subscription(
+                msg_type, topic, self._witnessed, qos, raw=True
+            )
         entry.consumers.append(self)
 
     def deliver(self, msg: Any) -> None:
@@ -169,7 +178,8 @@ class DirectSubscription:
     def destroy(self) -> None:
         if self in self._entry.consumers:
             self._entry.consumers.remove(self)
-        self.node.destroy_subscription(self._witness)
+        if self._witness is not None:
+            self.node.destroy_subscription(self._witness)
 
 
 def control_subscription(
