@@ -129,6 +129,7 @@ class SafetySupervisor:
         self.config = config
         self.limiter = VelocityLimiter(config.limits)
         self.zones = CollisionZones(config.footprint, config.zones)
+        self.zone_scan = self.zones.prepare(self.points)
         self.projector = ScanProjector(config.zones.laser_pose, config.zones.max_invalid_fraction)
         self.geofence = (
             Geofence(config.geofence.polygon, config.geofence.margin)
@@ -209,6 +210,8 @@ class SafetySupervisor:
             return result
         self.counters["scans"] += 1
         self.points = result
+        # The zones' per-scan work happens here, on arrival, not on the command path.
+        self.zone_scan = self.zones.prepare(result)
         self.scan_watch.feed(now_ns)
         return None
 
@@ -262,7 +265,7 @@ class SafetySupervisor:
         now, so the zero goes out on this scan rather than on the next command or tick. Any
         other effect of a new scan (slowdown, approach, a stale scan turning fresh) applies at
         the next step, which the policy's command computed from this same scan triggers."""
-        return self.zones.stops(self._last_output.linear, self.points)
+        return self.zones.stops(self._last_output.linear, self.zone_scan)
 
     # --- the filter ---------------------------------------------------------------------------
 
@@ -356,13 +359,13 @@ class SafetySupervisor:
         else:
             # Zones on what the source asks for; the smoother ramps toward what they allow and
             # a zone's cut applies at once (it does not wait for the deceleration limit).
-            wish = self.zones.restrict(target, self.points)
+            wish = self.zones.restrict(target, self.zone_scan)
             ramped = self.limiter.ramp(self._last_output, wish.twist, dt)
             if wish.active:
                 ramped = _cut(ramped, target, wish.twist)
             # Motion left from before (still decelerating) must obey the stop zone and the
             # approach rule too.
-            guard = self.zones.restrict(ramped, self.points, use_slowdown=False)
+            guard = self.zones.restrict(ramped, self.zone_scan, use_slowdown=False)
             output = guard.twist
             zone_kinds = list(dict.fromkeys([*wish.active, *guard.active]))
             active.extend(zone_kinds)

@@ -16,6 +16,12 @@ with vectorised NumPy masks over the scan's points (no per-beam Python):
   robot in every direction).
 
 The most restrictive zone wins.
+
+Everything that depends on the scan alone (the boxes' counts, which points lie outside the
+padded footprint and how far they are) is computed once per scan by :meth:`CollisionZones.prepare`,
+when the scan arrives; a command then costs a few comparisons, one binary search and, only with
+points within reach of the arc, the approach rule's pose grid. The command path is the latency
+path from scan to actuator; the scan arrives before the command computed from it.
 """
 
 from __future__ import annotations
@@ -24,12 +30,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from fw_common.profile.safety import FootprintConfig, ZonesConfig
 from fw_safety.scan_points import ScanPoints
 from fw_safety.twist import Twist2D
 
-__all__ = ["CollisionZones", "ZoneVerdict"]
+__all__ = ["CollisionZones", "ZoneScan", "ZoneVerdict"]
 
 STOP_ZONE = "stop_zone"
 SLOWDOWN_ZONE = "slowdown_zone"
@@ -47,6 +54,26 @@ class ZoneVerdict:
     scale: float = 1.0
     #: Human-readable reason for each active zone, ``;``-separated.
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class ZoneScan:
+    """One scan's points, prepared by :meth:`CollisionZones.prepare` for that zone set."""
+
+    points: ScanPoints
+    #: Points in the stop box ahead (forward motion) and behind (reverse motion).
+    stop_ahead: int
+    stop_behind: int
+    #: Points in the slowdown box ahead and behind.
+    slowdown_ahead: int
+    slowdown_behind: int
+    #: Points outside the padded footprint, nearest to base_link first: x, y (m) and x² + y².
+    outside_x: npt.NDArray[np.float64]
+    outside_y: npt.NDArray[np.float64]
+    outside_d2: npt.NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.points)
 
 
 class CollisionZones:
@@ -78,29 +105,50 @@ class CollisionZones:
         inside = (x >= x_lo) & (x <= x_hi) & (y >= -(fp.right + margin)) & (y <= fp.left + margin)
         return int(np.count_nonzero(inside))
 
-    def stops(self, linear: float, points: ScanPoints) -> bool:
-        """True when the stop zone would remove ``linear`` (m/s): ``min_points`` of ``points``
-        in the stop box that way. Two vectorised masks; the scan-time check of the node."""
-        stop = self.zones.stop
-        if not stop.enabled or linear == 0.0 or len(points) == 0:
-            return False
-        n = self._count_in_box(points, linear > 0.0, stop.distance, stop.lateral_margin)
-        return n >= stop.min_points
-
-    def time_to_collision(self, cmd: Twist2D, points: ScanPoints) -> float | None:
-        """Earliest time (s) within ``time_to_collision`` at which ``min_points`` points enter
-        the padded footprint moving along ``cmd``'s arc, or None. Conservative: the time of
-        the last simulated pose still clear."""
-        cfg = self.zones.approach
-        horizon = cfg.time_to_collision
+    def prepare(self, points: ScanPoints) -> ZoneScan:
+        """What every command's check needs from ``points``, computed once per scan."""
+        stop, slowdown = self.zones.stop, self.zones.slowdown
         x_lo, x_hi, y_lo, y_hi = self._box
         x, y = points.x, points.y
         outside = ~((x >= x_lo) & (x <= x_hi) & (y >= y_lo) & (y <= y_hi))
+        ox, oy = x[outside], y[outside]
+        d2 = ox * ox + oy * oy
+        order = np.argsort(d2, kind="stable")
+        return ZoneScan(
+            points,
+            self._count_in_box(points, True, stop.distance, stop.lateral_margin),
+            self._count_in_box(points, False, stop.distance, stop.lateral_margin),
+            self._count_in_box(points, True, slowdown.distance, slowdown.lateral_margin),
+            self._count_in_box(points, False, slowdown.distance, slowdown.lateral_margin),
+            ox[order],
+            oy[order],
+            d2[order],
+        )
+
+    def stops(self, linear: float, scan: ZoneScan) -> bool:
+        """True when the stop zone would remove ``linear`` (m/s): ``min_points`` of the scan's
+        points in the stop box that way. The scan-time check of the node."""
+        stop = self.zones.stop
+        if not stop.enabled or linear == 0.0 or len(scan) == 0:
+            return False
+        n = scan.stop_ahead if linear > 0.0 else scan.stop_behind
+        return bool(n >= stop.min_points)
+
+    def time_to_collision(self, cmd: Twist2D, scan: ZoneScan) -> float | None:
+        """Earliest time (s) within ``time_to_collision`` at which ``min_points`` points enter
+        the padded footprint moving along ``cmd``'s arc, or None. Conservative: the time of
+        the last simulated pose still clear. Points already inside the padded footprint are
+        left to the stop zone."""
+        cfg = self.zones.approach
+        horizon = cfg.time_to_collision
+        x_lo, x_hi, y_lo, y_hi = self._box
         reach = abs(cmd.linear) * horizon + self._reach
-        near = outside & (x * x + y * y <= reach * reach)
-        if np.count_nonzero(near) < cfg.min_points:
+        # Only points within reach of the arc can enter the footprint: a prefix of the
+        # nearest-first outside points.
+        near = int(np.searchsorted(scan.outside_d2, reach * reach, side="right"))
+        if near < cfg.min_points:
             return None
-        px, py = x[near], y[near]
+        px, py = scan.outside_x[:near], scan.outside_y[:near]
         steps = cfg.simulation_steps
         t = np.arange(1, steps + 1, dtype=np.float64) * (horizon / steps)
         theta = cmd.angular * t
@@ -119,8 +167,9 @@ class CollisionZones:
         first = int(colliding[0])
         return 0.0 if first == 0 else float(t[first - 1])
 
-    def restrict(self, cmd: Twist2D, points: ScanPoints, use_slowdown: bool = True) -> ZoneVerdict:
-        """The most restrictive of the enabled zones applied to ``cmd``.
+    def restrict(self, cmd: Twist2D, scan: ZoneScan, use_slowdown: bool = True) -> ZoneVerdict:
+        """The most restrictive of the enabled zones applied to ``cmd`` (``scan`` from
+        :meth:`prepare`).
 
         ``use_slowdown=False`` leaves the slowdown zone out: the supervisor applies it once, to
         the requested command, and guards the smoothed output with the stop zone and the
@@ -131,27 +180,23 @@ class CollisionZones:
         active: list[str] = []
         reasons: list[str] = []
         scale = 1.0
-        if len(points) == 0 or (linear == 0.0 and angular == 0.0):
+        if len(scan) == 0 or (linear == 0.0 and angular == 0.0):
             return ZoneVerdict(cmd)
         way = "ahead" if linear > 0.0 else "behind"
         if zones.stop.enabled and linear != 0.0:
-            n = self._count_in_box(
-                points, linear > 0.0, zones.stop.distance, zones.stop.lateral_margin
-            )
+            n = scan.stop_ahead if linear > 0.0 else scan.stop_behind
             if n >= zones.stop.min_points:
                 linear = 0.0
                 active.append(STOP_ZONE)
                 reasons.append(f"{n} points in the stop zone {way}")
         if use_slowdown and zones.slowdown.enabled and linear != 0.0:
-            n = self._count_in_box(
-                points, linear > 0.0, zones.slowdown.distance, zones.slowdown.lateral_margin
-            )
+            n = scan.slowdown_ahead if linear > 0.0 else scan.slowdown_behind
             if n >= zones.slowdown.min_points and zones.slowdown.ratio < 1.0:
                 scale = min(scale, zones.slowdown.ratio)
                 active.append(SLOWDOWN_ZONE)
                 reasons.append(f"{n} points in the slowdown zone {way}")
         if zones.approach.enabled and (linear != 0.0 or angular != 0.0):
-            ttc = self.time_to_collision(Twist2D(linear, angular), points)
+            ttc = self.time_to_collision(Twist2D(linear, angular), scan)
             if ttc is not None:
                 allowed = ttc / zones.approach.time_to_collision
                 if allowed < scale:

@@ -109,7 +109,7 @@ def test_never_moves_toward_an_obstacle_inside_the_stop_zone(
     zones = CollisionZones(cfg.footprint, cfg.zones)
     px = np.asarray(xs + [c[0] for c in clutter])
     py = np.asarray(ys[: len(xs)] + [c[1] for c in clutter])
-    result = zones.restrict(Twist2D(linear, angular), ScanPoints(px, py))
+    result = zones.restrict(Twist2D(linear, angular), zones.prepare(ScanPoints(px, py)))
     assert result.twist.linear <= 0.0
     assert result.twist.is_finite()
     # Zones only ever restrict.
@@ -131,3 +131,47 @@ def test_supervisor_never_drives_into_a_wall_in_the_stop_zone(
     sup = SafetySupervisor(config())
     results = drive(sup, linear, angular, 0, 600, ranges=wall_ranges(0.2, distance))
     assert all(r.twist.linear <= 0.0 for r in results)
+
+
+def _time_to_collision_over_all_points(
+    zones: CollisionZones, cmd: Twist2D, pts: ScanPoints
+) -> float | None:
+    """The approach rule evaluated on every point outside the padded footprint, without the
+    reach cut-off that :meth:`CollisionZones.prepare` makes cheap (the reference)."""
+    cfg = zones.zones.approach
+    x_lo, x_hi, y_lo, y_hi = zones._box
+    outside = ~((pts.x >= x_lo) & (pts.x <= x_hi) & (pts.y >= y_lo) & (pts.y <= y_hi))
+    px, py = pts.x[outside], pts.y[outside]
+    t = np.arange(1, cfg.simulation_steps + 1) * (cfg.time_to_collision / cfg.simulation_steps)
+    theta = cmd.angular * t
+    if abs(cmd.angular) > 1e-9:
+        radius = cmd.linear / cmd.angular
+        ox, oy = radius * np.sin(theta), radius * (1.0 - np.cos(theta))
+    else:
+        ox, oy = cmd.linear * t, np.zeros_like(t)
+    c, s = np.cos(theta), np.sin(theta)
+    for i in range(t.size):  # one pose at a time, every point
+        dx, dy = px - ox[i], py - oy[i]
+        lx, ly = c[i] * dx + s[i] * dy, -s[i] * dx + c[i] * dy
+        hits = (lx >= x_lo) & (lx <= x_hi) & (ly >= y_lo) & (ly <= y_hi)
+        if np.count_nonzero(hits) >= cfg.min_points:
+            return 0.0 if i == 0 else float(t[i - 1])
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    linear=speed,
+    angular=speed,
+    xy=st.lists(st.tuples(st.floats(-4, 4), st.floats(-4, 4)), min_size=0, max_size=60),
+)
+def test_approach_reach_cut_off_changes_no_verdict(
+    linear: float, angular: float, xy: list[tuple[float, float]]
+) -> None:
+    cfg = config()
+    zones = CollisionZones(cfg.footprint, cfg.zones)
+    pts = ScanPoints(np.asarray([p[0] for p in xy]), np.asarray([p[1] for p in xy]))
+    cmd = Twist2D(linear, angular)
+    expected = _time_to_collision_over_all_points(zones, cmd, pts)
+    got = zones.time_to_collision(cmd, zones.prepare(pts))
+    assert got == expected

@@ -21,11 +21,15 @@ from safety_helpers import (
 from fw_common.profile import SafetyConfig
 from fw_safety.scan_points import ScanPoints, ScanProjector
 from fw_safety.twist import Twist2D
-from fw_safety.zones import CollisionZones
+from fw_safety.zones import CollisionZones, ZoneVerdict
 
 
 def zones_of(cfg: SafetyConfig) -> CollisionZones:
     return CollisionZones(cfg.footprint, cfg.zones)
+
+
+def restrict(zones: CollisionZones, cmd: Twist2D, pts: ScanPoints) -> ZoneVerdict:
+    return zones.restrict(cmd, zones.prepare(pts))
 
 
 def points(xs: list[float], ys: list[float]) -> ScanPoints:
@@ -94,12 +98,12 @@ def test_blind_scan_is_refused() -> None:
 def test_stop_zone_blocks_forward_but_not_reverse_or_turning() -> None:
     zones = zones_of(config(zones={"approach": {"enabled": False}}))
     obstacle = cluster(0.7, 0.0)  # 0.2 m beyond the front edge (0.495)
-    forward = zones.restrict(Twist2D(0.5, 0.0), obstacle)
+    forward = restrict(zones, Twist2D(0.5, 0.0), obstacle)
     assert forward.twist.linear == 0.0
     assert "stop_zone" in forward.active
-    turning = zones.restrict(Twist2D(0.5, 0.8), obstacle)
+    turning = restrict(zones, Twist2D(0.5, 0.8), obstacle)
     assert turning.twist.linear == 0.0 and turning.twist.angular == pytest.approx(0.8)
-    reverse = zones.restrict(Twist2D(-0.3, 0.0), obstacle)
+    reverse = restrict(zones, Twist2D(-0.3, 0.0), obstacle)
     assert reverse.twist == Twist2D(-0.3, 0.0)
     assert not reverse.active
 
@@ -108,19 +112,19 @@ def test_stop_zone_needs_min_points() -> None:
     zones = zones_of(
         config(zones={"approach": {"enabled": False}, "slowdown": {"enabled": False}})
     )
-    assert zones.restrict(Twist2D(0.5, 0.0), cluster(0.7, 0.0, n=2)).twist.linear == 0.5
-    assert zones.restrict(Twist2D(0.5, 0.0), cluster(0.7, 0.0, n=3)).twist.linear == 0.0
+    assert restrict(zones, Twist2D(0.5, 0.0), cluster(0.7, 0.0, n=2)).twist.linear == 0.5
+    assert restrict(zones, Twist2D(0.5, 0.0), cluster(0.7, 0.0, n=3)).twist.linear == 0.0
 
 
 def test_stop_zone_behind_blocks_reverse() -> None:
     zones = zones_of(config())
-    result = zones.restrict(Twist2D(-0.3, 0.0), cluster(-0.7, 0.0))
+    result = restrict(zones, Twist2D(-0.3, 0.0), cluster(-0.7, 0.0))
     assert result.twist.linear == 0.0
 
 
 def test_slowdown_scales_the_whole_twist() -> None:
     zones = zones_of(config(zones={"approach": {"enabled": False}}))
-    result = zones.restrict(Twist2D(0.5, 0.2), cluster(1.2, 0.0))
+    result = restrict(zones, Twist2D(0.5, 0.2), cluster(1.2, 0.0))
     assert result.active == ("slowdown_zone",)
     assert result.twist.linear == pytest.approx(0.5 * 0.4)
     assert result.twist.angular == pytest.approx(0.2 * 0.4)
@@ -131,11 +135,11 @@ def test_approach_keeps_time_to_collision() -> None:
     zones = zones_of(cfg)
     # Obstacle 1.0 m ahead of the padded front (0.545 m): at 1 m/s a collision in ~1 s < 1.2 s.
     obstacle = cluster(1.545, 0.0)
-    result = zones.restrict(Twist2D(1.0, 0.0), obstacle)
+    result = restrict(zones, Twist2D(1.0, 0.0), obstacle)
     assert "approach" in result.active
     # At the scaled speed the obstacle is at least time_to_collision away (conservative).
     assert 1.0 / result.twist.linear >= cfg.zones.approach.time_to_collision - 1e-9
-    far = zones.restrict(Twist2D(0.3, 0.0), obstacle)
+    far = restrict(zones, Twist2D(0.3, 0.0), obstacle)
     assert far.twist == Twist2D(0.3, 0.0)
 
 
@@ -143,7 +147,7 @@ def test_approach_guards_rotation_in_place() -> None:
     zones = zones_of(config())
     # Beside the front-left corner: turning left swings the corner into it.
     obstacle = cluster(0.45, 0.45, n=5)
-    left = zones.restrict(Twist2D(0.0, 1.0), obstacle)
+    left = restrict(zones, Twist2D(0.0, 1.0), obstacle)
     assert "approach" in left.active and abs(left.twist.angular) < 1.0
 
 
@@ -154,5 +158,5 @@ def test_wall_ahead_from_a_full_scan_stops_the_robot() -> None:
         ANGLE_MIN, ANGLE_MAX, INCREMENT, RANGE_MIN, RANGE_MAX, wall_ranges(0.2, 0.7)
     )
     assert isinstance(pts, ScanPoints)
-    result = zones_of(cfg).restrict(Twist2D(0.4, 0.0), pts)
+    result = restrict(zones_of(cfg), Twist2D(0.4, 0.0), pts)
     assert result.twist.linear == 0.0
