@@ -98,9 +98,8 @@ class PerceptionNode(Node):
         out.angle_increment = msg.angle_increment
         out.time_increment, out.scan_time = msg.time_increment, msg.scan_time
         out.range_min, out.range_max = cleaned.range_min, cleaned.range_max
-        ranges = array.array("f")
-        ranges.frombytes(cleaned.ranges.astype(np.float32, copy=False).tobytes())
-        out.ranges = ranges
+        # array.array is the one form the generated setter takes without a per-beam check.
+        out.ranges = array.array("f", cleaned.ranges.astype(np.float32, copy=False).tobytes())
         # Intensities of masked beams are meaningless; cleaned scans carry none.
         self.scan_pub.publish(out)
 

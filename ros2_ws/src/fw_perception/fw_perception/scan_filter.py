@@ -45,10 +45,16 @@ def normalise_rep117(ranges: npt.ArrayLike, sensor_min: float, sensor_max: float
     """Map out-of-range numeric readings to REP-117 values: ``r > sensor_max`` → ``+inf``,
     ``r < sensor_min`` → ``-inf`` (``NaN`` and ``±inf`` pass through unchanged)."""
     r = np.array(ranges, dtype=np.float32)  # a copy: the caller's message stays untouched
-    with np.errstate(invalid="ignore"):
-        r[np.isfinite(r) & (r > sensor_max)] = np.inf
-        r[np.isfinite(r) & (r < sensor_min)] = -np.inf
+    _to_rep117(r, sensor_min, sensor_max)
     return r
+
+
+def _to_rep117(r: FloatArray, low: float, high: float) -> None:
+    """In place: ``r > high`` → ``+inf``, ``r < low`` → ``-inf``. ``±inf`` already compare
+    that way and NaN compares false, so no finiteness mask is needed."""
+    with np.errstate(invalid="ignore"):
+        np.copyto(r, np.inf, where=r > high)
+        np.copyto(r, -np.inf, where=r < low)
 
 
 def median_filter(ranges: FloatArray, window: int, wrap: bool) -> FloatArray:
@@ -77,16 +83,14 @@ def median_filter(ranges: FloatArray, window: int, wrap: bool) -> FloatArray:
 
 
 def _median3(padded: FloatArray) -> FloatArray:
-    """:func:`median_filter` for the default window of 3, without a sort (about 7× faster):
-    the median of three valid values, else the smaller of the valid ones (the lower median),
-    NaN when none is valid. ``np.fmin``/``np.fmax`` skip NaN."""
+    """:func:`median_filter` for the default window of 3, without a sort: the median of three
+    valid values, else the smaller of the valid ones (the lower median), NaN when none is
+    valid. ``np.minimum``/``np.maximum`` propagate NaN, so the median of three is NaN exactly
+    when a value is missing; ``np.fmin`` skips NaN."""
     a, b, c = padded[:-2], padded[1:-1], padded[2:]
-    low = np.fmin(np.fmin(a, b), c)
-    with np.errstate(invalid="ignore"):
-        all_valid = ~(np.isnan(a) | np.isnan(b) | np.isnan(c))
-        mid = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
-    out: FloatArray = np.where(all_valid, mid, low).astype(np.float32)
-    return out
+    mid: FloatArray = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+    np.copyto(mid, np.fmin(np.fmin(a, b), c), where=np.isnan(mid))
+    return mid
 
 
 class ScanCleaner:
@@ -116,8 +120,8 @@ class ScanCleaner:
         x_min, x_max, y_min, y_max = (float(v) for v in footprint)
         self.box = (x_min - m, x_max + m, y_min - m, y_max + m)
         self._geometry: tuple[int, float, float] | None = None
-        self._cos: npt.NDArray[np.float64] = np.empty(0)
-        self._sin: npt.NDArray[np.float64] = np.empty(0)
+        self._body_from: npt.NDArray[np.float64] = np.empty(0)
+        self._body_to: npt.NDArray[np.float64] = np.empty(0)
 
     @classmethod
     def from_config(cls, config: PerceptionConfig) -> ScanCleaner:
@@ -131,25 +135,40 @@ class ScanCleaner:
             footprint_margin=config.footprint_margin,
         )
 
-    def _directions(self, beams: int, angle_min: float, angle_increment: float) -> None:
+    def _geometry_for(self, beams: int, angle_min: float, angle_increment: float) -> None:
+        """Per beam, the ranges at which its return lies inside the body box (cached: a
+        driver's scan geometry never changes). A beam's line meets a box in one interval of
+        range (slab method), so the body mask costs two comparisons per scan."""
         if self._geometry == (beams, angle_min, angle_increment):
             return
         angles = angle_min + angle_increment * np.arange(beams) + self.laser_pose[2]
-        self._cos, self._sin = np.cos(angles), np.sin(angles)
+        lower = np.full(beams, -np.inf)
+        upper = np.full(beams, np.inf)
+        x_min, x_max, y_min, y_max = self.box
+        for origin, direction, low, high in (
+            (self.laser_pose[0], np.cos(angles), x_min, x_max),
+            (self.laser_pose[1], np.sin(angles), y_min, y_max),
+        ):
+            parallel = direction == 0.0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t_low, t_high = (low - origin) / direction, (high - origin) / direction
+            enter, leave = np.minimum(t_low, t_high), np.maximum(t_low, t_high)
+            # A beam parallel to a slab is inside it everywhere or nowhere.
+            within = low <= origin <= high
+            enter[parallel] = -np.inf if within else np.inf
+            leave[parallel] = np.inf if within else -np.inf
+            lower, upper = np.maximum(lower, enter), np.minimum(upper, leave)
+        self._body_from, self._body_to = lower, upper
         self._geometry = (beams, angle_min, angle_increment)
 
     def body_mask(
         self, ranges: FloatArray, angle_min: float, angle_increment: float
     ) -> npt.NDArray[np.bool_]:
-        """Beams whose return lies inside the (grown) body box."""
-        self._directions(ranges.size, angle_min, angle_increment)
-        finite = np.isfinite(ranges)
-        r = np.where(finite, ranges, 0.0)
-        x = self.laser_pose[0] + r * self._cos
-        y = self.laser_pose[1] + r * self._sin
-        x_min, x_max, y_min, y_max = self.box
-        inside = (x >= x_min) & (x <= x_max) & (y >= y_min) & (y <= y_max)
-        return finite & inside
+        """Beams whose return lies inside the (grown) body box (never ``±inf`` or NaN)."""
+        self._geometry_for(ranges.size, angle_min, angle_increment)
+        with np.errstate(invalid="ignore"):
+            inside: npt.NDArray[np.bool_] = (ranges >= self._body_from) & (ranges <= self._body_to)
+        return inside
 
     def clean(
         self,
@@ -168,13 +187,11 @@ class ScanCleaner:
         # Mask the body before the median (so it cannot leak into neighbouring beams) and again
         # after it (the median fills a masked beam from its neighbours).
         mask = self.body_mask(r, angle_min, angle_increment)
-        r[mask] = np.nan
+        np.copyto(r, np.nan, where=mask)
         full_turn = abs(abs(angle_increment) * r.size - 2.0 * math.pi) < abs(angle_increment)
         r = median_filter(r, self.median_window, wrap=full_turn)
-        r[mask] = np.nan
-        with np.errstate(invalid="ignore"):
-            r[np.isfinite(r) & (r > self.range_max)] = np.inf
-            r[np.isfinite(r) & (r < self.range_min)] = -np.inf
+        np.copyto(r, np.nan, where=mask)
+        _to_rep117(r, self.range_min, self.range_max)
         limit_min = (
             max(self.range_min, float(sensor_min))
             if math.isfinite(sensor_min)

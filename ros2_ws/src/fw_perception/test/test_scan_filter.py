@@ -155,3 +155,31 @@ def test_fast_window_3_median_equals_the_general_one(ranges: list[float], wrap: 
     valid = np.count_nonzero(~np.isnan(windows), axis=1)
     general = ordered[np.arange(r.size), np.maximum((valid - 1) // 2, 0)]
     np.testing.assert_array_equal(_median3(padded.astype(np.float32)), general)
+
+
+@given(
+    st.integers(1, 720),
+    st.floats(-math.pi, math.pi),
+    st.floats(-0.3, 0.3),
+    st.floats(-math.pi, math.pi),
+)
+def test_body_mask_is_the_returns_inside_the_box(
+    beams: int, angle_min: float, laser_x: float, laser_yaw: float
+) -> None:
+    """The per-beam range intervals mark exactly the returns whose point lies in the box."""
+    c = cleaner(laser_pose=(laser_x, 0.05, laser_yaw), footprint_margin=0.03)
+    increment = 2 * math.pi / beams
+    ranges = np.random.default_rng(beams).uniform(-0.2, 1.5, beams).astype(np.float32)
+    ranges[::7] = INF
+    ranges[3::11] = NAN
+    mask = c.body_mask(ranges, angle_min, increment)
+    angles = angle_min + increment * np.arange(beams) + laser_yaw
+    r = ranges.astype(np.float64)
+    x, y = laser_x + r * np.cos(angles), 0.05 + r * np.sin(angles)
+    x_min, x_max, y_min, y_max = c.box
+    with np.errstate(invalid="ignore"):
+        inside = (x >= x_min) & (x <= x_max) & (y >= y_min) & (y <= y_max)
+        # Rounding may decide a return within a micrometre of an edge either way.
+        edge = np.minimum.reduce([abs(x - x_min), abs(x - x_max), abs(y - y_min), abs(y - y_max)])
+    decided = ~(edge < 1e-6)
+    np.testing.assert_array_equal(mask[decided], (np.isfinite(r) & inside)[decided])
