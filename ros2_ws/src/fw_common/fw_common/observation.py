@@ -52,6 +52,31 @@ def _sector_index(
 
 
 @dataclass(frozen=True)
+class _SectorLayout:
+    """How a scan geometry's beams group into sectors, for one ``np.fmin.reduceat``."""
+
+    #: Beam order that makes every sector's beams contiguous; None when they already are.
+    order: npt.NDArray[np.intp] | None
+    #: Where each non-empty sector starts in that order.
+    starts: npt.NDArray[np.intp]
+    #: The sectors those are; None when every sector has a beam.
+    sectors: npt.NDArray[np.intp] | None
+
+
+@lru_cache(maxsize=16)
+def _sector_layout(
+    beams: int, angle_min: float, angle_increment: float, sectors: int
+) -> _SectorLayout:
+    index = _sector_index(beams, angle_min, angle_increment, sectors)
+    in_order = bool(np.all(index[1:] >= index[:-1]))
+    order = None if in_order else np.argsort(index, kind="stable")
+    grouped = index if order is None else index[order]
+    starts = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
+    present = grouped[starts]
+    return _SectorLayout(order, starts, None if present.size == sectors else present)
+
+
+@dataclass(frozen=True)
 class ObservationSpec:
     """A named, versioned featurizer. Distances in m, speeds in m/s and rad/s.
 
@@ -116,20 +141,41 @@ class ObservationSpec:
         self, ranges: npt.ArrayLike, angle_min: float, angle_increment: float
     ) -> npt.NDArray[np.float32]:
         """Min-pool a scan (m, REP-117 values) into normalised sectors in [0, 1]."""
+        out = np.empty(self.scan_sectors, dtype=np.float32)
+        self._pool_into(out, ranges, angle_min, angle_increment)
+        return out
+
+    def _pool_into(
+        self,
+        out: npt.NDArray[np.float32],
+        ranges: npt.ArrayLike,
+        angle_min: float,
+        angle_increment: float,
+    ) -> None:
         r = np.asarray(ranges, dtype=np.float64)
         if r.ndim != 1:
             raise ValueError(f"ranges must be 1-D, got shape {r.shape}")
         if not (math.isfinite(angle_min) and math.isfinite(angle_increment)):
             raise ValueError("scan angles must be finite")
-        out = np.ones(self.scan_sectors, dtype=np.float64)
         if r.size == 0:
-            return out.astype(np.float32)
-        index = _sector_index(r.size, float(angle_min), float(angle_increment), self.scan_sectors)
-        # NaN carries no information; +inf → far (1.0), -inf → touching (0.0).
-        valid = ~np.isnan(r)
-        normalised = np.clip(r[valid] / self.scan_range, 0.0, 1.0)
-        np.minimum.at(out, index[valid], normalised)
-        return out.astype(np.float32)
+            out[:] = 1.0
+            return
+        layout = _sector_layout(
+            r.size, float(angle_min), float(angle_increment), self.scan_sectors
+        )
+        if layout.order is not None:
+            r = r[layout.order]
+        # The nearest return per sector: fmin leaves NaN (no information) out, and a sector of
+        # NaN only stays NaN. Dividing and clipping are monotonic, so normalising the minimum
+        # equals the minimum of the normalised beams, bit for bit. +inf → 1.0 (free), -inf →
+        # 0.0 (touching), NaN → 1.0 (fmin skips it): as documented at the top.
+        nearest = np.fmin.reduceat(r, layout.starts)
+        pooled = np.maximum(np.fmin(nearest / self.scan_range, 1.0), 0.0)
+        if layout.sectors is None:
+            out[:] = pooled
+        else:  # sectors no beam falls in read as free
+            out[:] = 1.0
+            out[layout.sectors] = pooled
 
     def featurize(
         self,
@@ -151,17 +197,16 @@ class ObservationSpec:
             raise ValueError("goal and velocity must be finite")
         distance = math.hypot(gx, gy)
         bearing = math.atan2(gy, gx) if distance > 0.0 else 0.0
-        tail = np.array(
-            [
-                min(distance / self.goal_range, 1.0),
-                math.sin(bearing),
-                math.cos(bearing),
-                min(max(linear / self.max_linear, -1.0), 1.0),
-                min(max(angular / self.max_angular, -1.0), 1.0),
-            ],
-            dtype=np.float32,
+        out = np.empty(self.size, dtype=np.float32)
+        self._pool_into(out[: self.scan_sectors], ranges, angle_min, angle_increment)
+        out[self.scan_sectors :] = (
+            min(distance / self.goal_range, 1.0),
+            math.sin(bearing),
+            math.cos(bearing),
+            min(max(linear / self.max_linear, -1.0), 1.0),
+            min(max(angular / self.max_angular, -1.0), 1.0),
         )
-        return np.concatenate([self.pool_scan(ranges, angle_min, angle_increment), tail])
+        return out
 
 
 #: The spec the stack uses unless a profile names another.

@@ -137,3 +137,44 @@ def test_spec_by_name() -> None:
     assert spec_by_name(DEFAULT_SPEC.name) is DEFAULT_SPEC
     with pytest.raises(KeyError, match="known"):
         spec_by_name("nope")
+
+
+def _pool_beam_by_beam(
+    spec: ObservationSpec, ranges: np.ndarray, angle_min: float, angle_increment: float
+) -> np.ndarray:
+    """The pooling as the contract states it, one beam at a time: normalise and clip every
+    valid beam, keep each sector's minimum, 1.0 where a sector has none (the reference the
+    vectorised pooling must equal exactly; v1 shipped exactly this with np.minimum.at)."""
+    out = np.ones(spec.scan_sectors, dtype=np.float64)
+    width = 2 * math.pi / spec.scan_sectors
+    for i, value in enumerate(np.asarray(ranges, dtype=np.float64)):
+        if math.isnan(value):
+            continue
+        wrapped = np.mod(angle_min + angle_increment * float(i) + math.pi, 2 * math.pi)
+        sector = min(int(np.floor(wrapped / width)), spec.scan_sectors - 1)
+        out[sector] = min(out[sector], min(max(value / spec.scan_range, 0.0), 1.0))
+    return out.astype(np.float32)
+
+
+range_or_special = st.one_of(
+    st.floats(-1.0, 20.0, width=32), st.sampled_from([math.inf, -math.inf, math.nan])
+)
+
+
+@given(
+    st.lists(range_or_special, min_size=0, max_size=200),
+    st.floats(-2 * math.pi, 2 * math.pi),
+    st.sampled_from([1.0, 0.5, -1.0, 0.1, 3.0]),
+    st.sampled_from([1, 7, 36, 64]),
+)
+def test_pooling_equals_the_beam_by_beam_contract_exactly(
+    ranges: list[float], angle_min: float, turns: float, sectors: int
+) -> None:
+    """Sectors without beams, beams out of order (negative or partial increments, wrapping
+    starts), NaN-only sectors and ±inf all take the vectorised path's branches."""
+    spec = ObservationSpec(scan_sectors=sectors)
+    r = np.array(ranges, dtype=np.float32)
+    increment = turns * 2 * math.pi / max(len(ranges), 1)
+    expected = _pool_beam_by_beam(spec, r, angle_min, increment)
+    got = spec.pool_scan(r, angle_min, increment)
+    np.testing.assert_array_equal(got, expected)  # exact; -0.0 and 0.0 count as equal
