@@ -207,9 +207,9 @@ class OnnxPolicy:
             inputs.linear,
             inputs.angular,
         )
-        action = self.model.run(obs)
-        if not np.isfinite(action).all():
-            raise ValueError(f"model gave a non-finite action {action.tolist()}")
-        v, w = action.tolist()  # plain floats: two clamps cost less than np.clip's dispatch
+        # Plain floats from here: two checks and two clamps cost less than NumPy's dispatch.
+        v, w = self.model.run(obs).tolist()
+        if not (math.isfinite(v) and math.isfinite(w)):
+            raise ValueError(f"model gave a non-finite action {[v, w]}")
         v, w = min(max(v, -1.0), 1.0), min(max(w, -1.0), 1.0)
         return Action(v * self.model.action_scale[0], w * self.model.action_scale[1])
