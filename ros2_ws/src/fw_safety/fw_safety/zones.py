@@ -92,6 +92,11 @@ class CollisionZones:
         rx_lo, rx_hi, ry_lo, ry_hi = self._box
         # Farthest padded-footprint point from base_link: rotation never sweeps beyond it.
         self._reach = math.hypot(max(-rx_lo, rx_hi), max(-ry_lo, ry_hi))
+        # The approach rule's simulated times (s).
+        steps = zones.approach.simulation_steps
+        self._times = np.arange(1, steps + 1, dtype=np.float64) * (
+            zones.approach.time_to_collision / steps
+        )
 
     def _count_in_box(
         self, points: ScanPoints, forward: bool, distance: float, margin: float
@@ -149,15 +154,15 @@ class CollisionZones:
         if near < cfg.min_points:
             return None
         px, py = scan.outside_x[:near], scan.outside_y[:near]
-        steps = cfg.simulation_steps
-        t = np.arange(1, steps + 1, dtype=np.float64) * (horizon / steps)
+        t = self._times
         theta = cmd.angular * t
+        cos, sin = np.cos(theta), np.sin(theta)
         if abs(cmd.angular) > 1e-9:
             radius = cmd.linear / cmd.angular
-            ox, oy = radius * np.sin(theta), radius * (1.0 - np.cos(theta))
+            ox, oy = radius * sin, radius * (1.0 - cos)
         else:
             ox, oy = cmd.linear * t, np.zeros_like(t)
-        c, s = np.cos(theta)[:, None], np.sin(theta)[:, None]
+        c, s = cos[:, None], sin[:, None]
         dx, dy = px[None, :] - ox[:, None], py[None, :] - oy[:, None]
         lx, ly = c * dx + s * dy, -s * dx + c * dy
         hit = (lx >= x_lo) & (lx <= x_hi) & (ly >= y_lo) & (ly <= y_hi)
