@@ -10,8 +10,12 @@ Subscribes
     subscription so that publishers of either reliability match).
 Publishes
     ``cmd_vel`` (geometry_msgs/TwistStamped, reliable), stamped with its input's stamp: on
-    every command, on the ``control_rate`` timer, on a latching cause, and on a scan that puts
-    an obstacle in the stop zone of the current motion (other scans are only stored).
+    every command, on a latching cause, on a scan that puts an obstacle in the stop zone of
+    the current motion (other scans are only stored), and from the ``control_rate`` timer
+    whenever nothing else has stepped for one period. The timer re-arms on every step: while a
+    source commands at ``control_rate`` or faster it stays quiet instead of republishing the
+    same command in front of the next scan's chain, and ``cmd_vel`` never goes more than one
+    period without a step (timeouts and ramps are evaluated at least that often).
     ``fw/safety/status`` (diagnostic_msgs/DiagnosticArray) at ``status_rate`` and on change.
     ``fw/safety/events`` (diagnostic_msgs/DiagnosticStatus, reliable, deep): one per
     intervention; fields in :mod:`fw_safety.diagnostics`.
@@ -78,7 +82,7 @@ class SafetyNode(Node):
         self.create_subscription(Bool, topics.ESTOP, self._on_estop, qos.LATCHED)
         self.create_subscription(Bool, topics.SAFETY_HEARTBEAT, self._on_heartbeat, qos.SENSOR)
         self.create_service(Trigger, topics.SAFETY_RESET, self._on_reset)
-        self.create_timer(1.0 / config.control_rate, self._on_tick)
+        self._tick = self.create_timer(1.0 / config.control_rate, self._on_tick)
         self.create_timer(1.0 / config.status_rate, self._publish_status)
         self.get_logger().info(
             f"scan={self.resolve_topic_name(config.scan_topic)} rate={config.control_rate:g} Hz "
@@ -187,6 +191,7 @@ class SafetyNode(Node):
     def _step(self, now_ns: int) -> None:
         result = self.core.step(now_ns)
         self._publish(result)
+        self._tick.reset()  # the next tick one period after this step (see the docstring)
 
     def _publish(self, result: StepResult) -> None:
         out = self._out
