@@ -1,0 +1,57 @@
+"""fw_common.spin: start-up objects leave the garbage collector once a node process is built."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+# In a child process: freezing changes the interpreter for good, and pytest's own objects
+# must not decide the outcome.
+_PROBE = textwrap.dedent(
+    """
+    import gc, json
+    import rclpy
+    from rclpy.node import Node
+    from fw_common import spin
+
+    built = []
+
+    def factory():
+        node = Node("probe")
+        built.append(len(gc.get_objects()))
+        # Stop spinning at once: the test is about what run_node did before it spun.
+        node.create_timer(0.0, lambda: rclpy.shutdown())
+        return node
+
+    code = spin.run_node(factory, [])
+    junk = []
+    junk.append(junk)  # a cycle made after start-up: still collected
+    del junk
+    print(json.dumps({
+        "code": code,
+        "before": built[0],
+        "frozen": gc.get_freeze_count(),
+        "tracked": len(gc.get_objects()),
+        "collected_later": gc.collect(),
+    }))
+    """
+)
+
+
+def test_run_node_freezes_start_up_objects_and_still_collects_new_cycles() -> None:
+    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["code"] == 0
+    # What was alive once the node existed (less the garbage among it) went to the permanent
+    # generation, out of the collector's walks ...
+    assert result["frozen"] >= 0.9 * result["before"]
+    assert result["tracked"] < 0.1 * result["before"]
+    # ... and garbage made afterwards is collected as before.
+    assert result["collected_later"] >= 1
