@@ -1,11 +1,15 @@
 """End-to-end control latency: ``/scan`` stamp → ``cmd_vel`` arriving at the actuator bridge.
 
-Two chains of the same shape and message types, measured in the same run:
+Two chains of the same shape and message types, measured in the same run (three with
+``--floor``):
 
 * ``stack``: perception → policy (ONNX MLP, or ``--policy classic``) → safety (when fw_safety is
   registered in the bringup) → actuator bridge, the real nodes with the sim profile's settings;
 * ``relay``: bare relays in the same places: LaserScan → LaserScan → TwistStamped
-  (→ TwistStamped) → the bridge, copying the stamp and doing nothing else.
+  (→ TwistStamped) → the bridge, copying the stamp and doing nothing else;
+* ``relay+onnx`` (``--floor``): the relays, with the policy's relay also running the stack's
+  ONNX model (fw_policy's loader and session) on a fixed observation per scan: what the
+  inference alone costs a chain, the floor under any stack that runs this model.
 
 Each chain runs twice: every hop a separate process (``processes``), and every node in one
 process on one executor (``one_process``). The "hardware side" process holds a driver node that
@@ -59,6 +63,7 @@ IMU_RATE_HZ = 100.0
 # always queued in front of it in the stack and never in the relay; a 0.3 % rate offset sweeps
 # the side traffic over every phase of the scan about six times in a 20 s case instead.
 SIDE_RATE_FACTOR = 0.997
+ONNX_SUFFIX = "+onnx"  # a relay that also runs the policy's model (the --floor chain)
 
 
 # --- nodes ---------------------------------------------------------------------------------
@@ -70,10 +75,15 @@ def _has_safety() -> bool:
 
 def _stage_names(chain: str) -> list[str]:
     names = ["perception", "policy"] + (["safety"] if _has_safety() else [])
-    return names if chain == "stack" else [f"relay_{n}" for n in names]
+    if chain == "stack":
+        return names
+    relays = [f"relay_{n}" for n in names]
+    if chain == "relay+onnx":
+        relays = [f"{r}{ONNX_SUFFIX}" if r == "relay_policy" else r for r in relays]
+    return relays
 
 
-def _relay(name: str, context: Any = None) -> Any:
+def _relay(name: str, model: str = "", context: Any = None) -> Any:
     from geometry_msgs.msg import TwistStamped
     from rclpy.node import Node
     from sensor_msgs.msg import LaserScan
@@ -81,6 +91,8 @@ def _relay(name: str, context: Any = None) -> Any:
     from fw_common import qos, topics
     from fw_common.intra_process import ControlPublisher, control_subscription
 
+    infer = _model_runner(model) if name.endswith(ONNX_SUFFIX) else None
+    name = name.removesuffix(ONNX_SUFFIX)
     last = name == f"relay_{_stage_names('stack')[-1]}"
     hops = {
         "relay_perception": (
@@ -118,12 +130,24 @@ def _relay(name: str, context: Any = None) -> Any:
         out = TwistStamped()
 
         def forward(msg: Any) -> None:
+            if infer is not None:
+                infer()
             out.header.stamp = msg.header.stamp
             out.header.frame_id = "base_link"
             pub.publish(out)
 
         control_subscription(node, in_type, in_topic, forward, in_qos)
     return node
+
+
+def _model_runner(model: str) -> Any:
+    """One onnxruntime run of the stack's model per call, as the policy loads and runs it."""
+    from fw_common.observation import DEFAULT_SPEC
+    from fw_policy.onnx_model import load_model
+
+    loaded = load_model(model, DEFAULT_SPEC)
+    observation = np.full(DEFAULT_SPEC.size, 0.5, dtype=np.float32)
+    return lambda: loaded.run(observation)
 
 
 def _stack_node(name: str, model: str, policy_kind: str, context: Any = None) -> Any:
@@ -145,7 +169,7 @@ def _stack_node(name: str, model: str, policy_kind: str, context: Any = None) ->
 
 def _make_node(name: str, model: str, policy_kind: str, context: Any = None) -> Any:
     if name.startswith("relay_"):
-        return _relay(name, context)
+        return _relay(name, model, context)
     return _stack_node(name, model, policy_kind, context)
 
 
@@ -279,7 +303,7 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
     import rclpy
 
     from fw_common import intra_process
-    from fw_common.spin import make_executor
+    from fw_common.spin import freeze_startup_objects, make_executor
 
     stages = _stage_names(chain)
     children: list[subprocess.Popen[bytes]] = []
@@ -307,6 +331,7 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
                 children.append(
                     subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
                 )
+        freeze_startup_objects()  # as fw_common.spin.run_node does once a robot's nodes exist
         executor = make_executor("auto")
         for node in nodes:
             executor.add_node(node)
@@ -401,6 +426,11 @@ def main() -> int:
         action="store_true",
         help="one_process stack through DDS only, no direct hand-off (fw_common.intra_process)",
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also run relay+onnx: the relays plus the policy's ONNX inference (the floor)",
+    )
     parser.add_argument("--role", help=argparse.SUPPRESS)
     parser.add_argument("--model", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -423,13 +453,14 @@ def main() -> int:
         )
         results = []
         modes = [m for m in ("processes", "one_process") if m in args.modes.split(",")]
-        cases = [(mode, chain) for mode in modes for chain in ("relay", "stack")]
+        chains = ("relay", "relay+onnx", "stack") if args.floor else ("relay", "stack")
+        cases = [(mode, chain) for mode in modes for chain in chains]
         for rep in range(args.repeats):
             for mode, chain in cases:
                 r = run_case(chain, mode, args, model)
                 results.append(r)
                 print(
-                    f"  #{rep + 1} {mode:12s} {chain:6s} p50 {r['p50']:6.2f} ms  "
+                    f"  #{rep + 1} {mode:12s} {chain:10s} p50 {r['p50']:6.2f} ms  "
                     f"p99 {r['p99']:6.2f} ms  max {r['max']:6.2f} ms  "
                     f"drops {r['drops']}/{r['sent']}",
                     flush=True,
