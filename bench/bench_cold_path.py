@@ -1,0 +1,145 @@
+"""The control path's cores run cold: each stage's cost as the first call after a scan period.
+
+The stack's chain runs once per scan (50 ms at 20 Hz). On a shared host the caches are cold by
+then, and the first call into any code runs many times slower than the same call in a loop.
+This runs the cores that sit between a scan and its command (perception's ``ScanCleaner``, the
+observation spec's ``featurize``, onnxruntime through ``fw_policy``'s loader, the safety
+supervisor's ``command`` + ``step``), with the sim profile's settings, on a 360-beam scan:
+
+* ``cold``: one pass after ``time.sleep(period)``, as the robot meets it;
+* ``warm``: the same pass repeated back to back (the baseline, same run).
+
+The supervisor's per-scan work (``scan``: projection, zone preparation) runs before each pass
+and is not timed, as it runs when the scan arrives, off the command's path.
+
+Run it (holding the shared benchmark lock) from the repository root::
+
+    . .venv/bin/activate && cd ros2_ws && . install/setup.bash && cd ..
+    flock /tmp/fw-bench.lock python bench/bench_cold_path.py
+
+No target: a diagnostic for bench_latency.py (docs/BENCHMARKS.md, "Control latency").
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fw_bringup.node_parameters import default_profile_path
+from fw_common.observation import DEFAULT_SPEC
+from fw_common.profile import load_profile
+from fw_perception.scan_filter import ScanCleaner
+from fw_policy.model_file import main as make_model
+from fw_policy.onnx_model import load_model
+from fw_safety.supervisor import POLICY, SafetySupervisor
+
+BEAMS = 360
+ANGLE_MIN, INCREMENT = -np.pi, 2 * np.pi / BEAMS
+
+
+class ControlPath:
+    """The cores between a scan and its command, with a clock for each stage."""
+
+    def __init__(self, model_path: str) -> None:
+        profile = load_profile(default_profile_path("sim"))
+        self.cleaner = ScanCleaner.from_config(profile.perception)
+        self.model = load_model(model_path, DEFAULT_SPEC)
+        self.supervisor = SafetySupervisor(profile.safety)
+        rng = np.random.default_rng(0)
+        self.ranges = array.array("f", rng.uniform(1.0, 10.0, BEAMS).astype(np.float32).tobytes())
+        self.now_ns = 1_000_000_000
+        self.stages: dict[str, list[float]] = {}
+
+    def _timed(self, stage: str, call: Callable[..., Any], *args: Any) -> Any:
+        start = time.perf_counter_ns()
+        result = call(*args)
+        self.stages.setdefault(stage, []).append((time.perf_counter_ns() - start) / 1e3)
+        return result
+
+    def arrive(self, period_ns: int) -> None:
+        """Inputs of the next scan period (not timed: they run before the scan's chain)."""
+        self.now_ns += period_ns
+        now, sup = self.now_ns, self.supervisor
+        sup.odometry(0.0, 0.0, now)
+        sup.imu(0.0, 0.0, 0.0, 1.0, now)
+        sup.heartbeat(True, now)
+        sup.scan(ANGLE_MIN, np.pi - INCREMENT, INCREMENT, 0.1, 12.0, self.ranges, now)
+
+    def run(self) -> float:
+        """One scan's chain; returns its total time (µs)."""
+        start = time.perf_counter_ns()
+        cleaned = self._timed(
+            "perception: clean", self.cleaner.clean, self.ranges, ANGLE_MIN, INCREMENT, 0.1, 12.0
+        )
+        obs = self._timed(
+            "policy: featurize",
+            DEFAULT_SPEC.featurize,
+            cleaned.ranges,
+            ANGLE_MIN,
+            INCREMENT,
+            (5.0, 1.0),
+            0.3,
+            0.1,
+        )
+        self._timed("policy: onnxruntime", self.model.run, obs)
+        now = self.now_ns
+        self._timed(
+            "safety: command", self.supervisor.command, POLICY, 0.5, 0.2, "base_link", now, now
+        )
+        self._timed("safety: step", self.supervisor.step, now)
+        return (time.perf_counter_ns() - start) / 1e3
+
+
+def _measure(path: ControlPath, passes: int, sleep_s: float) -> dict[str, np.ndarray]:
+    path.stages.clear()
+    totals = []
+    period_ns = int(0.05 * 1e9)
+    for _ in range(passes):
+        path.arrive(period_ns)
+        if sleep_s > 0:
+            time.sleep(sleep_s)
+        totals.append(path.run())
+    out = {stage: np.asarray(v) for stage, v in path.stages.items()}
+    out["whole chain"] = np.asarray(totals)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--passes", type=int, default=300, help="timed passes per case")
+    parser.add_argument("--period", type=float, default=0.05, help="sleep before a cold pass (s)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        model = str(Path(tmp) / "mlp.onnx")
+        make_model(["mlp", model, "--version", "bench"])
+        path = ControlPath(model)
+        _measure(path, 50, 0.0)  # first-use allocations and caches out of the way
+        rounds = 3
+        cold: dict[str, list[np.ndarray]] = {}
+        warm: dict[str, list[np.ndarray]] = {}
+        for _ in range(rounds):  # interleaved, so load hits both alike
+            for store, sleep_s in ((cold, args.period), (warm, 0.0)):
+                for stage, times in _measure(path, args.passes // rounds, sleep_s).items():
+                    store.setdefault(stage, []).append(times)
+    print(f"first call after a {args.period * 1e3:g} ms sleep (cold) against back to back (warm)")
+    print("| stage | cold p50 (µs) | cold p99 (µs) | warm p50 (µs) | cold / warm (p50) |")
+    print("|---|---|---|---|---|")
+    for stage in cold:
+        c, w = np.concatenate(cold[stage]), np.concatenate(warm[stage])
+        c50, w50 = float(np.median(c)), float(np.median(w))
+        print(
+            f"| {stage} | {c50:.1f} | {float(np.percentile(c, 99)):.1f} | {w50:.1f} | "
+            f"{c50 / w50:.1f}× |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
