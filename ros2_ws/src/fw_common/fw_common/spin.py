@@ -18,6 +18,7 @@ import gc
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,6 +35,8 @@ __all__ = [
 ]
 
 EXECUTOR_KINDS = ("auto", "events", "single_threaded")
+# How long an executor error may precede the SIGINT shutdown it was caused by (s).
+_SHUTDOWN_GRACE_S = 1.0
 
 
 def make_executor(kind: str = "auto", context: Any = None) -> Any:
@@ -75,10 +78,21 @@ def spin_until_shutdown(executor: Any, context: Any = None) -> None:
         pass
     except Exception:
         # A callback that was running when SIGINT invalidated the context fails on its next
-        # publish; the Kilted EventsExecutor reports that as a RuntimeError. Only an error
-        # while the context is still valid is a real one.
-        if ctx.ok():
+        # publish; the Kilted EventsExecutor reports that as a RuntimeError. SIGINT can also
+        # land while the executor converts a message for a callback (pybind11 then reports
+        # "Unable to convert call argument"), a moment before rclpy's signal handling shuts
+        # the context down. Only an error while the context stays valid is a real one.
+        if not _goes_down(ctx, _SHUTDOWN_GRACE_S):
             raise
+
+
+def _goes_down(ctx: Any, within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while ctx.ok():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def run_node(
