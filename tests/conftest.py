@@ -26,8 +26,18 @@ os.environ["PYTHONUNBUFFERED"] = "1"
 
 from support.probe import RosProbe  # noqa: E402
 from support.processes import RosProcess, executable  # noqa: E402
+from support.shm import remove_unused_fastdds_files  # noqa: E402
 
 SIM_PROFILE = REPO / "ros2_ws" / "src" / "fw_bringup" / "config" / "profiles" / "sim.yaml"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stale_fastdds_files() -> Iterator[None]:
+    """Remove Fast DDS shared-memory files no process uses, before and after the run (see
+    support/shm.py: left behind, they slow every later discovery on the host)."""
+    remove_unused_fastdds_files()
+    yield
+    remove_unused_fastdds_files(min_age_s=2.0)
 
 
 @pytest.fixture
