@@ -32,7 +32,9 @@ def used_shm_paths(shm: Path = SHM, proc: Path = Path("/proc")) -> set[str]:
             with open(entry / "maps", encoding="utf-8", errors="replace") as maps:
                 for line in maps:
                     if prefix in line:
-                        used.add(line.rsplit(None, 1)[-1].removesuffix(" (deleted)"))
+                        # address perms offset device inode path (the path may hold spaces)
+                        path = line.split(None, 5)[5].rstrip("\n")
+                        used.add(path.removesuffix(" (deleted)"))
             for fd in (entry / "fd").iterdir():
                 try:
                     target = os.readlink(fd)
