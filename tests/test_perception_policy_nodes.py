@@ -16,6 +16,7 @@ from geometry_msgs.msg import PoseStamped, TwistStamped
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState
 from nav_msgs.msg import Odometry
+from rclpy.time import Time
 from sensor_msgs.msg import Imu, LaserScan
 from std_msgs.msg import String
 
@@ -114,6 +115,53 @@ def test_perception_cleans_fuses_and_refuses_bad_input(launch, probe) -> None:
     assert "refused goal (2 so far)" in text and "'map'" in text
     assert "ignored imu" in text and "non-finite yaw rate" in text
     node.assert_clean_exit()
+
+
+def imu_msg(stamp_ns: int, yaw_rate: float) -> Imu:
+    msg = Imu()
+    msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+    msg.header.frame_id = "imu_link"
+    msg.angular_velocity.z = yaw_rate
+    return msg
+
+
+def test_perception_integrates_every_imu_sample_of_a_burst(launch, probe) -> None:
+    """A driver that batches (USB IMUs) or a node back from a stall sees a burst of IMU samples;
+    the state filter integrates each one, so none may be dropped from the subscription's queue.
+
+    The wheels report no rotation and the gyro a steady 1 rad/s: the fused heading after one
+    odometry step is ``imu_weight`` times the gyro's integral, which misses 5 ms of rotation
+    for every sample lost."""
+    launch([executable("fw_perception", "perception")], name="perception")
+    states = probe.subscribe(Odometry, topics.PERCEPTION_STATE, qos.SENSOR)
+    odom_pub = probe.publisher(Odometry, topics.ODOM, qos.SENSOR)
+    imu_pub = probe.publisher(Imu, topics.IMU, qos.INTEGRATED_SENSOR)  # keeps the burst whole
+    assert probe.wait_for_subscribers(odom_pub, timeout=30), "perception did not subscribe"
+    assert probe.wait_for_subscribers(imu_pub, timeout=30)
+    # Standing still until the state output reaches the probe (best effort: its first samples
+    # may go out before the two have matched).
+    t0 = probe.node.get_clock().now().nanoseconds
+    deadline = time.monotonic() + 20
+    while not len(states) and time.monotonic() < deadline:
+        t0 += 1_000_000
+        odom_pub.publish(odom_msg(Time(nanoseconds=t0).to_msg()))
+        time.sleep(0.05)
+    assert len(states), "no fused state"
+    samples, period_ns, rate = 45, 5_000_000, 1.0
+    for i in range(1, samples + 1):  # back to back: as fast as this process can publish
+        imu_pub.publish(imu_msg(t0 + i * period_ns, rate))
+    end_ns = t0 + samples * period_ns
+    odom_pub.publish(odom_msg(Time(nanoseconds=end_ns).to_msg()))
+    state = states.wait_for(lambda m: Time.from_msg(m.header.stamp).nanoseconds == end_ns)
+    assert state is not None, "no state for the odometry sample after the burst"
+    q = state.pose.pose.orientation
+    yaw = 2.0 * math.atan2(q.z, q.w)
+    integral = rate * (samples - 1) * period_ns * 1e-9  # trapezoid from the first sample
+    assert yaw == pytest.approx(0.95 * integral, abs=1e-6), (
+        f"fused yaw {yaw:.4f} rad: {0.95 * integral - yaw:.4f} rad of gyro rotation lost "
+        f"(about {(0.95 * integral - yaw) / (0.95 * rate * period_ns * 1e-9):.0f} samples)"
+    )
+    assert state.twist.twist.angular.z == pytest.approx(0.95 * rate)
 
 
 def change_state(probe, transition_id: int) -> bool:

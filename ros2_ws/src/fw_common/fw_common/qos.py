@@ -4,6 +4,10 @@ Choose by what the data *is*, never per call site:
 
 * **sensor** data (scans, IMU, joint states, clock-rate streams): best effort, keep last few.
   A late sample is worthless, a retransmission only adds latency.
+* **integrated** sensor data (IMU and wheel odometry into the state filter): best effort as well,
+  but a deep history. A filter that integrates a stream needs every sample: a lost gyro sample is
+  a permanent heading error, not merely a stale value. Sensor drivers (USB IMUs) and a subscriber
+  back from a stall deliver bursts, which a depth of 5 (25 ms of a 200 Hz IMU) cannot hold.
 * **command** topics (velocity and wheel commands): reliable, keep last 1. Only the newest command
   matters, but it must not be silently dropped on a lossy link.
 * **event** topics (safety interventions, collisions): reliable, a deep history, so that a burst of
@@ -23,7 +27,7 @@ from rclpy.qos import (
     ReliabilityPolicy,
 )
 
-__all__ = ["COMMAND", "EVENT", "LATCHED", "SENSOR", "STATUS", "sensor_qos"]
+__all__ = ["COMMAND", "EVENT", "INTEGRATED_SENSOR", "LATCHED", "SENSOR", "STATUS", "sensor_qos"]
 
 
 def sensor_qos(depth: int = 5) -> QoSProfile:
@@ -37,6 +41,9 @@ def sensor_qos(depth: int = 5) -> QoSProfile:
 
 
 SENSOR = sensor_qos()
+
+#: 50 samples: 250 ms of a 200 Hz IMU, 1 s of 50 Hz odometry.
+INTEGRATED_SENSOR = sensor_qos(depth=50)
 
 COMMAND = QoSProfile(
     history=HistoryPolicy.KEEP_LAST,

@@ -66,8 +66,9 @@ class PerceptionNode(Node):
         self.state_pub = ControlPublisher(self, Odometry, topics.PERCEPTION_STATE, qos.SENSOR)
         self.goal_pub = ControlPublisher(self, PoseStamped, topics.PERCEPTION_GOAL, qos.SENSOR)
         self.create_subscription(LaserScan, topics.SCAN, self._on_scan, qos.SENSOR)
-        self.create_subscription(Odometry, topics.ODOM, self._on_odom, qos.SENSOR)
-        self.create_subscription(Imu, topics.IMU, self._on_imu, qos.SENSOR)
+        # The state filter integrates every odometry and IMU sample: deep history (see qos).
+        self.create_subscription(Odometry, topics.ODOM, self._on_odom, qos.INTEGRATED_SENSOR)
+        self.create_subscription(Imu, topics.IMU, self._on_imu, qos.INTEGRATED_SENSOR)
         self.create_subscription(PoseStamped, topics.GOAL_POSE, self._on_goal, qos.LATCHED)
         self.get_logger().info(
             f"clip=[{config.range_min}, {config.range_max}] m median={config.median_window} "
