@@ -20,8 +20,12 @@ The most restrictive zone wins.
 Everything that depends on the scan alone (the boxes' counts, which points lie outside the
 padded footprint and how far they are) is computed once per scan by :meth:`CollisionZones.prepare`,
 when the scan arrives; a command then costs a few comparisons, one binary search and, only with
-points within reach of the arc, the approach rule's pose grid. The command path is the latency
-path from scan to actuator; the scan arrives before the command computed from it.
+points within reach of the arc, the approach rule's poses. The command path is the latency
+path from scan to actuator; the scan arrives before the command computed from it. There each
+call is the first in a scan period, with cold caches, where a NumPy call costs ~10-30 µs
+whatever its size: the approach rule loops over a few points in plain Python and takes the
+NumPy pose grid only for many, and the supervisor's second check of an unchanged twist reuses
+the first's answer.
 """
 
 from __future__ import annotations
@@ -41,6 +45,10 @@ __all__ = ["CollisionZones", "ZoneScan", "ZoneVerdict"]
 STOP_ZONE = "stop_zone"
 SLOWDOWN_ZONE = "slowdown_zone"
 APPROACH = "approach"
+#: Points × simulated poses up to which the approach rule loops in Python rather than over a
+#: NumPy grid (measured on the control path, where every call is the first in 50 ms: see
+#: docs/BENCHMARKS.md, "Control latency").
+_LOOP_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -94,9 +102,12 @@ class CollisionZones:
         self._reach = math.hypot(max(-rx_lo, rx_hi), max(-ry_lo, ry_hi))
         # The approach rule's simulated times (s).
         steps = zones.approach.simulation_steps
-        self._times = np.arange(1, steps + 1, dtype=np.float64) * (
-            zones.approach.time_to_collision / steps
-        )
+        self._times: list[float] = (
+            np.arange(1, steps + 1, dtype=np.float64) * (zones.approach.time_to_collision / steps)
+        ).tolist()
+        # The last time_to_collision() call: the supervisor checks the same twist twice (what
+        # the source asks for, then the ramped output) once the ramp has caught up.
+        self._last_ttc: tuple[ZoneScan, float, float, float | None] | None = None
 
     def _count_in_box(
         self, points: ScanPoints, forward: bool, distance: float, margin: float
@@ -139,38 +150,82 @@ class CollisionZones:
         n = scan.stop_ahead if linear > 0.0 else scan.stop_behind
         return bool(n >= stop.min_points)
 
+    def _poses(self, linear: float, angular: float) -> list[tuple[float, float, float, float]]:
+        """``(cos, sin, x, y)`` of the footprint at each simulated time along the arc."""
+        poses = []
+        turning = abs(angular) > 1e-9
+        radius = linear / angular if turning else 0.0
+        for t in self._times:
+            theta = angular * t
+            c, s = math.cos(theta), math.sin(theta)
+            if turning:
+                poses.append((c, s, radius * s, radius * (1.0 - c)))
+            else:
+                poses.append((c, s, linear * t, 0.0))
+        return poses
+
     def time_to_collision(self, cmd: Twist2D, scan: ZoneScan) -> float | None:
         """Earliest time (s) within ``time_to_collision`` at which ``min_points`` points enter
         the padded footprint moving along ``cmd``'s arc, or None. Conservative: the time of
         the last simulated pose still clear. Points already inside the padded footprint are
         left to the stop zone."""
+        last = self._last_ttc
+        if last and last[0] is scan and last[1] == cmd.linear and last[2] == cmd.angular:
+            return last[3]
         cfg = self.zones.approach
-        horizon = cfg.time_to_collision
-        x_lo, x_hi, y_lo, y_hi = self._box
-        reach = abs(cmd.linear) * horizon + self._reach
+        reach = abs(cmd.linear) * cfg.time_to_collision + self._reach
         # Only points within reach of the arc can enter the footprint: a prefix of the
         # nearest-first outside points.
         near = int(np.searchsorted(scan.outside_d2, reach * reach, side="right"))
-        if near < cfg.min_points:
-            return None
-        px, py = scan.outside_x[:near], scan.outside_y[:near]
-        t = self._times
-        theta = cmd.angular * t
-        cos, sin = np.cos(theta), np.sin(theta)
-        if abs(cmd.angular) > 1e-9:
-            radius = cmd.linear / cmd.angular
-            ox, oy = radius * sin, radius * (1.0 - cos)
-        else:
-            ox, oy = cmd.linear * t, np.zeros_like(t)
-        c, s = cos[:, None], sin[:, None]
-        dx, dy = px[None, :] - ox[:, None], py[None, :] - oy[:, None]
+        first: int | None = None
+        if near >= cfg.min_points:
+            poses = self._poses(cmd.linear, cmd.angular)
+            px, py = scan.outside_x[:near], scan.outside_y[:near]
+            if near * len(poses) <= _LOOP_LIMIT:
+                points = list(zip(px.tolist(), py.tolist(), strict=True))
+                first = self._first_hit_loop(poses, points, cfg.min_points)
+            else:
+                first = self._first_hit_grid(poses, px, py, cfg.min_points)
+        ttc = None if first is None else 0.0 if first == 0 else self._times[first - 1]
+        self._last_ttc = (scan, cmd.linear, cmd.angular, ttc)
+        return ttc
+
+    def _first_hit_loop(
+        self,
+        poses: list[tuple[float, float, float, float]],
+        points: list[tuple[float, float]],
+        min_points: int,
+    ) -> int | None:
+        """Index of the first pose with ``min_points`` of ``points`` inside the padded
+        footprint, pose by pose in Python: for a few points a cold NumPy call costs more than
+        the whole loop (docs/BENCHMARKS.md, "Control latency")."""
+        x_lo, x_hi, y_lo, y_hi = self._box
+        for k, (c, s, ox, oy) in enumerate(poses):
+            n = 0
+            for px, py in points:
+                dx, dy = px - ox, py - oy
+                if x_lo <= c * dx + s * dy <= x_hi and y_lo <= -s * dx + c * dy <= y_hi:
+                    n += 1
+                    if n >= min_points:
+                        return k
+        return None
+
+    def _first_hit_grid(
+        self,
+        poses: list[tuple[float, float, float, float]],
+        px: npt.NDArray[np.float64],
+        py: npt.NDArray[np.float64],
+        min_points: int,
+    ) -> int | None:
+        """:meth:`_first_hit_loop` over the whole pose × point grid at once, for many points.
+        The same arithmetic in the same order, so the two agree to the bit."""
+        x_lo, x_hi, y_lo, y_hi = self._box
+        c, s, ox, oy = (v[:, None] for v in np.array(poses).T)
+        dx, dy = px[None, :] - ox, py[None, :] - oy
         lx, ly = c * dx + s * dy, -s * dx + c * dy
         hit = (lx >= x_lo) & (lx <= x_hi) & (ly >= y_lo) & (ly <= y_hi)
-        colliding = np.flatnonzero(np.count_nonzero(hit, axis=1) >= cfg.min_points)
-        if colliding.size == 0:
-            return None
-        first = int(colliding[0])
-        return 0.0 if first == 0 else float(t[first - 1])
+        colliding = np.flatnonzero(np.count_nonzero(hit, axis=1) >= min_points)
+        return int(colliding[0]) if colliding.size else None
 
     def restrict(self, cmd: Twist2D, scan: ZoneScan, use_slowdown: bool = True) -> ZoneVerdict:
         """The most restrictive of the enabled zones applied to ``cmd`` (``scan`` from

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from unittest.mock import patch
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from safety_helpers import BEAMS, MS, config, feed_scan
 
+from fw_safety import zones as zones_module
 from fw_safety.scan_points import ScanPoints
 from fw_safety.supervisor import SafetySupervisor, StepResult
 from fw_safety.twist import Twist2D
@@ -136,26 +138,32 @@ def test_supervisor_never_drives_into_a_wall_in_the_stop_zone(
 def _time_to_collision_over_all_points(
     zones: CollisionZones, cmd: Twist2D, pts: ScanPoints
 ) -> float | None:
-    """The approach rule evaluated on every point outside the padded footprint, without the
-    reach cut-off that :meth:`CollisionZones.prepare` makes cheap (the reference)."""
+    """The approach rule evaluated on every point outside the padded footprint, one pose and
+    one point at a time, without the reach cut-off that :meth:`CollisionZones.prepare` makes
+    cheap (the reference)."""
     cfg = zones.zones.approach
     x_lo, x_hi, y_lo, y_hi = zones._box
-    outside = ~((pts.x >= x_lo) & (pts.x <= x_hi) & (pts.y >= y_lo) & (pts.y <= y_hi))
-    px, py = pts.x[outside], pts.y[outside]
-    t = np.arange(1, cfg.simulation_steps + 1) * (cfg.time_to_collision / cfg.simulation_steps)
-    theta = cmd.angular * t
-    if abs(cmd.angular) > 1e-9:
-        radius = cmd.linear / cmd.angular
-        ox, oy = radius * np.sin(theta), radius * (1.0 - np.cos(theta))
-    else:
-        ox, oy = cmd.linear * t, np.zeros_like(t)
-    c, s = np.cos(theta), np.sin(theta)
-    for i in range(t.size):  # one pose at a time, every point
-        dx, dy = px - ox[i], py - oy[i]
-        lx, ly = c[i] * dx + s[i] * dy, -s[i] * dx + c[i] * dy
-        hits = (lx >= x_lo) & (lx <= x_hi) & (ly >= y_lo) & (ly <= y_hi)
-        if np.count_nonzero(hits) >= cfg.min_points:
-            return 0.0 if i == 0 else float(t[i - 1])
+    outside = [
+        (x, y)
+        for x, y in zip(pts.x.tolist(), pts.y.tolist(), strict=True)
+        if not (x_lo <= x <= x_hi and y_lo <= y <= y_hi)
+    ]
+    steps = cfg.simulation_steps
+    times = [(i + 1) * (cfg.time_to_collision / steps) for i in range(steps)]
+    for i, t in enumerate(times):
+        theta = cmd.angular * t
+        c, s = math.cos(theta), math.sin(theta)
+        if abs(cmd.angular) > 1e-9:
+            radius = cmd.linear / cmd.angular
+            ox, oy = radius * s, radius * (1.0 - c)
+        else:
+            ox, oy = cmd.linear * t, 0.0
+        hits = 0
+        for x, y in outside:
+            lx, ly = c * (x - ox) + s * (y - oy), -s * (x - ox) + c * (y - oy)
+            hits += x_lo <= lx <= x_hi and y_lo <= ly <= y_hi
+        if hits >= cfg.min_points:
+            return 0.0 if i == 0 else times[i - 1]
     return None
 
 
@@ -164,14 +172,19 @@ def _time_to_collision_over_all_points(
     linear=speed,
     angular=speed,
     xy=st.lists(st.tuples(st.floats(-4, 4), st.floats(-4, 4)), min_size=0, max_size=60),
+    loop_limit=st.sampled_from([0, zones_module._LOOP_LIMIT, 10**9]),
 )
 def test_approach_reach_cut_off_changes_no_verdict(
-    linear: float, angular: float, xy: list[tuple[float, float]]
+    linear: float, angular: float, xy: list[tuple[float, float]], loop_limit: int
 ) -> None:
+    """Python loop (few points) and NumPy grid (many) alike: the same verdict as every point
+    checked pose by pose, and the same again when asked twice (the one-call memo)."""
     cfg = config()
     zones = CollisionZones(cfg.footprint, cfg.zones)
     pts = ScanPoints(np.asarray([p[0] for p in xy]), np.asarray([p[1] for p in xy]))
     cmd = Twist2D(linear, angular)
     expected = _time_to_collision_over_all_points(zones, cmd, pts)
-    got = zones.time_to_collision(cmd, zones.prepare(pts))
-    assert got == expected
+    prepared = zones.prepare(pts)
+    with patch.object(zones_module, "_LOOP_LIMIT", loop_limit):
+        assert zones.time_to_collision(cmd, prepared) == expected
+        assert zones.time_to_collision(cmd, prepared) == expected
