@@ -102,17 +102,29 @@ class ControlPublisher:
         self.topic, self._entry = _topic(node, topic)
         self._entry.producers.append(self)
 
-    def publish(self, msg: Any) -> None:
+    @property
+    def has_direct_consumers(self) -> bool:
+        """Whether a consumer in this process takes the message object by direct call."""
+        return bool(self._entry.consumers)
+
+    def publish(self, msg: Any, serialized: bytes | None = None) -> None:
         """Hand ``msg`` to direct consumers, then publish it. Consumers first: the control
         path's next hop should not wait for serialization and for DDS delivering the message
         to in-process readers (the recorder) on this thread. A consumer that raises still
-        lets the message be published (and the error propagates, as a callback's would)."""
+        lets the message be published (and the error propagates, as a callback's would).
+
+        ``serialized``: the same message already serialized (a ``SerializedTemplate``'s
+        bytes), published instead of converting ``msg``; ``msg`` may then be None when there
+        is no direct consumer (:attr:`has_direct_consumers`)."""
         try:
             if not self._lifecycle or self.publisher.is_activated:
-                for consumer in tuple(self._entry.consumers):
+                consumers = tuple(self._entry.consumers)
+                if consumers and msg is None:
+                    raise ValueError(f"{self.topic}: direct consumers need the message")
+                for consumer in consumers:
                     consumer.deliver(msg)
         finally:
-            self.publisher.publish(msg)
+            self.publisher.publish(msg if serialized is None else serialized)
 
     def destroy(self) -> None:
         """Destroy the publisher; direct consumers stay attached to the topic (a producer made

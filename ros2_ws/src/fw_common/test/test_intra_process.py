@@ -13,6 +13,7 @@ from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode
 from rclpy.node import Node
+from rclpy.serialization import serialize_message
 from rclpy.subscription import Subscription
 
 from fw_common import qos
@@ -190,3 +191,34 @@ def test_destroyed_nodes_are_released(context: Context) -> None:
     assert isinstance(
         control_subscription(late, TwistStamped, TOPIC, print, qos.COMMAND), Subscription
     )
+
+
+def test_serialized_copy_goes_to_dds_and_the_object_to_direct_consumers(
+    context: Context,
+) -> None:
+    producer = Node("producer", context=context)
+    consumer = Node("consumer", context=context)
+    listener = Node("listener", context=context)
+    pub = ControlPublisher(producer, TwistStamped, TOPIC, qos.COMMAND)
+    assert not pub.has_direct_consumers
+    heard: list[TwistStamped] = []
+    listener.create_subscription(TwistStamped, TOPIC, heard.append, qos.COMMAND)
+    executor = SingleThreadedExecutor(context=context)
+    for node in (producer, consumer, listener):
+        executor.add_node(node)
+    assert _spin_until(executor, lambda: pub.publisher.get_subscription_count() >= 1)
+    pub.publish(None, serialized=serialize_message(_twist(0.25)))  # nobody needs the object
+    assert _spin_until(executor, lambda: len(heard) == 1)
+    assert heard[0].twist.linear.x == 0.25
+
+    got: list[TwistStamped] = []
+    control_subscription(consumer, TwistStamped, TOPIC, got.append, qos.COMMAND)
+    assert pub.has_direct_consumers
+    msg = _twist(0.5)
+    pub.publish(msg, serialized=serialize_message(msg))
+    assert got == [msg]
+    assert _spin_until(executor, lambda: len(heard) == 2)
+    assert heard[1].twist.linear.x == 0.5
+    with pytest.raises(ValueError, match="direct consumers need the message"):
+        pub.publish(None, serialized=serialize_message(msg))
+    assert got == [msg], "nothing handed over without the object"
