@@ -16,6 +16,7 @@ from geometry_msgs.msg import PoseStamped, TwistStamped
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState
 from nav_msgs.msg import Odometry
+from rclpy.serialization import serialize_message
 from rclpy.time import Time
 from sensor_msgs.msg import Imu, LaserScan
 from std_msgs.msg import String
@@ -80,6 +81,9 @@ def test_perception_cleans_fuses_and_refuses_bad_input(launch, probe) -> None:
     goal_pub.publish(goal_msg(3.0, 4.0, frame="map"))  # wrong frame: refused
     time.sleep(0.2)
     goal_pub.publish(goal_msg(3.0, 4.0))
+    # Odometry whose bytes stop short (a broken driver or a foreign publisher): read from the
+    # serialized message, refused with the reason, and the node lives on.
+    odom_pub.publish(serialize_message(odom_msg(probe.node.get_clock().now().to_msg()))[:40])
     deadline = time.monotonic() + 20
     x = 0.0
     while time.monotonic() < deadline and not (len(scans) and len(goals) and len(states) > 10):
@@ -114,6 +118,7 @@ def test_perception_cleans_fuses_and_refuses_bad_input(launch, probe) -> None:
     assert "refused goal (1 so far): non-finite goal" in text
     assert "refused goal (2 so far)" in text and "'map'" in text
     assert "ignored imu" in text and "non-finite yaw rate" in text
+    assert "ignored odom (1 malformed so far): truncated" in text
     node.assert_clean_exit()
 
 
