@@ -17,6 +17,7 @@ import pytest
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import TwistStamped
 from nav_msgs.msg import Odometry
+from rclpy.serialization import serialize_message
 from sensor_msgs.msg import Imu, LaserScan
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
@@ -301,6 +302,8 @@ def test_garbage_inputs_never_crash_the_node_nor_move_the_robot(robot, probe) ->
             scans.publish(scan)
         odom.publish(bad_odom)
         imu.publish(bad_imu)
+        odom.publish(serialize_message(bad_odom)[:30])  # truncated bytes
+        imu.publish(b"\x00\x07\x00\x00" + bytes(300))  # an encoding rmw does not send
         view.send(linear[i % len(linear)], math.inf if i % 7 == 0 else 0.0)
         i += 1
         time.sleep(0.03)
@@ -317,6 +320,9 @@ def test_garbage_inputs_never_crash_the_node_nor_move_the_robot(robot, probe) ->
     assert int(values["count.refused_commands"]) > 0
     assert int(values["count.refused_odom"]) > 0 and int(values["count.refused_imu"]) > 0
     assert events_of(view.events, "refused_command")
+    log = view.process.output()  # type: ignore[attr-defined]
+    assert "refused odom" in log and "malformed message: truncated" in log
+    assert "refused imu" in log and "unsupported CDR encapsulation 0007" in log
     # Still alive and working: valid scans and a valid command move it.
     end = view.sim_now_ns() + int(2.0 * 1e9)
     while view.sim_now_ns() < end:

@@ -25,6 +25,8 @@ Serves
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +39,7 @@ from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
 from fw_common import intra_process, qos, topics
+from fw_common.cdr_fields import CdrError, read_imu, read_odometry
 from fw_common.conversions import ns_to_stamp, stamp_to_ns
 from fw_common.intra_process import ControlPublisher, control_subscription
 from fw_common.profile import SafetyConfig
@@ -58,6 +61,8 @@ class SafetyNode(Node):
         self.params = SectionParameters(self, SafetyConfig, self._reconfigure)
         config = self.params.current
         self.core = SafetySupervisor(config)
+        # (input, malformed) → when its last refusal was logged
+        self._refusal_logged: dict[tuple[str, bool], float] = {}
         self._hardware_id = self.get_namespace()
 
         # The actuator bridge composed into this process after it takes cmd_vel by direct
@@ -77,8 +82,10 @@ class SafetyNode(Node):
             TwistStamped, topics.TELEOP_CMD_VEL, self._command_callback(TELEOP), qos.COMMAND
         )
         self.create_subscription(LaserScan, config.scan_topic, self._on_scan, qos.SENSOR)
-        self.create_subscription(Odometry, topics.ODOM, self._on_odom, qos.SENSOR)
-        self.create_subscription(Imu, topics.IMU, self._on_imu, qos.SENSOR)
+        # Serialized (raw): only a few fields are read, and a Python Odometry or Imu costs
+        # more than the check (fw_common.cdr_fields); both arrive faster than the scans.
+        self.create_subscription(Odometry, topics.ODOM, self._on_odom, qos.SENSOR, raw=True)
+        self.create_subscription(Imu, topics.IMU, self._on_imu, qos.SENSOR, raw=True)
         self.create_subscription(Bool, topics.ESTOP, self._on_estop, qos.LATCHED)
         self.create_subscription(Bool, topics.SAFETY_HEARTBEAT, self._on_heartbeat, qos.SENSOR)
         self.create_service(Trigger, topics.SAFETY_RESET, self._on_reset)
@@ -98,10 +105,15 @@ class SafetyNode(Node):
         self.get_logger().info("parameters updated")
         self._publish_status()
 
-    def _refused(self, what: str, reason: str, count: int) -> None:
-        self.get_logger().warning(
-            f"refused {what} ({count} so far): {reason}", throttle_duration_sec=_LOG_THROTTLE_S
-        )
+    def _refused(self, what: str, reason: str, count: int, malformed: bool = False) -> None:
+        # Throttled per input (and malformed bytes apart from bad values: a broken publisher
+        # next to a bad sensor), on the wall clock: rclpy throttles per call site (one here for
+        # every input, so a flood of bad commands would hide bad odometry) and on the node's
+        # clock (sim time starts at 0, which held back every log for its first seconds).
+        now, key = time.monotonic(), (what, malformed)
+        if now - self._refusal_logged.get(key, -math.inf) >= _LOG_THROTTLE_S:
+            self._refusal_logged[key] = now
+            self.get_logger().warning(f"refused {what} ({count} so far): {reason}")
 
     # --- inputs -------------------------------------------------------------------------------
 
@@ -143,19 +155,31 @@ class SafetyNode(Node):
         if self.core.scan_stop_pending:
             self._step(now)
 
-    def _on_odom(self, msg: Odometry) -> None:
+    def _on_odom(self, data: bytes) -> None:
         now = self._now_ns()
-        p = msg.pose.pose.position
-        reason = self.core.odometry(p.x, p.y, now)
+        try:
+            odom = read_odometry(data)
+        except CdrError as exc:  # refused like bad values: it feeds no watchdog
+            self.core.counters["refused_odom"] += 1
+            count = self.core.counters["refused_odom"]
+            self._refused("odom", f"malformed message: {exc}", count, malformed=True)
+            return
+        reason = self.core.odometry(odom.x, odom.y, now)
         if reason is not None:
             self._refused("odom", reason, self.core.counters["refused_odom"])
         elif self.core.stop_pending:
             self._step(now)
 
-    def _on_imu(self, msg: Imu) -> None:
+    def _on_imu(self, data: bytes) -> None:
         now = self._now_ns()
-        q = msg.orientation
-        reason = self.core.imu(q.x, q.y, q.z, q.w, now)
+        try:
+            imu = read_imu(data)
+        except CdrError as exc:  # refused like bad values: it feeds no watchdog
+            self.core.counters["refused_imu"] += 1
+            count = self.core.counters["refused_imu"]
+            self._refused("imu", f"malformed message: {exc}", count, malformed=True)
+            return
+        reason = self.core.imu(imu.qx, imu.qy, imu.qz, imu.qw, now)
         if reason is not None:
             self._refused("imu", reason, self.core.counters["refused_imu"])
         elif self.core.stop_pending:
