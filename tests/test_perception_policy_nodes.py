@@ -234,4 +234,10 @@ def test_policy_lifecycle_driven_from_outside_with_timer_trigger(launch, probe) 
     stopped = time.monotonic()
     feed(1.0)
     assert not commands.since(stopped + 0.2), "deactivated policy kept commanding"
+    # State bytes that stop inside the frame id: read from the bytes, refused with the reason.
+    state_pub.publish(serialize_message(odom_msg(probe.node.get_clock().now().to_msg()))[:20])
+    deadline = time.monotonic() + 10
+    while "malformed message" not in node.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "ignored fw/perception/state: malformed message: malformed string" in node.output()
     node.assert_clean_exit()

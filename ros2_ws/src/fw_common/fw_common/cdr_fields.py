@@ -1,4 +1,5 @@
-"""The few fields a control node needs, read straight from a serialized ``Odometry`` or ``Imu``.
+"""The few fields a control node needs, read straight from a serialized ``Odometry``, ``Imu``
+or ``PoseStamped``.
 
 rclpy turns every received message into Python objects: for an ``Odometry`` that is a dozen
 generated-class constructors with their type checks and two 36-element NumPy covariance arrays.
@@ -21,7 +22,15 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CdrError", "ImuFields", "OdometryFields", "read_imu", "read_odometry"]
+__all__ = [
+    "CdrError",
+    "ImuFields",
+    "OdometryFields",
+    "PoseStampedFields",
+    "read_imu",
+    "read_odometry",
+    "read_pose_stamped",
+]
 
 _HEADER = 4  # encapsulation header; CDR alignment counts from its end
 _ENCAPSULATIONS = {b"\x00\x00": ">", b"\x00\x01": "<"}  # CDR_BE, CDR_LE
@@ -60,6 +69,20 @@ class ImuFields:
     qz: float
     qw: float
     angular_z: float
+
+
+@dataclass(frozen=True, slots=True)
+class PoseStampedFields:
+    """``geometry_msgs/PoseStamped``: stamp, frame and the planar pose."""
+
+    stamp_ns: int
+    frame_id: str
+    x: float
+    y: float
+    qx: float
+    qy: float
+    qz: float
+    qw: float
 
 
 class _Cursor:
@@ -132,3 +155,12 @@ def read_imu(data: bytes) -> ImuFields:
     _wx, _wy, angular_z = cur.doubles(3)  # angular_velocity
     cur.skip_doubles(9 + 3 + 9)  # angular_velocity_covariance, linear_acceleration (+ cov.)
     return ImuFields(stamp_ns, frame_id, qx, qy, qz, qw, angular_z)
+
+
+def read_pose_stamped(data: bytes) -> PoseStampedFields:
+    """The fields of a serialized ``geometry_msgs/msg/PoseStamped``."""
+    cur = _Cursor(data)
+    stamp_ns = cur.stamp_ns()
+    frame_id = cur.string()
+    x, y, _z, qx, qy, qz, qw = cur.doubles(7)
+    return PoseStampedFields(stamp_ns, frame_id, x, y, qx, qy, qz, qw)

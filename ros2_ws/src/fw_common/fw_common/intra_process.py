@@ -195,12 +195,22 @@ class DirectSubscription:
 
 
 def control_subscription(
-    node: Any, msg_type: type, topic: str, callback: Callable[[Any], None], qos: Any
+    node: Any,
+    msg_type: type,
+    topic: str,
+    callback: Callable[[Any], None],
+    qos: Any,
+    raw_callback: Callable[[bytes], None] | None = None,
 ) -> Any:
     """A :class:`DirectSubscription` when a producer of ``topic`` is composed into this process
-    already, else ``node.create_subscription(...)``. Destroy a direct one with ``destroy()``."""
+    already, else ``node.create_subscription(...)``. Destroy a direct one with ``destroy()``.
+
+    ``raw_callback``: for the DDS case, a callback that takes the serialized message (e.g. read
+    with fw_common.cdr_fields) instead of ``callback`` taking rclpy's Python message."""
     name, entry = _topic(node, topic)
     if _enabled and entry.producers:
         node.get_logger().info(f"{name}: direct from the producer in this process")
         return DirectSubscription(node, msg_type, name, entry, callback, qos)
+    if raw_callback is not None:
+        return node.create_subscription(msg_type, topic, raw_callback, qos, raw=True)
     return node.create_subscription(msg_type, topic, callback, qos)

@@ -6,13 +6,14 @@ import math
 import struct
 
 import pytest
+from geometry_msgs.msg import PoseStamped
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nav_msgs.msg import Odometry
 from rclpy.serialization import serialize_message
 from sensor_msgs.msg import Imu
 
-from fw_common.cdr_fields import CdrError, read_imu, read_odometry
+from fw_common.cdr_fields import CdrError, read_imu, read_odometry, read_pose_stamped
 
 anything = st.floats(allow_nan=True, allow_infinity=True, width=64)
 sec = st.integers(min_value=-(2**31), max_value=2**31 - 1)
@@ -59,6 +60,23 @@ def test_imu_fields_match_rclpy(s: int, ns: int, frame_id: str, v: list[float]) 
     assert got.frame_id == frame_id
     read = (got.qx, got.qy, got.qz, got.qw, got.angular_z)
     assert all(same(a, b) for a, b in zip(read, (o.x, o.y, o.z, o.w, w.z), strict=True))
+
+
+@settings(max_examples=100)
+@given(sec, nanosec, frame, st.lists(anything, min_size=7, max_size=7))
+def test_pose_stamped_fields_match_rclpy(s: int, ns: int, frame_id: str, v: list[float]) -> None:
+    msg = PoseStamped()
+    msg.header.stamp.sec, msg.header.stamp.nanosec = s, ns
+    msg.header.frame_id = frame_id
+    p, q = msg.pose.position, msg.pose.orientation
+    p.x, p.y, p.z, q.x, q.y, q.z, q.w = v
+    data = serialize_message(msg)
+    got = read_pose_stamped(data)
+    assert (got.stamp_ns, got.frame_id) == (s * 1_000_000_000 + ns, frame_id)
+    read = (got.x, got.y, got.qx, got.qy, got.qz, got.qw)
+    assert all(same(a, b) for a, b in zip(read, (p.x, p.y, q.x, q.y, q.z, q.w), strict=True))
+    with pytest.raises(CdrError, match="truncated"):
+        read_pose_stamped(data[:-1])
 
 
 def _odometry() -> bytes:

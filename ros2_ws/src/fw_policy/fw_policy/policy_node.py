@@ -28,7 +28,7 @@ runs it. ``model_path`` / ``kind`` changes at run time are validated in the para
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from geometry_msgs.msg import PoseStamped, TwistStamped
@@ -41,6 +41,7 @@ from sensor_msgs.msg import LaserScan
 from std_msgs.msg import String
 
 from fw_common import intra_process, qos, topics
+from fw_common.cdr_fields import CdrError, read_odometry, read_pose_stamped
 from fw_common.conversions import stamp_to_ns
 from fw_common.errors import ProfileError
 from fw_common.intra_process import ControlPublisher, DirectSubscription, control_subscription
@@ -58,6 +59,24 @@ from fw_policy.registry import BuiltPolicy, build_policy, make_policy
 __all__ = ["PolicyNode", "main"]
 
 _LOG_THROTTLE_S = 2.0
+
+
+class _State(NamedTuple):
+    """What the policy uses of the fused state: its stamp and velocity."""
+
+    stamp_ns: int
+    linear: float
+    angular: float
+
+
+class _Goal(NamedTuple):
+    """The goal in base_link (m) and its stamp."""
+
+    stamp_ns: int
+    x: float
+    y: float
+
+
 _SWAP_KEYS = ("kind", "model_path", "intra_op_threads", "fallback_kind")
 
 
@@ -77,8 +96,8 @@ class PolicyNode(LifecycleNode):
         self._refused: dict[str, str] | None = None
         self._active = False
         self._scan: LaserScan | None = None
-        self._state: Odometry | None = None
-        self._goal: PoseStamped | None = None
+        self._state: _State | None = None
+        self._goal: _Goal | None = None
         self._last_stop_reason: str | None = None
         self.commands = 0
         self.stops: dict[str, int] = {}
@@ -108,11 +127,23 @@ class PolicyNode(LifecycleNode):
             control_subscription(
                 self, LaserScan, topics.PERCEPTION_SCAN, self._on_scan, qos.SENSOR
             ),
+            # State and goal arrive at the odometry rate: over DDS, read from their bytes
+            # (fw_common.cdr_fields), not built into Python messages in front of the scans.
             control_subscription(
-                self, Odometry, topics.PERCEPTION_STATE, self._on_state, qos.SENSOR
+                self,
+                Odometry,
+                topics.PERCEPTION_STATE,
+                self._on_state,
+                qos.SENSOR,
+                raw_callback=self._on_state_bytes,
             ),
             control_subscription(
-                self, PoseStamped, topics.PERCEPTION_GOAL, self._on_goal, qos.SENSOR
+                self,
+                PoseStamped,
+                topics.PERCEPTION_GOAL,
+                self._on_goal,
+                qos.SENSOR,
+                raw_callback=self._on_goal_bytes,
             ),
         ]
         if config.trigger == "timer":
@@ -239,10 +270,33 @@ class PolicyNode(LifecycleNode):
 
     # --- commands --------------------------------------------------------------------------
     def _on_state(self, msg: Odometry) -> None:
-        self._state = msg
+        twist = msg.twist.twist
+        self._state = _State(stamp_to_ns(msg.header.stamp), twist.linear.x, twist.angular.z)
 
     def _on_goal(self, msg: PoseStamped) -> None:
-        self._goal = msg
+        p = msg.pose.position
+        self._goal = _Goal(stamp_to_ns(msg.header.stamp), p.x, p.y)
+
+    def _malformed(self, topic: str, exc: CdrError) -> None:
+        self.get_logger().warning(
+            f"ignored {topic}: malformed message: {exc}", throttle_duration_sec=_LOG_THROTTLE_S
+        )
+
+    def _on_state_bytes(self, data: bytes) -> None:
+        try:
+            s = read_odometry(data)
+        except CdrError as exc:  # the last good state goes stale, and the policy stops
+            self._malformed(topics.PERCEPTION_STATE, exc)
+            return
+        self._state = _State(s.stamp_ns, s.linear_x, s.angular_z)
+
+    def _on_goal_bytes(self, data: bytes) -> None:
+        try:
+            g = read_pose_stamped(data)
+        except CdrError as exc:
+            self._malformed(topics.PERCEPTION_GOAL, exc)
+            return
+        self._goal = _Goal(g.stamp_ns, g.x, g.y)
 
     def _on_scan(self, msg: LaserScan) -> None:
         self._scan = msg
@@ -262,9 +316,9 @@ class PolicyNode(LifecycleNode):
         return stop_reason(
             scan_ns,
             now_ns,
-            state_ns=None if state is None else stamp_to_ns(state.header.stamp),
-            goal_ns=None if goal is None else stamp_to_ns(goal.header.stamp),
-            goal_xy=None if goal is None else (goal.pose.position.x, goal.pose.position.y),
+            state_ns=None if state is None else state.stamp_ns,
+            goal_ns=None if goal is None else goal.stamp_ns,
+            goal_xy=None if goal is None else (goal.x, goal.y),
             input_timeout=config.input_timeout,
             goal_tolerance=config.goal_tolerance,
         )
@@ -276,16 +330,16 @@ class PolicyNode(LifecycleNode):
         if reason is not None:
             self._publish(0.0, 0.0, reason, scan)
             return
-        assert self._state is not None and self._goal is not None
-        twist = self._state.twist.twist
+        state, goal = self._state, self._goal
+        assert state is not None and goal is not None
         inputs = PolicyInput(
             ranges=np.asarray(scan.ranges, dtype=np.float32),
             angle_min=scan.angle_min,
             angle_increment=scan.angle_increment,
             range_min=scan.range_min,
-            goal_xy=(self._goal.pose.position.x, self._goal.pose.position.y),
-            linear=twist.linear.x,
-            angular=twist.angular.z,
+            goal_xy=(goal.x, goal.y),
+            linear=state.linear,
+            angular=state.angular,
         )
         try:
             action = self.built.policy.act(inputs)
