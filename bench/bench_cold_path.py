@@ -17,6 +17,13 @@ Run it (holding the shared benchmark lock) from the repository root::
     . .venv/bin/activate && cd ros2_ws && . install/setup.bash && cd ..
     flock /tmp/fw-bench.lock python bench/bench_cold_path.py
 
+A second table times the side traffic (odometry at 50 Hz, IMU at 100 Hz, the fused state and
+goal), which runs on the same executors as the scans and delays a scan that lands behind it:
+rclpy's conversion of each message (``deserialize_message`` / ``serialize_message``, the work
+of a typed subscription's take and of a publish) against what the nodes do instead
+(``fw_common.cdr_fields`` reads from the raw bytes, ``SerializedTemplate`` writes), each as the
+first call after a sleep.
+
 No target: a diagnostic for bench_latency.py (docs/BENCHMARKS.md, "Control latency").
 """
 
@@ -31,10 +38,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Odometry
+from rclpy.serialization import deserialize_message, serialize_message
+from sensor_msgs.msg import Imu
 
 from fw_bringup.node_parameters import default_profile_path
+from fw_common.cdr_fields import read_imu, read_odometry, read_pose_stamped
 from fw_common.observation import DEFAULT_SPEC
 from fw_common.profile import load_profile
+from fw_common.serialized_template import SerializedTemplate
 from fw_perception.scan_filter import ScanCleaner
 from fw_policy.model_file import main as make_model
 from fw_policy.onnx_model import load_model
@@ -111,6 +124,71 @@ def _measure(path: ControlPath, passes: int, sleep_s: float) -> dict[str, np.nda
     return out
 
 
+_STAMP = ("header.stamp.sec", "header.stamp.nanosec")
+_POSE = tuple(f"pose.pose.position.{a}" for a in "xyz") + tuple(
+    f"pose.pose.orientation.{a}" for a in "xyzw"
+)
+
+
+def _side_traffic() -> list[tuple[str, Callable[[], Any], Callable[[], Any]]]:
+    """(message, rclpy's conversion, the nodes' replacement) for each side-traffic message."""
+    odom = Odometry()
+    odom.header.frame_id, odom.child_frame_id = "odom", "base_link"
+    odom.pose.pose.orientation.w = 1.0
+    imu = Imu()
+    imu.header.frame_id = "imu_link"
+    imu.orientation.w = 1.0
+    goal = PoseStamped()
+    goal.header.frame_id = "base_link"
+    odom_bytes, imu_bytes = serialize_message(odom), serialize_message(imu)
+    goal_bytes = serialize_message(goal)
+    state = SerializedTemplate(odom, {"stamp": _STAMP, "pose": _POSE})
+    write_stamp, write_pose = state.write["stamp"], state.write["pose"]
+
+    def publish_state_rclpy() -> bytes:
+        odom.header.stamp.sec, odom.header.stamp.nanosec = 1, 2
+        odom.pose.pose.position.x, odom.pose.pose.position.y = 0.5, 0.25
+        return serialize_message(odom)
+
+    def publish_state_template() -> bytes:
+        write_stamp(1, 2)
+        write_pose(0.5, 0.25, 0.0, 0.0, 0.0, 0.0, 1.0)
+        return state.data()
+
+    return [
+        (
+            "take Odometry",
+            lambda: deserialize_message(odom_bytes, Odometry),
+            lambda: read_odometry(odom_bytes),
+        ),
+        ("take Imu", lambda: deserialize_message(imu_bytes, Imu), lambda: read_imu(imu_bytes)),
+        (
+            "take PoseStamped",
+            lambda: deserialize_message(goal_bytes, PoseStamped),
+            lambda: read_pose_stamped(goal_bytes),
+        ),
+        ("publish Odometry", publish_state_rclpy, publish_state_template),
+    ]
+
+
+def _measure_side(passes: int, sleep_s: float) -> list[tuple[str, float, float, float, float]]:
+    """Per message: cold p50 of rclpy and of the replacement, and their warm p50s."""
+    rows = []
+    for name, rclpy_way, our_way in _side_traffic():
+        times: dict[tuple[int, bool], list[float]] = {}
+        for _ in range(passes):
+            for k, call in enumerate((rclpy_way, our_way)):
+                for cold in (True, False):
+                    if cold:
+                        time.sleep(sleep_s)
+                    start = time.perf_counter_ns()
+                    call()
+                    times.setdefault((k, cold), []).append((time.perf_counter_ns() - start) / 1e3)
+        p50 = {key: float(np.median(v[passes // 10 :])) for key, v in times.items()}
+        rows.append((name, p50[(0, True)], p50[(1, True)], p50[(0, False)], p50[(1, False)]))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--passes", type=int, default=300, help="timed passes per case")
@@ -138,6 +216,12 @@ def main() -> int:
             f"| {stage} | {c50:.1f} | {float(np.percentile(c, 99)):.1f} | {w50:.1f} | "
             f"{c50 / w50:.1f}× |"
         )
+    print()
+    print("side traffic, per message: rclpy's conversion against the nodes' (p50, µs)")
+    print("| message | rclpy cold | nodes cold | rclpy warm | nodes warm | cold ratio |")
+    print("|---|---|---|---|---|---|")
+    for name, rc, oc, rw, ow in _measure_side(args.passes // 3, args.period):
+        print(f"| {name} | {rc:.1f} | {oc:.1f} | {rw:.1f} | {ow:.1f} | {rc / oc:.1f}× |")
     return 0
 
 
