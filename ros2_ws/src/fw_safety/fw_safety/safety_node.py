@@ -115,6 +115,13 @@ class SafetyNode(Node):
             self._refusal_logged[key] = now
             self.get_logger().warning(f"refused {what} ({count} so far): {reason}")
 
+    def _malformed(self, what: str, exc: CdrError) -> None:
+        """Bytes that are no well-formed message: refused like bad values (no watchdog fed)."""
+        counter = f"refused_{what}"
+        self.core.counters[counter] += 1
+        reason = f"malformed message: {exc}"
+        self._refused(what, reason, self.core.counters[counter], malformed=True)
+
     # --- inputs -------------------------------------------------------------------------------
 
     def _command_callback(self, source: str) -> Callable[[TwistStamped], None]:
@@ -159,10 +166,8 @@ class SafetyNode(Node):
         now = self._now_ns()
         try:
             odom = read_odometry(data)
-        except CdrError as exc:  # refused like bad values: it feeds no watchdog
-            self.core.counters["refused_odom"] += 1
-            count = self.core.counters["refused_odom"]
-            self._refused("odom", f"malformed message: {exc}", count, malformed=True)
+        except CdrError as exc:
+            self._malformed("odom", exc)
             return
         reason = self.core.odometry(odom.x, odom.y, now)
         if reason is not None:
@@ -174,10 +179,8 @@ class SafetyNode(Node):
         now = self._now_ns()
         try:
             imu = read_imu(data)
-        except CdrError as exc:  # refused like bad values: it feeds no watchdog
-            self.core.counters["refused_imu"] += 1
-            count = self.core.counters["refused_imu"]
-            self._refused("imu", f"malformed message: {exc}", count, malformed=True)
+        except CdrError as exc:
+            self._malformed("imu", exc)
             return
         reason = self.core.imu(imu.qx, imu.qy, imu.qz, imu.qw, now)
         if reason is not None:
