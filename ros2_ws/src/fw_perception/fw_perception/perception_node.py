@@ -35,6 +35,7 @@ from fw_common.profile import PerceptionConfig
 from fw_common.ros_params import SectionParameters
 from fw_common.serialized_template import SerializedTemplate
 from fw_common.spin import run_node
+from fw_common.throttled_log import KeyedThrottle
 from fw_perception.goal import goal_in_base
 from fw_perception.scan_filter import ScanCleaner
 from fw_perception.state_fusion import FusedState, StateFusion
@@ -64,6 +65,7 @@ class PerceptionNode(Node):
         self.refused_scans = 0
         self.refused_goals = 0
         self.malformed = {"odom": 0, "imu": 0}
+        self._malformed_log = KeyedThrottle(self.get_logger(), _LOG_THROTTLE_S)
 
         # Outgoing messages are built once and refilled: constructing ROS messages in Python
         # costs tens of µs each, on the control path for the scan (publish serialises, so
@@ -133,10 +135,9 @@ class PerceptionNode(Node):
         self.scan_pub.publish(out)
 
     def _malformed(self, what: str, exc: CdrError) -> None:
-        self.malformed[what] += 1
-        self.get_logger().warning(
-            f"ignored {what} ({self.malformed[what]} malformed so far): {exc}",
-            throttle_duration_sec=_LOG_THROTTLE_S,
+        self.malformed[what] += 1  # one call site for both inputs: throttled per input
+        self._malformed_log.warning(
+            what, f"ignored {what} ({self.malformed[what]} malformed so far): {exc}"
         )
 
     def _on_imu(self, data: bytes) -> None:

@@ -50,6 +50,7 @@ from fw_common.profile import PolicyConfig
 from fw_common.profile.schema import flatten_section, section_from_flat
 from fw_common.ros_params import SectionParameters
 from fw_common.spin import run_node
+from fw_common.throttled_log import KeyedThrottle
 from fw_policy.base import PolicyInput
 from fw_policy.classic import FollowTheGap
 from fw_policy.errors import ModelRejectedError
@@ -98,6 +99,7 @@ class PolicyNode(LifecycleNode):
         self._scan: LaserScan | None = None
         self._state: _State | None = None
         self._goal: _Goal | None = None
+        self._malformed_log = KeyedThrottle(self.get_logger(), _LOG_THROTTLE_S)
         self._last_stop_reason: str | None = None
         self.commands = 0
         self.stops: dict[str, int] = {}
@@ -278,9 +280,8 @@ class PolicyNode(LifecycleNode):
         self._goal = _Goal(stamp_to_ns(msg.header.stamp), p.x, p.y)
 
     def _malformed(self, topic: str, exc: CdrError) -> None:
-        self.get_logger().warning(
-            f"ignored {topic}: malformed message: {exc}", throttle_duration_sec=_LOG_THROTTLE_S
-        )
+        # One call site for state and goal: throttled per topic (fw_common.throttled_log).
+        self._malformed_log.warning(topic, f"ignored {topic}: malformed message: {exc}")
 
     def _on_state_bytes(self, data: bytes) -> None:
         try:

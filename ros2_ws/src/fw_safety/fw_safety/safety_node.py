@@ -25,8 +25,6 @@ Serves
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +43,7 @@ from fw_common.intra_process import ControlPublisher, control_subscription
 from fw_common.profile import SafetyConfig
 from fw_common.ros_params import SectionParameters
 from fw_common.spin import run_node
+from fw_common.throttled_log import KeyedThrottle
 from fw_safety.diagnostics import event_message, status_message
 from fw_safety.supervisor import POLICY, TELEOP, SafetySupervisor, StepResult
 
@@ -61,8 +60,7 @@ class SafetyNode(Node):
         self.params = SectionParameters(self, SafetyConfig, self._reconfigure)
         config = self.params.current
         self.core = SafetySupervisor(config)
-        # (input, malformed) → when its last refusal was logged
-        self._refusal_logged: dict[tuple[str, bool], float] = {}
+        self._refusal_log = KeyedThrottle(self.get_logger(), _LOG_THROTTLE_S)
         self._hardware_id = self.get_namespace()
 
         # The actuator bridge composed into this process after it takes cmd_vel by direct
@@ -106,14 +104,9 @@ class SafetyNode(Node):
         self._publish_status()
 
     def _refused(self, what: str, reason: str, count: int, malformed: bool = False) -> None:
-        # Throttled per input (and malformed bytes apart from bad values: a broken publisher
-        # next to a bad sensor), on the wall clock: rclpy throttles per call site (one here for
-        # every input, so a flood of bad commands would hide bad odometry) and on the node's
-        # clock (sim time starts at 0, which held back every log for its first seconds).
-        now, key = time.monotonic(), (what, malformed)
-        if now - self._refusal_logged.get(key, -math.inf) >= _LOG_THROTTLE_S:
-            self._refusal_logged[key] = now
-            self.get_logger().warning(f"refused {what} ({count} so far): {reason}")
+        # Per input, and malformed bytes apart from bad values (a broken publisher next to a
+        # bad sensor): see fw_common.throttled_log.
+        self._refusal_log.warning((what, malformed), f"refused {what} ({count} so far): {reason}")
 
     def _malformed(self, what: str, exc: CdrError) -> None:
         """Bytes that are no well-formed message: refused like bad values (no watchdog fed)."""
