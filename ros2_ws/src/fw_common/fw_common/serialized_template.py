@@ -197,7 +197,7 @@ class SerializedTemplate:
                 view[offset:end] = pack(*data)
                 return
             mv = memoryview(data)
-            if mv.format not in accepted or mv.ndim != 1 or mv.shape[0] != count:
+            if mv.format not in accepted or mv.ndim != 1 or len(mv) != count:
                 raise ValueError(
                     f"slot {name!r} takes {count} of {element!r} in {self._order!r} byte "
                     f"order, got shape {mv.shape} of {mv.format!r}"

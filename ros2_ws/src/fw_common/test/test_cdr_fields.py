@@ -5,17 +5,26 @@ from __future__ import annotations
 import math
 import struct
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 from geometry_msgs.msg import PoseStamped
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nav_msgs.msg import Odometry
 from rclpy.serialization import serialize_message
-from sensor_msgs.msg import Imu
+from sensor_msgs.msg import Imu, LaserScan
 
-from fw_common.cdr_fields import CdrError, read_imu, read_odometry, read_pose_stamped
+from fw_common.cdr_fields import (
+    CdrError,
+    read_imu,
+    read_laser_scan,
+    read_odometry,
+    read_pose_stamped,
+)
 
 anything = st.floats(allow_nan=True, allow_infinity=True, width=64)
+float32 = st.floats(allow_nan=True, allow_infinity=True, width=32)
 sec = st.integers(min_value=-(2**31), max_value=2**31 - 1)
 nanosec = st.integers(min_value=0, max_value=999_999_999)
 frame = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=24)
@@ -77,6 +86,62 @@ def test_pose_stamped_fields_match_rclpy(s: int, ns: int, frame_id: str, v: list
     assert all(same(a, b) for a, b in zip(read, (p.x, p.y, q.x, q.y, q.z, q.w), strict=True))
     with pytest.raises(CdrError, match="truncated"):
         read_pose_stamped(data[:-1])
+
+
+def same32(a: npt.ArrayLike, b: npt.ArrayLike) -> bool:
+    """Bit for bit as float32 (NaN payloads, -0.0 and the byte order of a view included)."""
+    return np.array(a, dtype="<f4").tobytes() == np.array(b, dtype="<f4").tobytes()
+
+
+@settings(max_examples=200)
+@given(
+    sec,
+    nanosec,
+    frame,
+    st.lists(float32, min_size=7, max_size=7),
+    st.lists(float32, max_size=40),
+    st.lists(float32, max_size=40),
+)
+def test_laser_scan_fields_match_rclpy(
+    s: int, ns: int, frame_id: str, v: list[float], ranges: list[float], intensities: list[float]
+) -> None:
+    msg = LaserScan()
+    msg.header.stamp.sec, msg.header.stamp.nanosec = s, ns
+    msg.header.frame_id = frame_id
+    msg.angle_min, msg.angle_max, msg.angle_increment, msg.time_increment = v[:4]
+    msg.scan_time, msg.range_min, msg.range_max = v[4:]
+    msg.ranges, msg.intensities = ranges, intensities
+    got = read_laser_scan(serialize_message(msg))
+    assert (got.stamp_ns, got.frame_id) == (s * 1_000_000_000 + ns, frame_id)
+    read = (got.angle_min, got.angle_max, got.angle_increment, got.time_increment)
+    read += (got.scan_time, got.range_min, got.range_max)
+    assert same32(read, v), (read, v)
+    assert same32(got.ranges, msg.ranges) and same32(got.intensities, msg.intensities)
+    assert got.ranges.dtype.itemsize == 4 and not got.ranges.flags.writeable
+
+
+def test_laser_scan_truncations_and_lengths_are_refused() -> None:
+    msg = LaserScan()
+    msg.header.frame_id = "laser"
+    msg.ranges, msg.intensities = [1.0, 2.0, 3.0], [0.5]
+    data = serialize_message(msg)
+    for length in range(len(data) - 3):  # rclpy pads the end to 4 bytes
+        with pytest.raises(CdrError):
+            read_laser_scan(data[:length])
+    ranges_at = 4 + 8 + 4 + 8 + 28  # header, stamp, "laser" + NUL (+2 padding), 7 floats
+    assert struct.unpack_from("<I", data, ranges_at)[0] == 3
+    huge = data[:ranges_at] + struct.pack("<I", 2**31) + data[ranges_at + 4 :]
+    with pytest.raises(CdrError, match=r"truncated: .* 2147483648 floats"):
+        read_laser_scan(huge)
+
+
+def test_big_endian_laser_scan_is_read() -> None:
+    body = struct.pack(">iI", 7, 9) + struct.pack(">I", 6) + b"laser\0" + b"\0\0"
+    body += struct.pack(">7f", -1.5, 1.5, 0.5, 0.0, 0.1, 0.2, 10.0)
+    body += struct.pack(">I3f", 3, 1.0, float("inf"), 2.5) + struct.pack(">I", 0)
+    got = read_laser_scan(b"\x00\x00\x00\x00" + body)
+    assert (got.stamp_ns, got.frame_id, got.angle_increment) == (7_000_000_009, "laser", 0.5)
+    assert got.ranges.tolist() == [1.0, float("inf"), 2.5] and got.intensities.size == 0
 
 
 def _odometry() -> bytes:
