@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 import time
 
 import pytest
@@ -84,6 +85,10 @@ def test_perception_cleans_fuses_and_refuses_bad_input(launch, probe) -> None:
     # Odometry whose bytes stop short (a broken driver or a foreign publisher): read from the
     # serialized message, refused with the reason, and the node lives on.
     odom_pub.publish(serialize_message(odom_msg(probe.node.get_clock().now().to_msg()))[:40])
+    # A scan whose ranges claim more beams than its bytes hold.
+    whole = serialize_message(scan_msg(probe.node.get_clock().now().to_msg(), ranges))
+    ranges_at = 4 + 8 + 4 + 8 + 28  # encapsulation, stamp, "laser" + NUL + padding, 7 floats
+    scan_pub.publish(whole[:ranges_at] + struct.pack("<I", 10**6) + whole[ranges_at + 4 :])
     deadline = time.monotonic() + 20
     x = 0.0
     while time.monotonic() < deadline and not (len(scans) and len(goals) and len(states) > 10):
@@ -119,6 +124,7 @@ def test_perception_cleans_fuses_and_refuses_bad_input(launch, probe) -> None:
     assert "refused goal (2 so far)" in text and "'map'" in text
     assert "ignored imu" in text and "non-finite yaw rate" in text
     assert "ignored odom (1 malformed so far): truncated" in text
+    assert "ignored scan (1 malformed so far): truncated" in text and "1000000 floats" in text
     node.assert_clean_exit()
 
 
@@ -240,4 +246,11 @@ def test_policy_lifecycle_driven_from_outside_with_timer_trigger(launch, probe) 
     while "malformed message" not in node.output() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert "ignored fw/perception/state: malformed message: malformed string" in node.output()
+    # A cleaned scan whose bytes stop short: refused with the reason, no command from it.
+    scan_pub.publish(
+        serialize_message(scan_msg(probe.node.get_clock().now().to_msg(), [1.0]))[:30]
+    )
+    while "perception/scan: malformed" not in node.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "ignored fw/perception/scan: malformed message: truncated" in node.output()
     node.assert_clean_exit()

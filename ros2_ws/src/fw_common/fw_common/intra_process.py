@@ -37,6 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rclpy.qos import ReliabilityPolicy
+from rclpy.serialization import serialize_message
 
 __all__ = [
     "ControlPublisher",
@@ -103,26 +104,32 @@ class ControlPublisher:
         self._entry.producers.append(self)
 
     @property
-    def has_direct_consumers(self) -> bool:
-        """Whether a consumer in this process takes the message object by direct call."""
-        return bool(self._entry.consumers)
+    def needs_message(self) -> bool:
+        """Whether a consumer in this process takes the message object by direct call (a raw
+        consumer takes the serialized bytes instead)."""
+        return any(not consumer.raw for consumer in self._entry.consumers)
 
     def publish(self, msg: Any, serialized: bytes | None = None) -> None:
         """Hand ``msg`` to direct consumers, then publish it. Consumers first: the control
         path's next hop should not wait for serialization and for DDS delivering the message
         to in-process readers (the recorder) on this thread. A consumer that raises still
         lets the message be published (and the error propagates, as a callback's would).
-
         ``serialized``: the same message already serialized (a ``SerializedTemplate``'s
-        bytes), published instead of converting ``msg``; ``msg`` may then be None when there
-        is no direct consumer (:attr:`has_direct_consumers`)."""
+        bytes): raw consumers get it and it is published instead of converting ``msg``;
+        ``msg`` may then be None unless :attr:`needs_message`. Without it, raw consumers get
+        ``msg`` serialized once, and that is what is published."""
         try:
             if not self._lifecycle or self.publisher.is_activated:
                 consumers = tuple(self._entry.consumers)
-                if consumers and msg is None:
+                if msg is None and any(not consumer.raw for consumer in consumers):
                     raise ValueError(f"{self.topic}: direct consumers need the message")
                 for consumer in consumers:
-                    consumer.deliver(msg)
+                    if not consumer.raw:
+                        consumer.deliver(msg)
+                        continue
+                    if serialized is None:
+                        serialized = serialize_message(msg)
+                    consumer.deliver(serialized)
         finally:
             self.publisher.publish(msg if serialized is None else serialized)
 
@@ -157,9 +164,12 @@ class DirectSubscription:
         entry: _Topic,
         callback: Callable[[Any], None],
         qos: Any,
+        raw: bool = False,
     ) -> None:
         self.node = node
         self.topic = topic
+        #: The callback takes the serialized message (as a ``raw=True`` subscription's does).
+        self.raw = raw
         self._entry = entry
         self._expected = 0
         self.foreign = 0
@@ -200,17 +210,15 @@ def control_subscription(
     topic: str,
     callback: Callable[[Any], None],
     qos: Any,
-    raw_callback: Callable[[bytes], None] | None = None,
+    raw: bool = False,
 ) -> Any:
     """A :class:`DirectSubscription` when a producer of ``topic`` is composed into this process
     already, else ``node.create_subscription(...)``. Destroy a direct one with ``destroy()``.
-
-    ``raw_callback``: for the DDS case, a callback that takes the serialized message (e.g. read
-    with fw_common.cdr_fields) instead of ``callback`` taking rclpy's Python message."""
+    ``raw``: ``callback`` takes the serialized message (e.g. read with fw_common.cdr_fields),
+    direct or over DDS alike, instead of rclpy's Python message: the producer's bytes when it
+    has them (a ``SerializedTemplate``), so neither side builds the Python message."""
     name, entry = _topic(node, topic)
     if _enabled and entry.producers:
         node.get_logger().info(f"{name}: direct from the producer in this process")
-        return DirectSubscription(node, msg_type, name, entry, callback, qos)
-    if raw_callback is not None:
-        return node.create_subscription(msg_type, topic, raw_callback, qos, raw=True)
-    return node.create_subscription(msg_type, topic, callback, qos)
+        return DirectSubscription(node, msg_type, name, entry, callback, qos, raw)
+    return node.create_subscription(msg_type, topic, callback, qos, raw=raw)

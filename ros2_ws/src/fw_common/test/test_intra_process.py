@@ -200,7 +200,7 @@ def test_serialized_copy_goes_to_dds_and_the_object_to_direct_consumers(
     consumer = Node("consumer", context=context)
     listener = Node("listener", context=context)
     pub = ControlPublisher(producer, TwistStamped, TOPIC, qos.COMMAND)
-    assert not pub.has_direct_consumers
+    assert not pub.needs_message
     heard: list[TwistStamped] = []
     listener.create_subscription(TwistStamped, TOPIC, heard.append, qos.COMMAND)
     executor = SingleThreadedExecutor(context=context)
@@ -213,7 +213,7 @@ def test_serialized_copy_goes_to_dds_and_the_object_to_direct_consumers(
 
     got: list[TwistStamped] = []
     control_subscription(consumer, TwistStamped, TOPIC, got.append, qos.COMMAND)
-    assert pub.has_direct_consumers
+    assert pub.needs_message
     msg = _twist(0.5)
     pub.publish(msg, serialized=serialize_message(msg))
     assert got == [msg]
@@ -222,3 +222,50 @@ def test_serialized_copy_goes_to_dds_and_the_object_to_direct_consumers(
     with pytest.raises(ValueError, match="direct consumers need the message"):
         pub.publish(None, serialized=serialize_message(msg))
     assert got == [msg], "nothing handed over without the object"
+
+
+def test_raw_consumers_get_the_bytes_direct_and_over_dds(context: Context) -> None:
+    producer = Node("producer", context=context)
+    pub = ControlPublisher(producer, TwistStamped, TOPIC, qos.COMMAND)
+    direct_bytes: list[bytes] = []
+    direct = control_subscription(
+        Node("direct", context=context),
+        TwistStamped,
+        TOPIC,
+        direct_bytes.append,
+        qos.COMMAND,
+        raw=True,
+    )
+    assert isinstance(direct, DirectSubscription) and direct.raw
+    assert not pub.needs_message, "a raw consumer needs no message object"
+    template = serialize_message(_twist(0.75))
+    pub.publish(None, serialized=template)
+    assert direct_bytes == [template], "the producer's own bytes, not a copy"
+    msg = _twist(-0.5)
+    pub.publish(msg)  # no bytes given: serialized once for the raw consumer
+    assert direct_bytes[1] == serialize_message(msg)
+    typed: list[TwistStamped] = []
+    control_subscription(
+        Node("typed", context=context), TwistStamped, TOPIC, typed.append, qos.COMMAND
+    )
+    assert pub.needs_message
+    with pytest.raises(ValueError, match="direct consumers need the message"):
+        pub.publish(None, serialized=template)
+    assert len(direct_bytes) == 2 and typed == [], "nothing handed over without the object"
+
+    release(producer)  # no producer: the raw callback is a raw DDS subscription
+    remote_bytes: list[bytes] = []
+    remote = Node("remote", context=context)
+    sub = control_subscription(
+        remote, TwistStamped, TOPIC, remote_bytes.append, qos.COMMAND, raw=True
+    )
+    assert isinstance(sub, Subscription) and sub.raw
+    sender = Node("sender", context=context)
+    plain = sender.create_publisher(TwistStamped, TOPIC, qos.COMMAND)
+    executor = SingleThreadedExecutor(context=context)
+    for node in (remote, sender):
+        executor.add_node(node)
+    assert _spin_until(executor, lambda: plain.get_subscription_count() >= 1)
+    plain.publish(_twist(0.125))
+    assert _spin_until(executor, lambda: len(remote_bytes) == 1)
+    assert remote_bytes[0] == serialize_message(_twist(0.125))

@@ -4,31 +4,31 @@ Subscribes
     ``scan`` (sensor_msgs/LaserScan, best effort): the raw lidar.
     ``odom`` (nav_msgs/Odometry, best effort): wheel odometry from fw_actuator_bridge.
     ``imu`` (sensor_msgs/Imu, best effort): the gyro's z rate is fused.
-    Both are taken serialized and only the fields fused are read (fw_common.cdr_fields): they
-    arrive 2-5x as often as scans, on the same executor.
+    All three are taken serialized and read with fw_common.cdr_fields: a Python message costs
+    more than the work done with it (the ranges are a view of the bytes).
     ``goal_pose`` (geometry_msgs/PoseStamped in ``odom``, latched).
 Publishes
-    ``fw/perception/scan`` (sensor_msgs/LaserScan, best effort): cleaned, same stamp and frame.
+    ``fw/perception/scan`` (sensor_msgs/LaserScan, best effort): cleaned, same stamp and frame,
+    written as bytes (fw_perception.scan_out).
     ``fw/perception/state`` (nav_msgs/Odometry, best effort): fused state, stamp of the odometry.
     ``fw/perception/goal`` (geometry_msgs/PoseStamped in ``base_link``, best effort): the goal
     relative to the robot, re-published with every state.
 
-A policy composed into the same process gets all three by direct call (fw_common.intra_process).
+A policy composed into the same process gets all three by direct call (fw_common.intra_process),
+as the same bytes.
 """
 
 from __future__ import annotations
 
-import array
 from typing import Any
 
-import numpy as np
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from sensor_msgs.msg import Imu, LaserScan
 
 from fw_common import intra_process, qos, topics
-from fw_common.cdr_fields import CdrError, read_imu, read_odometry
+from fw_common.cdr_fields import CdrError, read_imu, read_laser_scan, read_odometry
 from fw_common.conversions import quaternion_from_yaw, yaw_from_quaternion
 from fw_common.intra_process import ControlPublisher
 from fw_common.profile import PerceptionConfig
@@ -38,6 +38,7 @@ from fw_common.spin import run_node
 from fw_common.throttled_log import KeyedThrottle
 from fw_perception.goal import goal_in_base
 from fw_perception.scan_filter import ScanCleaner
+from fw_perception.scan_out import CleanedScanOut
 from fw_perception.state_fusion import FusedState, StateFusion
 
 __all__ = ["PerceptionNode", "main"]
@@ -64,19 +65,16 @@ class PerceptionNode(Node):
         self.goal_odom: tuple[float, float, float] | None = None
         self.refused_scans = 0
         self.refused_goals = 0
-        self.malformed = {"odom": 0, "imu": 0}
+        self.malformed = {"scan": 0, "odom": 0, "imu": 0}
         self._malformed_log = KeyedThrottle(self.get_logger(), _LOG_THROTTLE_S)
 
-        # Outgoing messages are built once and refilled: constructing ROS messages in Python
-        # costs tens of µs each, on the control path for the scan (publish serialises, so
-        # reuse is safe).
-        self._scan_out = LaserScan()
+        # Outgoing messages are serialized templates, refilled in place (rclpy's conversion of
+        # a whole message cost ~200 µs with cold caches, on the control path for the scan, at
+        # the odometry rate for state and goal); the message objects are only filled for a
+        # consumer composed into this process that takes objects (the policy takes bytes).
+        self._scan_out = CleanedScanOut()
         self._state_out = Odometry()
         self._goal_out = PoseStamped()
-        # State and goal go out at the odometry rate (2.5x the scans, on the same executor):
-        # their DDS copies are written into serialized templates, skipping rclpy's conversion
-        # of the whole message (~200 µs each with cold caches); the message objects are only
-        # filled for a policy composed into this process, which takes them by direct call.
         self._state_out.header.frame_id = config.odom_frame
         self._state_out.child_frame_id = config.base_frame
         self._goal_out.header.frame_id = config.base_frame
@@ -93,7 +91,7 @@ class PerceptionNode(Node):
         self.scan_pub = ControlPublisher(self, LaserScan, topics.PERCEPTION_SCAN, qos.SENSOR)
         self.state_pub = ControlPublisher(self, Odometry, topics.PERCEPTION_STATE, qos.SENSOR)
         self.goal_pub = ControlPublisher(self, PoseStamped, topics.PERCEPTION_GOAL, qos.SENSOR)
-        self.create_subscription(LaserScan, topics.SCAN, self._on_scan, qos.SENSOR)
+        self.create_subscription(LaserScan, topics.SCAN, self._on_scan, qos.SENSOR, raw=True)
         # The state filter integrates every odometry and IMU sample: deep history (see qos).
         # Serialized (raw): a Python message costs more than the fusion (see fw_common.cdr_fields).
         deep = qos.INTEGRATED_SENSOR
@@ -110,10 +108,15 @@ class PerceptionNode(Node):
         self.fusion.reconfigure(config.imu_weight, config.imu_timeout)
         self.get_logger().info("parameters updated")
 
-    def _on_scan(self, msg: LaserScan) -> None:
+    def _on_scan(self, data: bytes) -> None:
+        try:
+            scan = read_laser_scan(data)
+        except CdrError as exc:
+            self._malformed("scan", exc)
+            return
         try:
             cleaned = self.cleaner.clean(
-                msg.ranges, msg.angle_min, msg.angle_increment, msg.range_min, msg.range_max
+                scan.ranges, scan.angle_min, scan.angle_increment, scan.range_min, scan.range_max
             )
         except ValueError as exc:
             self.refused_scans += 1
@@ -122,20 +125,12 @@ class PerceptionNode(Node):
                 throttle_duration_sec=_LOG_THROTTLE_S,
             )
             return
-        out = self._scan_out
-        out.header.stamp = msg.header.stamp
-        out.header.frame_id = msg.header.frame_id
-        out.angle_min, out.angle_max = msg.angle_min, msg.angle_max
-        out.angle_increment = msg.angle_increment
-        out.time_increment, out.scan_time = msg.time_increment, msg.scan_time
-        out.range_min, out.range_max = cleaned.range_min, cleaned.range_max
-        # array.array is the one form the generated setter takes without a per-beam check.
-        out.ranges = array.array("f", cleaned.ranges.astype(np.float32, copy=False).tobytes())
-        # Intensities of masked beams are meaningless; cleaned scans carry none.
-        self.scan_pub.publish(out)
+        out = (scan, cleaned.ranges, cleaned.range_min, cleaned.range_max)
+        message = self._scan_out.fill_message(*out) if self.scan_pub.needs_message else None
+        self.scan_pub.publish(message, serialized=self._scan_out.serialized(*out))
 
     def _malformed(self, what: str, exc: CdrError) -> None:
-        self.malformed[what] += 1  # one call site for both inputs: throttled per input
+        self.malformed[what] += 1  # one call site for every input: throttled per input
         self._malformed_log.warning(
             what, f"ignored {what} ({self.malformed[what]} malformed so far): {exc}"
         )
@@ -184,7 +179,7 @@ class PerceptionNode(Node):
         write["pose"](state.x, state.y, 0.0, qx, qy, qz, qw)
         write["twist"](state.linear, 0.0, 0.0, 0.0, 0.0, state.angular)
         out = None
-        if self.state_pub.has_direct_consumers:
+        if self.state_pub.needs_message:
             out = self._state_out
             out.header.stamp.sec, out.header.stamp.nanosec = stamp
             out.pose.pose.position.x, out.pose.pose.position.y = state.x, state.y
@@ -223,7 +218,7 @@ class PerceptionNode(Node):
         write["stamp"](*stamp)
         write["pose"](gx, gy, 0.0, qx, qy, qz, qw)
         out = None
-        if self.goal_pub.has_direct_consumers:
+        if self.goal_pub.needs_message:
             out = self._goal_out
             out.header.stamp.sec, out.header.stamp.nanosec = stamp
             out.pose.position.x, out.pose.position.y = gx, gy

@@ -5,8 +5,9 @@ Subscribes
     (``trigger: scan``), or the newest one is used by a timer (``trigger: timer``).
     ``fw/perception/state`` (nav_msgs/Odometry, best effort): current velocity.
     ``fw/perception/goal`` (geometry_msgs/PoseStamped in ``base_link``, best effort).
-    All three by direct call when perception is composed into the same process first
-    (fw_common.intra_process); the message is then perception's: read it, never modify it.
+    All three are read from their serialized bytes (fw_common.cdr_fields), which come by
+    direct call when perception is composed into the same process first
+    (fw_common.intra_process). Malformed bytes are logged and ignored.
 Publishes
     ``fw/cmd_vel_raw`` (geometry_msgs/TwistStamped, reliable; ``output_topic``): stamped with
     the *scan's* stamp, so latency is measurable end to end. Zero when there is no goal, the
@@ -41,8 +42,13 @@ from sensor_msgs.msg import LaserScan
 from std_msgs.msg import String
 
 from fw_common import intra_process, qos, topics
-from fw_common.cdr_fields import CdrError, read_odometry, read_pose_stamped
-from fw_common.conversions import stamp_to_ns
+from fw_common.cdr_fields import (
+    CdrError,
+    LaserScanFields,
+    read_laser_scan,
+    read_odometry,
+    read_pose_stamped,
+)
 from fw_common.errors import ProfileError
 from fw_common.intra_process import ControlPublisher, DirectSubscription, control_subscription
 from fw_common.observation import spec_by_name
@@ -60,6 +66,7 @@ from fw_policy.registry import BuiltPolicy, build_policy, make_policy
 __all__ = ["PolicyNode", "main"]
 
 _LOG_THROTTLE_S = 2.0
+_NS_PER_S = 1_000_000_000
 
 
 class _State(NamedTuple):
@@ -96,7 +103,7 @@ class PolicyNode(LifecycleNode):
         self._pending: tuple[PolicyConfig, BuiltPolicy] | None = None
         self._refused: dict[str, str] | None = None
         self._active = False
-        self._scan: LaserScan | None = None
+        self._scan: LaserScanFields | None = None
         self._state: _State | None = None
         self._goal: _Goal | None = None
         self._malformed_log = KeyedThrottle(self.get_logger(), _LOG_THROTTLE_S)
@@ -125,27 +132,18 @@ class PolicyNode(LifecycleNode):
         self._cmd_pub = ControlPublisher(
             self, TwistStamped, config.output_topic, qos.COMMAND, lifecycle=True
         )
+        # All three inputs are read from their bytes (fw_common.cdr_fields), direct or over
+        # DDS: rclpy's Python messages cost more than the policy's own work, state and goal
+        # arrive at the odometry rate, in front of the scans.
         self._entities = [
             control_subscription(
-                self, LaserScan, topics.PERCEPTION_SCAN, self._on_scan, qos.SENSOR
-            ),
-            # State and goal arrive at the odometry rate: over DDS, read from their bytes
-            # (fw_common.cdr_fields), not built into Python messages in front of the scans.
-            control_subscription(
-                self,
-                Odometry,
-                topics.PERCEPTION_STATE,
-                self._on_state,
-                qos.SENSOR,
-                raw_callback=self._on_state_bytes,
+                self, LaserScan, topics.PERCEPTION_SCAN, self._on_scan, qos.SENSOR, raw=True
             ),
             control_subscription(
-                self,
-                PoseStamped,
-                topics.PERCEPTION_GOAL,
-                self._on_goal,
-                qos.SENSOR,
-                raw_callback=self._on_goal_bytes,
+                self, Odometry, topics.PERCEPTION_STATE, self._on_state, qos.SENSOR, raw=True
+            ),
+            control_subscription(
+                self, PoseStamped, topics.PERCEPTION_GOAL, self._on_goal, qos.SENSOR, raw=True
             ),
         ]
         if config.trigger == "timer":
@@ -271,27 +269,20 @@ class PolicyNode(LifecycleNode):
         self.info_pub.publish(String(data=json.dumps(info, sort_keys=True)))
 
     # --- commands --------------------------------------------------------------------------
-    def _on_state(self, msg: Odometry) -> None:
-        twist = msg.twist.twist
-        self._state = _State(stamp_to_ns(msg.header.stamp), twist.linear.x, twist.angular.z)
-
-    def _on_goal(self, msg: PoseStamped) -> None:
-        p = msg.pose.position
-        self._goal = _Goal(stamp_to_ns(msg.header.stamp), p.x, p.y)
-
     def _malformed(self, topic: str, exc: CdrError) -> None:
-        # One call site for state and goal: throttled per topic (fw_common.throttled_log).
+        # One call site for every input: throttled per topic (fw_common.throttled_log). The
+        # last good input goes stale, and the policy stops.
         self._malformed_log.warning(topic, f"ignored {topic}: malformed message: {exc}")
 
-    def _on_state_bytes(self, data: bytes) -> None:
+    def _on_state(self, data: bytes) -> None:
         try:
             s = read_odometry(data)
-        except CdrError as exc:  # the last good state goes stale, and the policy stops
+        except CdrError as exc:
             self._malformed(topics.PERCEPTION_STATE, exc)
             return
         self._state = _State(s.stamp_ns, s.linear_x, s.angular_z)
 
-    def _on_goal_bytes(self, data: bytes) -> None:
+    def _on_goal(self, data: bytes) -> None:
         try:
             g = read_pose_stamped(data)
         except CdrError as exc:
@@ -299,10 +290,15 @@ class PolicyNode(LifecycleNode):
             return
         self._goal = _Goal(g.stamp_ns, g.x, g.y)
 
-    def _on_scan(self, msg: LaserScan) -> None:
-        self._scan = msg
+    def _on_scan(self, data: bytes) -> None:
+        try:
+            scan = read_laser_scan(data)
+        except CdrError as exc:
+            self._malformed(topics.PERCEPTION_SCAN, exc)
+            return
+        self._scan = scan
         if self.params.current.trigger == "scan":
-            self._step(msg, stamp_to_ns(msg.header.stamp))
+            self._step(scan, scan.stamp_ns)
 
     def _on_timer(self) -> None:
         now_ns = self.get_clock().now().nanoseconds
@@ -324,17 +320,17 @@ class PolicyNode(LifecycleNode):
             goal_tolerance=config.goal_tolerance,
         )
 
-    def _step(self, scan: LaserScan, now_ns: int) -> None:
+    def _step(self, scan: LaserScanFields, now_ns: int) -> None:
         if not self._active or self.built is None:
             return
-        reason = self._stop_reason(stamp_to_ns(scan.header.stamp), now_ns)
+        reason = self._stop_reason(scan.stamp_ns, now_ns)
         if reason is not None:
             self._publish(0.0, 0.0, reason, scan)
             return
         state, goal = self._state, self._goal
         assert state is not None and goal is not None
         inputs = PolicyInput(
-            ranges=np.asarray(scan.ranges, dtype=np.float32),
+            ranges=np.asarray(scan.ranges, dtype=np.float32),  # native order (a no-op on LE)
             angle_min=scan.angle_min,
             angle_increment=scan.angle_increment,
             range_min=scan.range_min,
@@ -349,7 +345,9 @@ class PolicyNode(LifecycleNode):
             return
         self._publish(action.linear, action.angular, None, scan)
 
-    def _publish(self, linear: float, angular: float, reason: str | None, scan: Any) -> None:
+    def _publish(
+        self, linear: float, angular: float, reason: str | None, scan: LaserScanFields | None
+    ) -> None:
         if reason is not None:
             key = reason.split(":")[0]
             self.stops[key] = self.stops.get(key, 0) + 1
@@ -359,8 +357,8 @@ class PolicyNode(LifecycleNode):
             self.get_logger().info(f"driving with {self._describe_short()}")
         self._last_stop_reason = reason
         cmd = self._cmd
-        if scan is not None:
-            cmd.header.stamp = scan.header.stamp
+        if scan is not None:  # the scan's stamp: latency is measured from it downstream
+            cmd.header.stamp.sec, cmd.header.stamp.nanosec = divmod(scan.stamp_ns, _NS_PER_S)
         else:
             cmd.header.stamp = self.get_clock().now().to_msg()
         cmd.header.frame_id = "base_link"

@@ -6,6 +6,8 @@ Subscribes
     ``fw/teleop/cmd_vel`` (geometry_msgs/TwistStamped, reliable): a person; wins while fresh.
     ``scan`` (sensor_msgs/LaserScan, best effort; the ``scan_topic`` setting or a remap).
     ``odom`` (nav_msgs/Odometry, best effort), ``imu`` (sensor_msgs/Imu, best effort).
+    Scan, odometry and IMU are read from their serialized bytes (fw_common.cdr_fields);
+    malformed bytes are refused like bad values.
     ``fw/estop`` (std_msgs/Bool, latched), ``fw/safety/heartbeat`` (std_msgs/Bool, best effort
     subscription so that publishers of either reliability match).
 Publishes
@@ -37,7 +39,7 @@ from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
 from fw_common import intra_process, qos, topics
-from fw_common.cdr_fields import CdrError, read_imu, read_odometry
+from fw_common.cdr_fields import CdrError, read_imu, read_laser_scan, read_odometry
 from fw_common.conversions import ns_to_stamp, stamp_to_ns
 from fw_common.intra_process import ControlPublisher, control_subscription
 from fw_common.profile import SafetyConfig
@@ -50,6 +52,8 @@ from fw_safety.supervisor import POLICY, TELEOP, SafetySupervisor, StepResult
 __all__ = ["SafetyNode", "main"]
 
 _LOG_THROTTLE_S = 2.0
+#: The supervisor's refusal counter for each input read from bytes.
+_REFUSED_COUNTER = {"scan": "refused_scans", "odom": "refused_odom", "imu": "refused_imu"}
 
 
 class SafetyNode(Node):
@@ -79,9 +83,10 @@ class SafetyNode(Node):
         self.create_subscription(
             TwistStamped, topics.TELEOP_CMD_VEL, self._command_callback(TELEOP), qos.COMMAND
         )
-        self.create_subscription(LaserScan, config.scan_topic, self._on_scan, qos.SENSOR)
-        # Serialized (raw): only a few fields are read, and a Python Odometry or Imu costs
-        # more than the check (fw_common.cdr_fields); both arrive faster than the scans.
+        # Serialized (raw): a Python LaserScan, Odometry or Imu costs more than the checks
+        # (fw_common.cdr_fields), and the scan lands on this executor next to perception's
+        # copy, odometry and IMU faster than the scans.
+        self.create_subscription(LaserScan, config.scan_topic, self._on_scan, qos.SENSOR, raw=True)
         self.create_subscription(Odometry, topics.ODOM, self._on_odom, qos.SENSOR, raw=True)
         self.create_subscription(Imu, topics.IMU, self._on_imu, qos.SENSOR, raw=True)
         self.create_subscription(Bool, topics.ESTOP, self._on_estop, qos.LATCHED)
@@ -110,7 +115,7 @@ class SafetyNode(Node):
 
     def _malformed(self, what: str, exc: CdrError) -> None:
         """Bytes that are no well-formed message: refused like bad values (no watchdog fed)."""
-        counter = f"refused_{what}"
+        counter = _REFUSED_COUNTER[what]
         self.core.counters[counter] += 1
         reason = f"malformed message: {exc}"
         self._refused(what, reason, self.core.counters[counter], malformed=True)
@@ -134,15 +139,20 @@ class SafetyNode(Node):
 
         return on_command
 
-    def _on_scan(self, msg: LaserScan) -> None:
+    def _on_scan(self, data: bytes) -> None:
         now = self._now_ns()
+        try:
+            scan = read_laser_scan(data)
+        except CdrError as exc:
+            self._malformed("scan", exc)
+            return
         reason = self.core.scan(
-            msg.angle_min,
-            msg.angle_max,
-            msg.angle_increment,
-            msg.range_min,
-            msg.range_max,
-            msg.ranges,
+            scan.angle_min,
+            scan.angle_max,
+            scan.angle_increment,
+            scan.range_min,
+            scan.range_max,
+            scan.ranges,
             now,
         )
         if reason is not None:
