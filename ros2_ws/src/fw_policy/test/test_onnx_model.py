@@ -155,3 +155,29 @@ def test_actions_are_clipped_to_the_scale(model_factory: Factory) -> None:
     path = model_factory("constant", "--action", "0.999999", "-0.999999")
     action = OnnxPolicy(load_model(path, DEFAULT_SPEC), DEFAULT_SPEC).act(inputs())
     assert abs(action.linear) <= 0.8 + 1e-9 and abs(action.angular) <= 1.0 + 1e-9
+
+
+def test_bound_run_matches_a_plain_session_run_and_returns_its_own_array(
+    model_factory: Factory,
+) -> None:
+    model = load_model(model_factory("mlp", "--seed", "5"), DEFAULT_SPEC)
+    rng = np.random.default_rng(2)
+    observations = rng.uniform(-1.0, 1.0, (50, DEFAULT_SPEC.size)).astype(np.float32)
+    actions = [model.run(obs) for obs in observations]
+    for obs, action in zip(observations, actions, strict=True):
+        plain = model.session.run(["action"], {"observation": obs.reshape(1, -1)})[0]
+        assert np.array_equal(action, plain.reshape(-1)), "bound buffers gave another answer"
+    assert len({a.ctypes.data for a in actions}) == len(actions), "a result is a reused buffer"
+    with pytest.raises(ValueError, match="broadcast"):
+        model.run(np.zeros(DEFAULT_SPEC.size - 1, dtype=np.float32))
+
+
+def test_concurrent_runs_do_not_mix_their_inputs(model_factory: Factory) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = load_model(model_factory("mlp", "--seed", "6"), DEFAULT_SPEC)
+    observations = [np.full(DEFAULT_SPEC.size, v, dtype=np.float32) for v in (-0.5, 0.5)]
+    expected = [model.run(obs) for obs in observations]
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(model.run, observations * 500))
+    assert all(np.array_equal(g, expected[i % 2]) for i, g in enumerate(got))
