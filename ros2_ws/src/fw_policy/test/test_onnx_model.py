@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Callable
@@ -181,3 +182,29 @@ def test_concurrent_runs_do_not_mix_their_inputs(model_factory: Factory) -> None
     with ThreadPoolExecutor(2) as pool:
         got = list(pool.map(model.run, observations * 500))
     assert all(np.array_equal(g, expected[i % 2]) for i, g in enumerate(got))
+
+
+def test_public_binding_path_gives_the_same_actions(model_factory: Factory) -> None:
+    """Where onnxruntime's compiled session is not reachable, the public method runs."""
+    from fw_policy.onnx_model import _BoundBuffers
+
+    model = load_model(model_factory("mlp", "--seed", "7"), DEFAULT_SPEC)
+
+    class PublicOnly:  # an InferenceSession without the private attribute
+        def __init__(self, session: object) -> None:
+            self._session = session
+
+        def io_binding(self) -> object:
+            return self._session.io_binding()  # type: ignore[attr-defined]
+
+        def run_with_iobinding(self, binding: object, options: object) -> None:
+            self._session.run_with_iobinding(binding, options)  # type: ignore[attr-defined]
+
+    wrapper = PublicOnly(model.session)
+    public = _BoundBuffers(wrapper, DEFAULT_SPEC.size)
+    assert isinstance(public.run, functools.partial)
+    assert public.run.func.__self__ is wrapper  # type: ignore[attr-defined]
+    obs = np.linspace(-1.0, 1.0, DEFAULT_SPEC.size, dtype=np.float32)
+    np.copyto(public.observation[0], obs)
+    public.run()
+    assert np.array_equal(public.action[0], model.run(obs))
