@@ -304,6 +304,7 @@ def test_garbage_inputs_never_crash_the_node_nor_move_the_robot(robot, probe) ->
         imu.publish(bad_imu)
         odom.publish(serialize_message(bad_odom)[:30])  # truncated bytes
         scans.publish(serialize_message(free_scan(probe))[:-100])  # ranges cut short
+        view.policy.publish(b"\x00\x01\x00\x00" + bytes(10))  # a command cut short
         imu.publish(b"\x00\x07\x00\x00" + bytes(300))  # an encoding rmw does not send
         view.send(linear[i % len(linear)], math.inf if i % 7 == 0 else 0.0)
         i += 1
@@ -324,6 +325,7 @@ def test_garbage_inputs_never_crash_the_node_nor_move_the_robot(robot, probe) ->
     log = view.process.output()  # type: ignore[attr-defined]
     assert "refused odom" in log and "malformed message: truncated" in log
     assert "refused scan" in log and "360 floats need" in log
+    assert "refused policy command" in log and "malformed message: truncated" in log
     assert "refused imu" in log and "unsupported CDR encapsulation 0007" in log
     # Still alive and working: valid scans and a valid command move it.
     end = view.sim_now_ns() + int(2.0 * 1e9)

@@ -1,5 +1,5 @@
 """The few fields a control node needs, read straight from a serialized ``Odometry``, ``Imu``,
-``PoseStamped`` or ``LaserScan``.
+``PoseStamped``, ``TwistStamped`` or ``LaserScan``.
 
 rclpy turns every received message into Python objects: for an ``Odometry`` that is a dozen
 generated-class constructors with their type checks and two 36-element NumPy covariance arrays.
@@ -33,10 +33,12 @@ __all__ = [
     "LaserScanFields",
     "OdometryFields",
     "PoseStampedFields",
+    "TwistStampedFields",
     "read_imu",
     "read_laser_scan",
     "read_odometry",
     "read_pose_stamped",
+    "read_twist_stamped",
 ]
 
 _HEADER = 4  # encapsulation header; CDR alignment counts from its end
@@ -90,6 +92,20 @@ class PoseStampedFields:
     qy: float
     qz: float
     qw: float
+
+
+@dataclass(frozen=True, slots=True)
+class TwistStampedFields:
+    """``geometry_msgs/TwistStamped``, whole: stamp, frame, linear and angular velocity."""
+
+    stamp_ns: int
+    frame_id: str
+    linear_x: float
+    linear_y: float
+    linear_z: float
+    angular_x: float
+    angular_y: float
+    angular_z: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +218,14 @@ def read_pose_stamped(data: bytes) -> PoseStampedFields:
     frame_id = cur.string()
     x, y, _z, qx, qy, qz, qw = cur.doubles(7)
     return PoseStampedFields(stamp_ns, frame_id, x, y, qx, qy, qz, qw)
+
+
+def read_twist_stamped(data: bytes) -> TwistStampedFields:
+    """A serialized ``geometry_msgs/msg/TwistStamped``."""
+    cur = _Cursor(data)
+    stamp_ns = cur.stamp_ns()
+    frame_id = cur.string()
+    return TwistStampedFields(stamp_ns, frame_id, *cur.doubles(6))
 
 
 def read_laser_scan(data: bytes) -> LaserScanFields:

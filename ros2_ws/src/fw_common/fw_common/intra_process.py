@@ -109,15 +109,20 @@ class ControlPublisher:
         consumer takes the serialized bytes instead)."""
         return any(not consumer.raw for consumer in self._entry.consumers)
 
-    def publish(self, msg: Any, serialized: bytes | None = None) -> None:
+    def publish(self, msg: Any, serialized: bytes | Callable[[], bytes] | None = None) -> None:
         """Hand ``msg`` to direct consumers, then publish it. Consumers first: the control
         path's next hop should not wait for serialization and for DDS delivering the message
         to in-process readers (the recorder) on this thread. A consumer that raises still
         lets the message be published (and the error propagates, as a callback's would).
+
         ``serialized``: the same message already serialized (a ``SerializedTemplate``'s
-        bytes): raw consumers get it and it is published instead of converting ``msg``;
-        ``msg`` may then be None unless :attr:`needs_message`. Without it, raw consumers get
-        ``msg`` serialized once, and that is what is published."""
+        bytes), or a function that makes them, called once and only when they are needed
+        (for a raw consumer, else after the direct consumers, for DDS). Raw consumers get
+        those bytes and they are published instead of converting ``msg``; ``msg`` may then be
+        None unless :attr:`needs_message`. Without it, raw consumers get ``msg`` serialized
+        once, and that is what is published."""
+        make = serialized if callable(serialized) else None
+        data = None if make is not None else serialized
         try:
             if not self._lifecycle or self.publisher.is_activated:
                 consumers = tuple(self._entry.consumers)
@@ -127,11 +132,13 @@ class ControlPublisher:
                     if not consumer.raw:
                         consumer.deliver(msg)
                         continue
-                    if serialized is None:
-                        serialized = serialize_message(msg)
-                    consumer.deliver(serialized)
+                    if data is None:
+                        data = make() if make is not None else serialize_message(msg)
+                    consumer.deliver(data)
         finally:
-            self.publisher.publish(msg if serialized is None else serialized)
+            if data is None and make is not None:
+                data = make()
+            self.publisher.publish(msg if data is None else data)
 
     def destroy(self) -> None:
         """Destroy the publisher; direct consumers stay attached to the topic (a producer made

@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import numpy.typing as npt
 import pytest
-from geometry_msgs.msg import PoseStamped
+from geometry_msgs.msg import PoseStamped, TwistStamped
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nav_msgs.msg import Odometry
@@ -21,6 +21,7 @@ from fw_common.cdr_fields import (
     read_laser_scan,
     read_odometry,
     read_pose_stamped,
+    read_twist_stamped,
 )
 
 anything = st.floats(allow_nan=True, allow_infinity=True, width=64)
@@ -86,6 +87,24 @@ def test_pose_stamped_fields_match_rclpy(s: int, ns: int, frame_id: str, v: list
     assert all(same(a, b) for a, b in zip(read, (p.x, p.y, q.x, q.y, q.z, q.w), strict=True))
     with pytest.raises(CdrError, match="truncated"):
         read_pose_stamped(data[:-1])
+
+
+@settings(max_examples=100)
+@given(sec, nanosec, frame, st.lists(anything, min_size=6, max_size=6))
+def test_twist_stamped_fields_match_rclpy(s: int, ns: int, frame_id: str, v: list[float]) -> None:
+    msg = TwistStamped()
+    msg.header.stamp.sec, msg.header.stamp.nanosec = s, ns
+    msg.header.frame_id = frame_id
+    lin, ang = msg.twist.linear, msg.twist.angular
+    lin.x, lin.y, lin.z, ang.x, ang.y, ang.z = v
+    data = serialize_message(msg)
+    got = read_twist_stamped(data)
+    assert (got.stamp_ns, got.frame_id) == (s * 1_000_000_000 + ns, frame_id)
+    read = (got.linear_x, got.linear_y, got.linear_z, got.angular_x, got.angular_y, got.angular_z)
+    assert all(same(a, b) for a, b in zip(read, v, strict=True))
+    for length in range(len(data)):
+        with pytest.raises(CdrError):
+            read_twist_stamped(data[:length])
 
 
 def same32(a: npt.ArrayLike, b: npt.ArrayLike) -> bool:

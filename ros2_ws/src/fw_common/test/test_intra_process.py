@@ -269,3 +269,35 @@ def test_raw_consumers_get_the_bytes_direct_and_over_dds(context: Context) -> No
     plain.publish(_twist(0.125))
     assert _spin_until(executor, lambda: len(remote_bytes) == 1)
     assert remote_bytes[0] == serialize_message(_twist(0.125))
+
+
+def test_serialized_bytes_are_made_lazily_after_the_object_consumers(context: Context) -> None:
+    producer = Node("producer", context=context)
+    pub = ControlPublisher(producer, TwistStamped, TOPIC, qos.COMMAND)
+    order: list[str] = []
+    msg = _twist(0.25)
+
+    def make() -> bytes:
+        order.append("serialized")
+        return serialize_message(msg)
+
+    control_subscription(
+        Node("typed", context=context),
+        TwistStamped,
+        TOPIC,
+        lambda m: order.append("object"),
+        qos.COMMAND,
+    )
+    pub.publish(msg, serialized=make)
+    assert order == ["object", "serialized"], "the object consumer waited for serialization"
+    control_subscription(
+        Node("raw", context=context),
+        TwistStamped,
+        TOPIC,
+        lambda d: order.append("bytes"),
+        qos.COMMAND,
+        raw=True,
+    )
+    order.clear()
+    pub.publish(msg, serialized=make)
+    assert order == ["object", "serialized", "bytes"], "made once, for the raw consumer and DDS"

@@ -57,6 +57,7 @@ from fw_common.profile.schema import flatten_section, section_from_flat
 from fw_common.ros_params import SectionParameters
 from fw_common.spin import run_node
 from fw_common.throttled_log import KeyedThrottle
+from fw_common.twist_out import TwistStampedOut
 from fw_policy.base import PolicyInput
 from fw_policy.classic import FollowTheGap
 from fw_policy.errors import ModelRejectedError
@@ -66,7 +67,6 @@ from fw_policy.registry import BuiltPolicy, build_policy, make_policy
 __all__ = ["PolicyNode", "main"]
 
 _LOG_THROTTLE_S = 2.0
-_NS_PER_S = 1_000_000_000
 
 
 class _State(NamedTuple):
@@ -110,7 +110,8 @@ class PolicyNode(LifecycleNode):
         self._last_stop_reason: str | None = None
         self.commands = 0
         self.stops: dict[str, int] = {}
-        self._cmd = TwistStamped()
+        # Written as bytes; a TwistStamped object only for a consumer that takes objects.
+        self._cmd = TwistStampedOut("base_link")
         self._cmd_pub: ControlPublisher | None = None
         self._entities: list[Any] = []
         self.info_pub = self.create_publisher(String, topics.POLICY_INFO, qos.LATCHED)
@@ -356,17 +357,14 @@ class PolicyNode(LifecycleNode):
         elif self._last_stop_reason is not None:
             self.get_logger().info(f"driving with {self._describe_short()}")
         self._last_stop_reason = reason
-        cmd = self._cmd
-        if scan is not None:  # the scan's stamp: latency is measured from it downstream
-            cmd.header.stamp.sec, cmd.header.stamp.nanosec = divmod(scan.stamp_ns, _NS_PER_S)
-        else:
-            cmd.header.stamp = self.get_clock().now().to_msg()
-        cmd.header.frame_id = "base_link"
-        cmd.twist.linear.x = float(linear)
-        cmd.twist.angular.z = float(angular)
-        if self._cmd_pub is not None:
-            self._cmd_pub.publish(cmd)
-            self.commands += 1
+        if self._cmd_pub is None:
+            return
+        # The scan's stamp: latency is measured from it downstream.
+        stamp_ns = self.get_clock().now().nanoseconds if scan is None else scan.stamp_ns
+        out = (stamp_ns, float(linear), float(angular))
+        msg = self._cmd.fill_message(*out) if self._cmd_pub.needs_message else None
+        self._cmd_pub.publish(msg, serialized=self._cmd.serialized(*out))
+        self.commands += 1
 
 
 def main(args: list[str] | None = None) -> int:

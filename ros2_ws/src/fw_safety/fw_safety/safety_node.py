@@ -27,6 +27,8 @@ Serves
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -39,13 +41,20 @@ from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
 from fw_common import intra_process, qos, topics
-from fw_common.cdr_fields import CdrError, read_imu, read_laser_scan, read_odometry
-from fw_common.conversions import ns_to_stamp, stamp_to_ns
+from fw_common.cdr_fields import (
+    CdrError,
+    read_imu,
+    read_laser_scan,
+    read_odometry,
+    read_twist_stamped,
+)
+from fw_common.conversions import ns_to_stamp
 from fw_common.intra_process import ControlPublisher, control_subscription
 from fw_common.profile import SafetyConfig
 from fw_common.ros_params import SectionParameters
 from fw_common.spin import run_node
 from fw_common.throttled_log import KeyedThrottle
+from fw_common.twist_out import TwistStampedOut
 from fw_safety.diagnostics import event_message, status_message
 from fw_safety.supervisor import POLICY, TELEOP, SafetySupervisor, StepResult
 
@@ -72,16 +81,26 @@ class SafetyNode(Node):
         self.cmd_pub = ControlPublisher(self, TwistStamped, topics.CMD_VEL, qos.COMMAND)
         self.status_pub = self.create_publisher(DiagnosticArray, topics.SAFETY_STATUS, qos.STATUS)
         self.event_pub = self.create_publisher(DiagnosticStatus, topics.SAFETY_EVENTS, qos.EVENT)
-        self._out = TwistStamped()
-        self._out.header.frame_id = config.base_frame
+        # Commands out are written as bytes (fw_common.twist_out).
+        self._out = TwistStampedOut(config.base_frame)
 
         # The policy's command is the control path: composed with the policy in one process,
         # it comes by direct call (fw_common.intra_process).
+        # Commands are read from their bytes (fw_common.cdr_fields), the policy's direct too.
         control_subscription(
-            self, TwistStamped, topics.CMD_VEL_RAW, self._command_callback(POLICY), qos.COMMAND
+            self,
+            TwistStamped,
+            topics.CMD_VEL_RAW,
+            self._command_callback(POLICY),
+            qos.COMMAND,
+            raw=True,
         )
         self.create_subscription(
-            TwistStamped, topics.TELEOP_CMD_VEL, self._command_callback(TELEOP), qos.COMMAND
+            TwistStamped,
+            topics.TELEOP_CMD_VEL,
+            self._command_callback(TELEOP),
+            qos.COMMAND,
+            raw=True,
         )
         # Serialized (raw): a Python LaserScan, Odometry or Imu costs more than the checks
         # (fw_common.cdr_fields), and the scan lands on this executor next to perception's
@@ -122,19 +141,21 @@ class SafetyNode(Node):
 
     # --- inputs -------------------------------------------------------------------------------
 
-    def _command_callback(self, source: str) -> Callable[[TwistStamped], None]:
-        def on_command(msg: TwistStamped) -> None:
+    def _command_callback(self, source: str) -> Callable[[bytes], None]:
+        def on_command(data: bytes) -> None:
             now = self._now_ns()
-            reason = self.core.command(
-                source,
-                msg.twist.linear.x,
-                msg.twist.angular.z,
-                msg.header.frame_id,
-                stamp_to_ns(msg.header.stamp),
-                now,
-            )
-            if reason is not None:
-                self._refused(f"{source} command", reason, self.core.counters["refused_commands"])
+            what = f"{source} command"
+            try:
+                cmd = read_twist_stamped(data)
+            except CdrError as exc:
+                reason = self.core.unreadable_command(source, f"malformed message: {exc}", now)
+                self._refused(what, reason, self.core.counters["refused_commands"], True)
+            else:
+                refused = self.core.command(
+                    source, cmd.linear_x, cmd.angular_z, cmd.frame_id, cmd.stamp_ns, now
+                )
+                if refused is not None:
+                    self._refused(what, refused, self.core.counters["refused_commands"])
             self._step(now)
 
         return on_command
@@ -224,11 +245,7 @@ class SafetyNode(Node):
         self._tick.reset()  # the next tick one period after this step (see the docstring)
 
     def _publish(self, result: StepResult) -> None:
-        out = self._out
-        out.header.stamp = ns_to_stamp(result.stamp_ns)
-        out.twist.linear.x = result.twist.linear
-        out.twist.angular.z = result.twist.angular
-        self.cmd_pub.publish(out)
+        self._publish_command(result.stamp_ns, result.twist.linear, result.twist.angular)
         for event in result.events:
             self.event_pub.publish(event_message(event, self._hardware_id))
             if event.level:
@@ -238,6 +255,13 @@ class SafetyNode(Node):
         if result.changed:
             self._publish_status()
 
+    def _publish_command(self, stamp_ns: int, linear: float, angular: float) -> None:
+        out, command = self._out, (stamp_ns, linear, angular)
+        # The bridge composed into this process takes the object; the bytes are written after
+        # it has it (fw_common.intra_process), for DDS.
+        msg = out.fill_message(*command) if self.cmd_pub.needs_message else None
+        self.cmd_pub.publish(msg, serialized=functools.partial(out.serialized, *command))
+
     def _publish_status(self) -> None:
         now = self._now_ns()
         self.status_pub.publish(
@@ -246,13 +270,8 @@ class SafetyNode(Node):
 
     def destroy_node(self) -> None:
         # Leave the actuators with a zero command rather than the last one.
-        try:
-            out = self._out
-            out.header.stamp = ns_to_stamp(self._now_ns())
-            out.twist.linear.x = out.twist.angular.z = 0.0
-            self.cmd_pub.publish(out)
-        except Exception:
-            pass
+        with contextlib.suppress(Exception):  # the context may be shutting down already
+            self._publish_command(self._now_ns(), 0.0, 0.0)
         intra_process.release(self)
         super().destroy_node()
 

@@ -168,12 +168,9 @@ class SafetySupervisor:
         A refused command counts as a fresh *zero* from that source, so a source that starts
         sending garbage stops the robot rather than handing over to a lower priority.
         """
-        if source not in SOURCES:
-            raise ValueError(f"unknown command source {source!r}")
-        self.counters["commands"] += 1
-        if source == TELEOP and not self.config.inputs.teleop_enabled:
-            self.counters["refused_commands"] += 1
-            return "teleop is disabled (inputs.teleop_enabled)"
+        disabled = self._admit(source)
+        if disabled is not None:
+            return disabled
         twist = Twist2D(float(linear), float(angular))
         reason = None
         if not twist.is_finite():
@@ -184,6 +181,27 @@ class SafetySupervisor:
             self._bad_source[source] = False
             self.mux.feed(source, twist, stamp_ns, now_ns)
             return None
+        return self._refuse_command(source, reason, stamp_ns, now_ns)
+
+    def unreadable_command(self, source: str, reason: str, now_ns: int) -> str:
+        """A message from ``source`` that is no command at all (bytes that do not parse):
+        refused like a non-finite one, a fresh zero stamped ``now_ns``; returns the reason."""
+        disabled = self._admit(source)
+        if disabled is not None:
+            return disabled
+        return self._refuse_command(source, reason, now_ns, now_ns)
+
+    def _admit(self, source: str) -> str | None:
+        """Count a command from ``source``; why it is refused unread, or None."""
+        if source not in SOURCES:
+            raise ValueError(f"unknown command source {source!r}")
+        self.counters["commands"] += 1
+        if source == TELEOP and not self.config.inputs.teleop_enabled:
+            self.counters["refused_commands"] += 1
+            return "teleop is disabled (inputs.teleop_enabled)"
+        return None
+
+    def _refuse_command(self, source: str, reason: str, stamp_ns: int, now_ns: int) -> str:
         self.counters["refused_commands"] += 1
         self.mux.feed(source, ZERO, stamp_ns, now_ns, refused=True)
         if not self._bad_source[source]:

@@ -100,6 +100,24 @@ def test_bad_commands_are_refused_zeroed_and_reported_once(
     assert sup.counters["refused_commands"] == 10
 
 
+def test_unreadable_commands_are_refused_zeroed_and_reported_once() -> None:
+    sup = make()
+    drive(sup, 0.5, 0.0, 0, 1000)
+    results = []
+    for t in range(1000, 1500, 50):
+        now = t * MS
+        feed_sensors(sup, now)
+        reason = sup.unreadable_command("policy", "malformed message: truncated", now)
+        assert reason == "malformed message: truncated"
+        results.append(sup.step(now))
+    assert all(r.twist == Twist2D() for r in results), "garbage bytes must stop, not coast"
+    assert kinds(results).count("refused_command") == 1
+    assert sup.counters["refused_commands"] == sup.counters["commands"] - 20 == 10
+    # A readable command afterwards drives again.
+    drive(sup, 0.3, 0.0, 1500, 2500)
+    assert sup.step(2500 * MS).twist.linear > 0.0
+
+
 def test_stale_scan_stops_and_recovers_without_reset() -> None:
     sup = make()
     drive(sup, 0.5, 0.0, 0, 1000)
