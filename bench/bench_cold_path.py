@@ -17,11 +17,13 @@ Run it (holding the shared benchmark lock) from the repository root::
     . .venv/bin/activate && cd ros2_ws && . install/setup.bash && cd ..
     flock /tmp/fw-bench.lock python bench/bench_cold_path.py
 
-A second table times the side traffic (odometry at 50 Hz, IMU at 100 Hz, the fused state and
-goal), which runs on the same executors as the scans and delays a scan that lands behind it:
-rclpy's conversion of each message (``deserialize_message`` / ``serialize_message``, the work
-of a typed subscription's take and of a publish) against what the nodes do instead
-(``fw_common.cdr_fields`` reads from the raw bytes, ``SerializedTemplate`` writes), each as the
+A second table times the messages: the control path's own (the 360-beam scan, the commands)
+and the side traffic (odometry at 50 Hz, IMU at 100 Hz, the fused state and goal), which runs
+on the same executors as the scans and delays a scan that lands behind it. For each, rclpy's
+conversion (``deserialize_message`` / ``serialize_message``, the work of a typed
+subscription's take and of a publish) against what the nodes do instead
+(``fw_common.cdr_fields`` reads from the raw bytes, ``SerializedTemplate`` writes), and
+onnxruntime's plain ``InferenceSession.run`` against ``fw_policy``'s bound run, each as the
 first call after a sleep.
 
 No target: a diagnostic for bench_latency.py (docs/BENCHMARKS.md, "Control latency").
@@ -38,17 +40,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from geometry_msgs.msg import PoseStamped
+from geometry_msgs.msg import PoseStamped, TwistStamped
 from nav_msgs.msg import Odometry
 from rclpy.serialization import deserialize_message, serialize_message
-from sensor_msgs.msg import Imu
+from sensor_msgs.msg import Imu, LaserScan
 
 from fw_bringup.node_parameters import default_profile_path
-from fw_common.cdr_fields import read_imu, read_odometry, read_pose_stamped
+from fw_common.cdr_fields import (
+    read_imu,
+    read_laser_scan,
+    read_odometry,
+    read_pose_stamped,
+    read_twist_stamped,
+)
 from fw_common.observation import DEFAULT_SPEC
 from fw_common.profile import load_profile
 from fw_common.serialized_template import SerializedTemplate
+from fw_common.twist_out import TwistStampedOut
 from fw_perception.scan_filter import ScanCleaner
+from fw_perception.scan_out import CleanedScanOut
 from fw_policy.model_file import main as make_model
 from fw_policy.onnx_model import load_model
 from fw_safety.supervisor import POLICY, SafetySupervisor
@@ -66,7 +76,9 @@ class ControlPath:
         self.model = load_model(model_path, DEFAULT_SPEC)
         self.supervisor = SafetySupervisor(profile.safety)
         rng = np.random.default_rng(0)
-        self.ranges = array.array("f", rng.uniform(1.0, 10.0, BEAMS).astype(np.float32).tobytes())
+        # As the nodes get them: a float32 view of the received bytes (cdr_fields).
+        self.ranges = rng.uniform(1.0, 10.0, BEAMS).astype(np.float32)
+        self.ranges.flags.writeable = False
         self.now_ns = 1_000_000_000
         self.stages: dict[str, list[float]] = {}
 
@@ -130,6 +142,58 @@ _POSE = tuple(f"pose.pose.position.{a}" for a in "xyz") + tuple(
 )
 
 
+def _control_messages(model: Any) -> list[tuple[str, Callable[[], Any], Callable[[], Any]]]:
+    """(what, the default way, the nodes' way) for the scan, the commands and the inference."""
+    rng = np.random.default_rng(1)
+    scan = LaserScan()
+    scan.header.frame_id = "laser"
+    scan.angle_min, scan.angle_increment = ANGLE_MIN, INCREMENT
+    scan.angle_max = np.pi - INCREMENT
+    scan.range_min, scan.range_max = 0.1, 12.0
+    scan.ranges = rng.uniform(1.0, 10.0, BEAMS).astype(np.float32).tolist()
+    scan_bytes = serialize_message(scan)
+    fields = read_laser_scan(scan_bytes)
+    cleaned = rng.uniform(1.0, 10.0, BEAMS).astype(np.float32)
+    scan_out = CleanedScanOut()
+    twist = TwistStamped()
+    twist.header.frame_id = "base_link"
+    twist_bytes = serialize_message(twist)
+    twist_out = TwistStampedOut("base_link")
+    obs = np.full(DEFAULT_SPEC.size, 0.5, dtype=np.float32)
+
+    def take_scan_rclpy() -> Any:  # a typed take, then the array the cleaner needs
+        return np.array(deserialize_message(scan_bytes, LaserScan).ranges, dtype=np.float32)
+
+    def publish_scan_rclpy() -> bytes:
+        out = scan_out.message
+        out.header.stamp.sec = 3
+        out.ranges = array.array("f", cleaned.tobytes())
+        return serialize_message(out)
+
+    def publish_twist_rclpy() -> bytes:
+        twist.header.stamp.sec, twist.twist.linear.x, twist.twist.angular.z = 3, 0.4, 0.1
+        return serialize_message(twist)
+
+    def plain_session_run() -> Any:
+        return model.session.run(["action"], {"observation": obs.reshape(1, -1)})[0]
+
+    return [
+        ("take LaserScan (360 beams)", take_scan_rclpy, lambda: read_laser_scan(scan_bytes)),
+        (
+            "publish LaserScan (360 beams)",
+            publish_scan_rclpy,
+            lambda: scan_out.serialized(fields, cleaned, 0.15, 10.0),
+        ),
+        (
+            "take TwistStamped",
+            lambda: deserialize_message(twist_bytes, TwistStamped),
+            lambda: read_twist_stamped(twist_bytes),
+        ),
+        ("publish TwistStamped", publish_twist_rclpy, lambda: twist_out.serialized(3, 0.4, 0.1)),
+        ("onnxruntime: session.run / bound run", plain_session_run, lambda: model.run(obs)),
+    ]
+
+
 def _side_traffic() -> list[tuple[str, Callable[[], Any], Callable[[], Any]]]:
     """(message, rclpy's conversion, the nodes' replacement) for each side-traffic message."""
     odom = Odometry()
@@ -171,10 +235,12 @@ def _side_traffic() -> list[tuple[str, Callable[[], Any], Callable[[], Any]]]:
     ]
 
 
-def _measure_side(passes: int, sleep_s: float) -> list[tuple[str, float, float, float, float]]:
-    """Per message: cold p50 of rclpy and of the replacement, and their warm p50s."""
+def _measure_ways(
+    ways: list[tuple[str, Callable[[], Any], Callable[[], Any]]], passes: int, sleep_s: float
+) -> list[tuple[str, float, float, float, float]]:
+    """Per row: cold p50 of the default way and of the nodes', and their warm p50s."""
     rows = []
-    for name, rclpy_way, our_way in _side_traffic():
+    for name, rclpy_way, our_way in ways:
         times: dict[tuple[int, bool], list[float]] = {}
         for _ in range(passes):
             for k, call in enumerate((rclpy_way, our_way)):
@@ -217,10 +283,11 @@ def main() -> int:
             f"{c50 / w50:.1f}× |"
         )
     print()
-    print("side traffic, per message: rclpy's conversion against the nodes' (p50, µs)")
-    print("| message | rclpy cold | nodes cold | rclpy warm | nodes warm | cold ratio |")
+    print("messages: rclpy's conversion (onnxruntime's plain run) against the nodes' (p50, µs)")
+    print("| message | default cold | nodes cold | default warm | nodes warm | cold ratio |")
     print("|---|---|---|---|---|---|")
-    for name, rc, oc, rw, ow in _measure_side(args.passes // 3, args.period):
+    ways = _control_messages(path.model) + _side_traffic()
+    for name, rc, oc, rw, ow in _measure_ways(ways, args.passes // 3, args.period):
         print(f"| {name} | {rc:.1f} | {oc:.1f} | {rw:.1f} | {ow:.1f} | {rc / oc:.1f}× |")
     return 0
 
