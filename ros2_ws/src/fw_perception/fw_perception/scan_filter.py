@@ -150,7 +150,8 @@ class ScanCleaner:
             (self.laser_pose[1], np.sin(angles), y_min, y_max),
         ):
             parallel = direction == 0.0
-            with np.errstate(divide="ignore", invalid="ignore"):
+            # A direction of ~1e-310 overflows to ±inf: the limit of a beam all but parallel.
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 t_low, t_high = (low - origin) / direction, (high - origin) / direction
             enter, leave = np.minimum(t_low, t_high), np.maximum(t_low, t_high)
             # A beam parallel to a slab is inside it everywhere or nowhere.
