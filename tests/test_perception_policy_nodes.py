@@ -250,6 +250,7 @@ def test_policy_lifecycle_driven_from_outside_with_timer_trigger(launch, probe) 
     scan_pub.publish(
         serialize_message(scan_msg(probe.node.get_clock().now().to_msg(), [1.0]))[:30]
     )
+    deadline = time.monotonic() + 10
     while "perception/scan: malformed" not in node.output() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert "ignored fw/perception/scan: malformed message: truncated" in node.output()
