@@ -133,12 +133,15 @@ class ControlPublisher:
                         consumer.deliver(msg)
                         continue
                     if data is None:
-                        data = make() if make is not None else serialize_message(msg)
+                        produce, make = make, None  # called once, even if it raises
+                        data = produce() if produce is not None else serialize_message(msg)
                     consumer.deliver(data)
         finally:
-            if data is None and make is not None:
-                data = make()
-            self.publisher.publish(msg if data is None else data)
+            if make is not None:
+                produce, make = make, None
+                data = produce()
+            if data is not None or msg is not None:  # nothing to publish if the bytes failed
+                self.publisher.publish(msg if data is None else data)
 
     def destroy(self) -> None:
         """Destroy the publisher; direct consumers stay attached to the topic (a producer made

@@ -301,3 +301,21 @@ def test_serialized_bytes_are_made_lazily_after_the_object_consumers(context: Co
     order.clear()
     pub.publish(msg, serialized=make)
     assert order == ["object", "serialized", "bytes"], "made once, for the raw consumer and DDS"
+
+
+def test_bytes_that_cannot_be_made_are_tried_once_and_the_error_kept(context: Context) -> None:
+    producer = Node("producer", context=context)
+    pub = ControlPublisher(producer, TwistStamped, TOPIC, qos.COMMAND)
+    got: list[bytes] = []
+    control_subscription(
+        Node("raw", context=context), TwistStamped, TOPIC, got.append, qos.COMMAND, raw=True
+    )
+    calls: list[int] = []
+
+    def broken() -> bytes:
+        calls.append(1)
+        raise ValueError("template slot overflow")
+
+    with pytest.raises(ValueError, match="template slot overflow"):
+        pub.publish(None, serialized=broken)
+    assert calls == [1] and got == [], "made once, nothing delivered or published"

@@ -20,6 +20,7 @@ as the same bytes.
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from geometry_msgs.msg import PoseStamped
@@ -126,8 +127,17 @@ class PerceptionNode(Node):
             )
             return
         out = (scan, cleaned.ranges, cleaned.range_min, cleaned.range_max)
+        try:  # values no LaserScan can hold (a limit beyond float32): refused, never a crash
+            data = self._scan_out.serialized(*out)
+        except (ValueError, OverflowError, struct.error) as exc:
+            self.refused_scans += 1
+            self.get_logger().warning(
+                f"refused scan ({self.refused_scans} so far): cannot publish it: {exc}",
+                throttle_duration_sec=_LOG_THROTTLE_S,
+            )
+            return
         message = self._scan_out.fill_message(*out) if self.scan_pub.needs_message else None
-        self.scan_pub.publish(message, serialized=self._scan_out.serialized(*out))
+        self.scan_pub.publish(message, serialized=data)
 
     def _malformed(self, what: str, exc: CdrError) -> None:
         self.malformed[what] += 1  # one call site for every input: throttled per input

@@ -6,7 +6,8 @@ two cost ~200 and ~320 µs for 360 beams on the development host (docs/BENCHMARK
 latency"), on the control path. The cleaned scan is therefore written into a
 :class:`SerializedTemplate` (stamp, geometry and ranges rewritten in place) and its consumers
 read it with ``fw_common.cdr_fields.read_laser_scan``. A template fixes the frame id and the
-beam count; a scan that changes either gets a new one (a driver's never change).
+beam count; a few are kept, one per (frame, beams) seen (a driver's never change, but two
+lidars merged onto one topic alternate, and building a template costs ~1 ms).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fw_common.serialized_template import SerializedTemplate
 __all__ = ["CleanedScanOut"]
 
 _NS_PER_S = 1_000_000_000
+_MAX_TEMPLATES = 8
 _STAMP = ("header.stamp.sec", "header.stamp.nanosec")
 # Contiguous in LaserScan's serialization, in this order.
 _GEOMETRY = (
@@ -41,12 +43,13 @@ class CleanedScanOut:
     """Fills the outgoing cleaned scan from a received scan's fields and the cleaned ranges."""
 
     def __init__(self) -> None:
-        self._key: tuple[str, int] | None = None
-        self._template: SerializedTemplate | None = None
+        self._templates: dict[tuple[str, int], SerializedTemplate] = {}
         self.message = LaserScan()  # for a consumer that takes the object (filled on demand)
 
     def _template_for(self, frame_id: str, beams: int) -> SerializedTemplate:
-        if self._template is None or self._key != (frame_id, beams):
+        key = (frame_id, beams)
+        template = self._templates.get(key)
+        if template is None:
             msg = LaserScan()
             msg.header.frame_id = frame_id
             slots: dict[str, tuple[str, ...]] = {"stamp": _STAMP, "geometry": _GEOMETRY}
@@ -54,9 +57,11 @@ class CleanedScanOut:
                 msg.ranges = [0.0] * beams
                 slots["ranges"] = ("ranges",)
             # Intensities of masked beams are meaningless; cleaned scans carry none.
-            self._template = SerializedTemplate(msg, slots)
-            self._key = (frame_id, beams)
-        return self._template
+            template = SerializedTemplate(msg, slots)
+            if len(self._templates) >= _MAX_TEMPLATES:  # a misbehaving driver: start over
+                self._templates.clear()
+            self._templates[key] = template
+        return template
 
     def serialized(
         self,

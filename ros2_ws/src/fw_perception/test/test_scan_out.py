@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from rclpy.serialization import deserialize_message, serialize_message
 from sensor_msgs.msg import LaserScan
 
@@ -62,3 +63,26 @@ def test_each_publish_gets_its_own_bytes() -> None:
     # A consumer keeps the scan it was handed (the policy's timer trigger): refilling the
     # template must not change it.
     assert read_laser_scan(first).ranges.tolist() == [1.0] * 4
+
+
+def test_alternating_frames_keep_their_templates() -> None:
+    """Two lidars merged onto one topic: each frame's template is built once, not per scan."""
+    out = CleanedScanOut()
+    front, rear = read_laser_scan(received("front", 8)), read_laser_scan(received("rear", 6))
+    built = []
+    for _ in range(3):
+        for fields in (front, rear):
+            out.serialized(fields, np.ones(fields.ranges.size, np.float32), 0.1, 5.0)
+            built.append(id(out._template_for(fields.frame_id, fields.ranges.size)))
+    assert len(set(built)) == 2
+    got = deserialize_message(
+        out.serialized(rear, np.full(6, 2.0, np.float32), 0.1, 5.0), LaserScan
+    )
+    assert got.header.frame_id == "rear" and list(got.ranges) == [2.0] * 6
+
+
+def test_a_limit_no_float32_holds_is_an_error_not_a_wrong_scan() -> None:
+    out = CleanedScanOut()
+    fields = read_laser_scan(received("laser", 4))
+    with pytest.raises(OverflowError):
+        out.serialized(fields, np.ones(4, np.float32), 0.1, 1e39)

@@ -95,19 +95,22 @@ class _BoundBuffers:
         self.lock = threading.Lock()
         # InferenceSession.run_with_iobinding checks for WebGPU graph capture on every call
         # (reading the run options' config), ~50 µs warm here, five times the run itself; the
-        # compiled session under it takes the same binding directly. Public path as fallback.
+        # compiled session under it takes the same binding directly. Those are private names:
+        # where they are missing or the call does not work, the public method runs instead.
+        self.run: Callable[[], None] = functools.partial(
+            session.run_with_iobinding, self.binding, self.run_options
+        )
         compiled, raw_binding = (
             getattr(session, "_sess", None),
             getattr(self.binding, "_iobinding", None),
         )
         if compiled is not None and raw_binding is not None:
-            self.run: Callable[[], None] = functools.partial(
-                compiled.run_with_iobinding, raw_binding, self.run_options
-            )
-        else:
-            self.run = functools.partial(
-                session.run_with_iobinding, self.binding, self.run_options
-            )
+            direct = functools.partial(compiled.run_with_iobinding, raw_binding, self.run_options)
+            try:
+                direct()  # a run on zeros: the private call works with this onnxruntime
+            except Exception:  # any failure (another signature, say): keep the public path
+                return
+            self.run = direct
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,11 @@ class OnnxModel:
     def run(self, observation: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Normalised action, shape (2,); may be non-finite (the caller checks). Raises
         ``ValueError`` for an observation of the wrong size."""
+        if np.shape(observation) != (self.observation_size,):
+            raise ValueError(
+                f"observation of shape {np.shape(observation)}, expected "
+                f"({self.observation_size},)"
+            )
         io = self._io
         with io.lock:
             np.copyto(io.observation[0], observation)
@@ -212,6 +220,9 @@ def load_model(path: str | Path, spec: ObservationSpec, threads: int = 1) -> Onn
         raise ModelRejectedError(f"output shape {out_shape}, expected [batch, 2]")
     if inputs[0].type != "tensor(float)":
         raise ModelRejectedError(f"input type {inputs[0].type}, expected tensor(float)")
+    out_type = next(o.type for o in outputs if o.name == OUTPUT_NAME)
+    if out_type != "tensor(float)":  # the action is bound to a float32 buffer
+        raise ModelRejectedError(f"output type {out_type}, expected tensor(float)")
 
     model = OnnxModel(
         path=str(file),

@@ -121,6 +121,24 @@ def test_wrong_output_size_is_refused(tmp_path: Path) -> None:
         load_model(path, DEFAULT_SPEC)
 
 
+def test_double_output_is_refused(tmp_path: Path) -> None:
+    from fw_policy.model_file import export_torch
+
+    class DoubleHead(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = make_mlp(DEFAULT_SPEC.size)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.body(x).double()
+
+    path = tmp_path / "double.onnx"
+    export_torch(DoubleHead().eval(), DEFAULT_SPEC.size, path)
+    write_metadata(path, DEFAULT_SPEC.spec_id, (1.0, 1.0), "f64")
+    with pytest.raises(ModelRejectedError, match=r"output type tensor\(double\)"):
+        load_model(path, DEFAULT_SPEC)
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_wrong_io_names_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "names.onnx"
@@ -169,8 +187,9 @@ def test_bound_run_matches_a_plain_session_run_and_returns_its_own_array(
         plain = model.session.run(["action"], {"observation": obs.reshape(1, -1)})[0]
         assert np.array_equal(action, plain.reshape(-1)), "bound buffers gave another answer"
     assert len({a.ctypes.data for a in actions}) == len(actions), "a result is a reused buffer"
-    with pytest.raises(ValueError, match="broadcast"):
-        model.run(np.zeros(DEFAULT_SPEC.size - 1, dtype=np.float32))
+    for wrong in (np.zeros(DEFAULT_SPEC.size - 1), np.zeros(1), np.float32(0.5)):
+        with pytest.raises(ValueError, match="observation of shape"):  # never broadcast
+            model.run(wrong)  # type: ignore[arg-type]
 
 
 def test_concurrent_runs_do_not_mix_their_inputs(model_factory: Factory) -> None:
@@ -208,3 +227,30 @@ def test_public_binding_path_gives_the_same_actions(model_factory: Factory) -> N
     np.copyto(public.observation[0], obs)
     public.run()
     assert np.array_equal(public.action[0], model.run(obs))
+
+
+def test_a_private_call_that_fails_falls_back_to_the_public_one(model_factory: Factory) -> None:
+    from fw_policy.onnx_model import _BoundBuffers
+
+    model = load_model(model_factory("mlp", "--seed", "8"), DEFAULT_SPEC)
+
+    class ChangedCompiled:  # a future onnxruntime whose private method takes other arguments
+        def run_with_iobinding(self, *args: object) -> None:
+            raise TypeError("run_with_iobinding(): incompatible function arguments")
+
+    class ChangedSession:
+        _sess = ChangedCompiled()
+
+        def io_binding(self) -> object:
+            return model.session.io_binding()
+
+        def run_with_iobinding(self, binding: object, options: object) -> None:
+            model.session.run_with_iobinding(binding, options)
+
+    wrapper = ChangedSession()
+    bound = _BoundBuffers(wrapper, DEFAULT_SPEC.size)
+    assert bound.run.func.__self__ is wrapper  # type: ignore[attr-defined]
+    obs = np.linspace(-1.0, 1.0, DEFAULT_SPEC.size, dtype=np.float32)
+    np.copyto(bound.observation[0], obs)
+    bound.run()
+    assert np.array_equal(bound.action[0], model.run(obs))

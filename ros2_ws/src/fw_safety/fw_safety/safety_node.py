@@ -6,8 +6,9 @@ Subscribes
     ``fw/teleop/cmd_vel`` (geometry_msgs/TwistStamped, reliable): a person; wins while fresh.
     ``scan`` (sensor_msgs/LaserScan, best effort; the ``scan_topic`` setting or a remap).
     ``odom`` (nav_msgs/Odometry, best effort), ``imu`` (sensor_msgs/Imu, best effort).
-    Scan, odometry and IMU are read from their serialized bytes (fw_common.cdr_fields);
-    malformed bytes are refused like bad values.
+    Both command topics, scan, odometry and IMU are read from their serialized bytes
+    (fw_common.cdr_fields); malformed bytes are refused like bad values (a command that does
+    not parse is a fresh zero from its source).
     ``fw/estop`` (std_msgs/Bool, latched), ``fw/safety/heartbeat`` (std_msgs/Bool, best effort
     subscription so that publishers of either reliability match).
 Publishes
