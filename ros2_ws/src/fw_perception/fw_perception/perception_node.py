@@ -120,24 +120,23 @@ class PerceptionNode(Node):
                 scan.ranges, scan.angle_min, scan.angle_increment, scan.range_min, scan.range_max
             )
         except ValueError as exc:
-            self.refused_scans += 1
-            self.get_logger().warning(
-                f"refused scan ({self.refused_scans} so far): {exc}",
-                throttle_duration_sec=_LOG_THROTTLE_S,
-            )
+            self._refuse_scan(str(exc))
             return
         out = (scan, cleaned.ranges, cleaned.range_min, cleaned.range_max)
         try:  # values no LaserScan can hold (a limit beyond float32): refused, never a crash
             data = self._scan_out.serialized(*out)
         except (ValueError, OverflowError, struct.error) as exc:
-            self.refused_scans += 1
-            self.get_logger().warning(
-                f"refused scan ({self.refused_scans} so far): cannot publish it: {exc}",
-                throttle_duration_sec=_LOG_THROTTLE_S,
-            )
+            self._refuse_scan(f"cannot publish it: {exc}")
             return
         message = self._scan_out.fill_message(*out) if self.scan_pub.needs_message else None
         self.scan_pub.publish(message, serialized=data)
+
+    def _refuse_scan(self, reason: str) -> None:
+        self.refused_scans += 1
+        self.get_logger().warning(
+            f"refused scan ({self.refused_scans} so far): {reason}",
+            throttle_duration_sec=_LOG_THROTTLE_S,
+        )
 
     def _malformed(self, what: str, exc: CdrError) -> None:
         self.malformed[what] += 1  # one call site for every input: throttled per input
