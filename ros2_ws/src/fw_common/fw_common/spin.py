@@ -14,6 +14,7 @@ host (bench/bench_gc_pause.py), most of a scan period; ~110 ms with torch also l
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import signal
 import sys
@@ -107,12 +108,14 @@ def run_node(
     """
     rclpy.init(args=args)
     nodes: list[Node] = []
+    built = False
     try:
         try:
             made = factory()
         except (ValueError, RuntimeError) as exc:
             print(f"[fatal] {exc}", file=sys.stderr)
             return 1
+        built = True
         nodes = [made] if isinstance(made, Node) else list(made)
         freeze_startup_objects()
         executor = make_executor(executor_kind)
@@ -129,5 +132,13 @@ def run_node(
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         for node in nodes:
             node.destroy_node()
-        rclpy.try_shutdown()
+        if built:
+            rclpy.try_shutdown()
+        else:
+            # SIGINT while the nodes were being built (launch stops a robot that is still
+            # starting): shutting the context down destroys the half-built nodes, whose
+            # destroy_node may reach for attributes __init__ never set. The process is on its
+            # way out; what they could not release, exiting does.
+            with contextlib.suppress(Exception):
+                rclpy.try_shutdown()
     return 0
