@@ -14,6 +14,7 @@ import numpy.typing as npt
 from builtin_interfaces.msg import Time
 
 __all__ = [
+    "ns_to_sec_nanosec",
     "ns_to_stamp",
     "quaternion_from_yaw",
     "ranges_to_array",
@@ -40,9 +41,16 @@ def stamp_to_sec(stamp: _StampLike) -> float:
     return stamp_to_ns(stamp) / _NS_PER_S
 
 
+def ns_to_sec_nanosec(ns: int) -> tuple[int, int]:
+    """Integer nanoseconds → a stamp's ``(sec, nanosec)``, nanosec in [0, 1e9) (also for
+    negative times), e.g. for a SerializedTemplate's stamp slot."""
+    sec, nanosec = divmod(int(ns), _NS_PER_S)
+    return sec, nanosec
+
+
 def ns_to_stamp(ns: int) -> Time:
     """Integer nanoseconds → builtin_interfaces/Time."""
-    sec, nanosec = divmod(int(ns), _NS_PER_S)
+    sec, nanosec = ns_to_sec_nanosec(ns)
     return Time(sec=sec, nanosec=nanosec)
 
 

@@ -15,11 +15,11 @@ from typing import Any
 
 from geometry_msgs.msg import TwistStamped
 
+from fw_common.conversions import ns_to_sec_nanosec
 from fw_common.serialized_template import SerializedTemplate
 
 __all__ = ["TwistStampedOut"]
 
-_NS_PER_S = 1_000_000_000
 _STAMP = ("header.stamp.sec", "header.stamp.nanosec")
 _TWIST = tuple(f"twist.linear.{a}" for a in "xyz") + tuple(f"twist.angular.{a}" for a in "xyz")
 
@@ -36,7 +36,7 @@ class TwistStampedOut:
 
     def serialized(self, stamp_ns: int, linear: float, angular: float) -> bytes:
         """The command's bytes (a copy: safe to publish and to keep)."""
-        self._write_stamp(*divmod(stamp_ns, _NS_PER_S))
+        self._write_stamp(*ns_to_sec_nanosec(stamp_ns))
         self._write_twist(linear, 0.0, 0.0, 0.0, 0.0, angular)
         return self._template.data()
 
@@ -44,7 +44,7 @@ class TwistStampedOut:
         """The same command as the reused ``TwistStamped`` object (consumers must not keep
         it)."""
         msg = self.message
-        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, _NS_PER_S)
+        msg.header.stamp.sec, msg.header.stamp.nanosec = ns_to_sec_nanosec(stamp_ns)
         msg.twist.linear.x = float(linear)
         msg.twist.angular.z = float(angular)
         return msg

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fw_common.conversions import (
+    ns_to_sec_nanosec,
     ns_to_stamp,
     quaternion_from_yaw,
     stamp_to_ns,
@@ -16,6 +17,12 @@ from fw_common.conversions import (
 @given(st.integers(min_value=0, max_value=2**62))
 def test_stamp_round_trip(ns: int) -> None:
     assert stamp_to_ns(ns_to_stamp(ns)) == ns
+
+
+@given(st.integers(min_value=-(2**62), max_value=2**62))
+def test_sec_nanosec_split_keeps_nanosec_in_range(ns: int) -> None:
+    sec, nanosec = ns_to_sec_nanosec(ns)
+    assert 0 <= nanosec < 1_000_000_000 and sec * 1_000_000_000 + nanosec == ns
 
 
 @given(st.floats(min_value=-math.pi + 1e-9, max_value=math.pi))

@@ -30,7 +30,7 @@ from sensor_msgs.msg import Imu, LaserScan
 
 from fw_common import intra_process, qos, topics
 from fw_common.cdr_fields import CdrError, read_imu, read_laser_scan, read_odometry
-from fw_common.conversions import quaternion_from_yaw, yaw_from_quaternion
+from fw_common.conversions import ns_to_sec_nanosec, quaternion_from_yaw, yaw_from_quaternion
 from fw_common.intra_process import ControlPublisher
 from fw_common.profile import PerceptionConfig
 from fw_common.ros_params import SectionParameters
@@ -177,7 +177,7 @@ class PerceptionNode(Node):
                 throttle_duration_sec=_LOG_THROTTLE_S,
             )
             return
-        stamp = divmod(odom.stamp_ns, 1_000_000_000)
+        stamp = ns_to_sec_nanosec(odom.stamp_ns)
         self._publish_state(result, stamp)
         self._publish_goal(result, stamp)
 

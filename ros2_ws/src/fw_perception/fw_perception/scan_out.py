@@ -20,11 +20,11 @@ import numpy.typing as npt
 from sensor_msgs.msg import LaserScan
 
 from fw_common.cdr_fields import LaserScanFields
+from fw_common.conversions import ns_to_sec_nanosec
 from fw_common.serialized_template import SerializedTemplate
 
 __all__ = ["CleanedScanOut"]
 
-_NS_PER_S = 1_000_000_000
 _MAX_TEMPLATES = 8
 _STAMP = ("header.stamp.sec", "header.stamp.nanosec")
 # Contiguous in LaserScan's serialization, in this order.
@@ -74,7 +74,7 @@ class CleanedScanOut:
         one per beam) and the limits they were clipped to."""
         template = self._template_for(scan.frame_id, ranges.size)
         write = template.write
-        write["stamp"](*divmod(scan.stamp_ns, _NS_PER_S))
+        write["stamp"](*ns_to_sec_nanosec(scan.stamp_ns))
         write["geometry"](
             scan.angle_min,
             scan.angle_max,
@@ -97,7 +97,7 @@ class CleanedScanOut:
     ) -> Any:
         """The same scan as a ``LaserScan`` object (reused: consumers must not keep it)."""
         out = self.message
-        out.header.stamp.sec, out.header.stamp.nanosec = divmod(scan.stamp_ns, _NS_PER_S)
+        out.header.stamp.sec, out.header.stamp.nanosec = ns_to_sec_nanosec(scan.stamp_ns)
         out.header.frame_id = scan.frame_id
         out.angle_min, out.angle_max = scan.angle_min, scan.angle_max
         out.angle_increment = scan.angle_increment
