@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fw_perception import scan_filter
 from fw_perception.scan_filter import ScanCleaner, median_filter, normalise_rep117
 
 INF, NAN = math.inf, math.nan
@@ -105,6 +107,37 @@ def test_masked_body_does_not_leak_through_the_median() -> None:
     out = c.clean(r, -math.pi, 2 * math.pi / 360, 0.1, 12.0)
     assert np.isnan(out.ranges[0:3]).all()
     assert np.nanmin(out.ranges) == pytest.approx(3.0)
+
+
+def _nan_comparison_warns() -> bool:
+    nan32 = np.full(64, np.nan, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            _ = nan32 > 1.0, nan32 < 1.0, nan32 >= np.zeros(64), nan32 <= np.zeros(64)
+        except RuntimeWarning:
+            return True
+    return False
+
+
+def test_the_errstate_probe_matches_what_this_numpy_does() -> None:
+    # The cleaner skips np.errstate only where comparing NaN leaves NumPy quiet.
+    assert scan_filter._nan_comparisons_flag_invalid() == _nan_comparison_warns()
+
+
+# The guard as this NumPy chooses it, and forced on (what a NumPy that flags NaN gets).
+@pytest.mark.parametrize("need_errstate", sorted({scan_filter._COMPARISONS_NEED_ERRSTATE, True}))
+def test_cleaning_nan_never_warns_and_the_guard_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch, need_errstate: bool
+) -> None:
+    r = np.tile(np.array([NAN, 0.05, 0.3, 3.0, INF, -INF, 20.0], dtype=np.float32), 52)[:360]
+    c = cleaner(median_window=3)
+    expected = c.clean(r, -math.pi, 2 * math.pi / 360, 0.1, 12.0).ranges
+    monkeypatch.setattr(scan_filter, "_COMPARISONS_NEED_ERRSTATE", need_errstate)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = c.clean(r, -math.pi, 2 * math.pi / 360, 0.1, 12.0).ranges
+    np.testing.assert_array_equal(out, expected)
 
 
 @pytest.mark.parametrize("bad", [(NAN, 0.1), (0.0, INF)])
