@@ -26,6 +26,10 @@ subscription's take and of a publish) against what the nodes do instead
 onnxruntime's plain ``InferenceSession.run`` against ``fw_policy``'s bound run, each as the
 first call after a sleep.
 
+A third table runs the whole chain after pauses of a few lengths (``--gaps``), sleeping and
+busy-waiting: if only the sleeps made it slow, the CPU's idle states would be the cause; if a
+busy-wait does too, the host's other work evicts the chain from the caches meanwhile.
+
 No target: a diagnostic for bench_latency.py (docs/BENCHMARKS.md, "Control latency").
 """
 
@@ -122,14 +126,23 @@ class ControlPath:
         return (time.perf_counter_ns() - start) / 1e3
 
 
-def _measure(path: ControlPath, passes: int, sleep_s: float) -> dict[str, np.ndarray]:
+def _busy_wait(seconds: float) -> None:
+    """Keep this thread on the CPU for ``seconds`` (the CPU never idles, so no sleep state)."""
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        pass
+
+
+def _measure(
+    path: ControlPath, passes: int, sleep_s: float, busy: bool = False
+) -> dict[str, np.ndarray]:
     path.stages.clear()
     totals = []
     period_ns = int(0.05 * 1e9)
     for _ in range(passes):
         path.arrive(period_ns)
         if sleep_s > 0:
-            time.sleep(sleep_s)
+            (_busy_wait if busy else time.sleep)(sleep_s)
         totals.append(path.run())
     out = {stage: np.asarray(v) for stage, v in path.stages.items()}
     out["whole chain"] = np.asarray(totals)
@@ -259,6 +272,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--passes", type=int, default=300, help="timed passes per case")
     parser.add_argument("--period", type=float, default=0.05, help="sleep before a cold pass (s)")
+    parser.add_argument(
+        "--gaps",
+        default="0.001,0.003,0.01,0.05",
+        help="comma-separated pauses (s) for the gap table; empty skips it",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         model = str(Path(tmp) / "mlp.onnx")
@@ -289,7 +307,25 @@ def main() -> int:
     ways = _control_messages(path.model) + _side_traffic()
     for name, rc, oc, rw, ow in _measure_ways(ways, args.passes // 3, args.period):
         print(f"| {name} | {rc:.1f} | {oc:.1f} | {rw:.1f} | {ow:.1f} | {rc / oc:.1f}× |")
+    gaps = [float(g) for g in args.gaps.split(",") if g.strip()]
+    if gaps:
+        _print_gap_table(path, gaps, args.passes // 3)
     return 0
+
+
+def _print_gap_table(path: ControlPath, gaps: list[float], passes: int) -> None:
+    """The whole chain after a pause, sleeping or busy-waiting, against back to back: whether
+    the cold cost comes from the CPU idling (only the sleeps would pay it) or from the caches
+    losing the chain's code and data while other work runs on the host (both would)."""
+    back_to_back = float(np.median(_measure(path, passes, 0.0)["whole chain"]))
+    print()
+    print(f"the whole chain after a pause (p50, µs; back to back {back_to_back:.0f} µs)")
+    print("| pause (ms) | sleeping | busy-waiting | busy-waiting / back to back |")
+    print("|---|---|---|---|")
+    for gap in gaps:
+        slept = float(np.median(_measure(path, passes, gap)["whole chain"]))
+        busy = float(np.median(_measure(path, passes, gap, busy=True)["whole chain"]))
+        print(f"| {gap * 1e3:g} | {slept:.0f} | {busy:.0f} | {busy / back_to_back:.1f}× |")
 
 
 if __name__ == "__main__":
