@@ -35,6 +35,9 @@ Run it (holding the shared benchmark lock) from the repository root::
 run's 400 samples moves by up to 2x between runs on a shared machine); ``--modes`` picks the
 modes; ``--side-rate-scale 0`` turns odometry and IMU off to see what the side traffic costs
 (a diagnostic: the stack's policy and safety then stand on stale inputs, the target is with it).
+``--watch-stalls MS`` reports, per case, the scans whose command was lost and every time a
+process of the case could not run Python for longer than MS (``main`` is this process: the
+driver and the bridge, and the whole chain in ``one_process``), to tell which stalls.
 
 Targets: stack p99 ≤ 1.5 × relay p99 in the same mode, no drops.
 """
@@ -286,6 +289,66 @@ class HardwareSide:
         self.arrivals.setdefault(stamp, arrival)
 
 
+# --- stall watch (--watch-stalls) ----------------------------------------------------------
+STALL_TAG = "[stall]"
+
+
+def _watch_stalls(threshold_ms: float, process: str, report: Any = print) -> None:
+    """Report when this process cannot run Python for longer than ``threshold_ms``.
+
+    A daemon thread sleeps 5 ms at a time and reports how late it woke: late means that the
+    process was not scheduled or that another thread held the GIL (a long callback or a C call
+    that keeps it). A stall inside DDS, with the GIL free, goes unseen here, which tells it apart
+    too. Each report is one line (``report``; a child's stdout goes to its log), with the
+    wall-clock time it ended (the scans' stamps are on that clock)."""
+    import threading
+
+    period = 0.005
+
+    def watch() -> None:
+        last = time.monotonic()
+        while True:
+            time.sleep(period)
+            now = time.monotonic()
+            late_ms = (now - last - period) * 1e3
+            if late_ms > threshold_ms:
+                report(f"{STALL_TAG} {process} {time.time():.3f} {late_ms:.0f}")
+            last = now
+
+    threading.Thread(target=watch, name="stall-watch", daemon=True).start()
+
+
+_PARENT_STALLS: list[str] = []  # this process's reports (driver, bridge, a composed chain)
+
+
+def _stalls(lines: list[str], since: float, until: float) -> list[tuple[float, str, int]]:
+    """The stall reports in ``lines`` that ended between wall-clock ``since`` and ``until``:
+    (seconds after ``since``, process, ms)."""
+    out = []
+    for line in lines:
+        if line.startswith(STALL_TAG):
+            _, process, ended, late_ms = line.split()
+            if since <= float(ended) <= until:
+                out.append((float(ended) - since, process, int(late_ms)))
+    return out
+
+
+def _stall_events(stalls: list[tuple[float, str, int]]) -> list[str]:
+    """Reports that ended within 50 ms of each other, as one line per event: a stall seen by
+    every process at once is the host pausing the machine, one seen by one process is that
+    process's own."""
+    events: list[list[tuple[float, str, int]]] = []
+    for stall in sorted(stalls):
+        if events and stall[0] - events[-1][-1][0] < 0.05:
+            events[-1].append(stall)
+        else:
+            events.append([stall])
+    return [
+        f"{event[0][0]:.2f} s: " + ", ".join(f"{process} {ms} ms" for _, process, ms in event)
+        for event in events
+    ]
+
+
 # --- one case ------------------------------------------------------------------------------
 def _spin_for(executor: Any, seconds: float, until: Any = None) -> bool:
     deadline = time.monotonic() + seconds
@@ -326,6 +389,8 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
                     model,
                     "--policy",
                     args.policy,
+                    "--watch-stalls",
+                    str(args.watch_stalls),
                 ]
                 log = open(Path(model).parent / f"{chain}_{name}.log", "wb")  # noqa: SIM115
                 children.append(
@@ -347,6 +412,7 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
         for tap in side.taps.values():
             tap.clear()
         side.measuring = True
+        started = time.time()
         _spin_for(executor, args.seconds)
         side.measuring = False
         _spin_for(executor, 0.5)  # let in-flight commands land
@@ -358,6 +424,7 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
             / 1e6
         )
         drops = sum(1 for s in side.published if s not in side.arrivals)
+        lost_at = [s / 1e9 - started for s in side.published if s not in side.arrivals]
         stage_p50 = {
             topic: float(np.median([tap[s] - s for s in side.published if s in tap])) / 1e6
             for topic, tap in side.taps.items()
@@ -376,6 +443,13 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
             except subprocess.TimeoutExpired:
                 child.kill()
         rclpy.try_shutdown()
+    # The measured window and the half second its last commands had to land.
+    until = started + args.seconds + 0.5
+    stalls = _stalls(_PARENT_STALLS, started, until) if args.watch_stalls > 0 else []
+    if children and args.watch_stalls > 0:
+        for log_path in sorted(Path(model).parent.glob(f"{chain}_*.log")):
+            lines = log_path.read_text(errors="replace").splitlines()
+            stalls += _stalls(lines, started, until)
     return {
         "chain": chain,
         "mode": mode,
@@ -386,6 +460,8 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
         "max": float(lat.max()) if lat.size else float("nan"),
         "stages": stage_p50,
         "lat": lat,
+        "lost_at": lost_at,
+        "stalls": _stall_events(stalls),
     }
 
 
@@ -393,9 +469,11 @@ def _relays(results: list[dict[str, Any]], mode: str) -> list[dict[str, Any]]:
     return [r for r in results if r["mode"] == mode and r["chain"] == "relay"]
 
 
-def _child(name: str, model: str, policy_kind: str) -> int:
+def _child(name: str, model: str, policy_kind: str, watch_stalls_ms: float) -> int:
     from fw_common.spin import run_node
 
+    if watch_stalls_ms > 0:
+        _watch_stalls(watch_stalls_ms, name)
     return run_node(lambda: _make_node(name, model, policy_kind))
 
 
@@ -431,11 +509,21 @@ def main() -> int:
         action="store_true",
         help="also run relay+onnx: the relays plus the policy's ONNX inference (the floor)",
     )
+    parser.add_argument(
+        "--watch-stalls",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="report when a process of the case cannot run Python for longer than MS, "
+        "with the commands lost (a diagnostic; 0: off)",
+    )
     parser.add_argument("--role", help=argparse.SUPPRESS)
     parser.add_argument("--model", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role:
-        return _child(args.role, args.model, args.policy)
+        return _child(args.role, args.model, args.policy, args.watch_stalls)
+    if args.watch_stalls > 0:
+        _watch_stalls(args.watch_stalls, "main", _PARENT_STALLS.append)
     if args.no_intra_process:
         from fw_common.intra_process import set_enabled
 
@@ -465,6 +553,12 @@ def main() -> int:
                     f"drops {r['drops']}/{r['sent']}",
                     flush=True,
                 )
+                if args.watch_stalls > 0 and (r["lost_at"] or r["stalls"]):
+                    lost = ", ".join(f"{t:.2f} s" for t in r["lost_at"]) or "none"
+                    print(f"      lost commands (scan sent at): {lost}", flush=True)
+                    print(f"      stalls over {args.watch_stalls:g} ms (s into the case):")
+                    for event in r["stalls"]:
+                        print(f"        {event}", flush=True)
                 if r["stages"]:
                     taps = ", ".join(f"{t} {v:.2f} ms" for t, v in r["stages"].items())
                     print(f"      p50 at each stage: {taps}", flush=True)
