@@ -220,6 +220,11 @@ class HardwareSide:
         self.published: list[int] = []
         self.arrivals: dict[int, int] = {}
         self.measuring = False
+        # Every scan's stamp, and how many of them a command has answered: the chain works end
+        # to end only once commands carry scans' stamps. Safety publishes on its own timer from
+        # the start, stamped with its clock, long before the policy's first command.
+        self.scans_sent: set[int] = set()
+        self.answered = 0
         # Optional taps after each stage (they add one reader per topic, in both chains).
         self.taps: dict[str, dict[int, int]] = {}
         if stages:
@@ -264,8 +269,10 @@ class HardwareSide:
         now = self.node.get_clock().now().to_msg()
         self.scan.header.stamp = now
         self.scan_pub.publish(self.scan)
+        stamp = now.sec * 1_000_000_000 + now.nanosec
+        self.scans_sent.add(stamp)
         if self.measuring:
-            self.published.append(now.sec * 1_000_000_000 + now.nanosec)
+            self.published.append(stamp)
 
     def _tick_odom(self) -> None:
         self.odom.header.stamp = self.node.get_clock().now().to_msg()
@@ -286,6 +293,8 @@ class HardwareSide:
     def _on_cmd(self, msg: Any) -> None:
         arrival = self._now_ns()
         stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        if stamp not in self.arrivals and stamp in self.scans_sent:
+            self.answered += 1
         self.arrivals.setdefault(stamp, arrival)
 
 
@@ -400,8 +409,11 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
         executor = make_executor("auto")
         for node in nodes:
             executor.add_node(node)
-        # Warm-up: until commands flow (discovery, model load), then a few seconds more.
-        if not _spin_for(executor, 60.0, lambda: len(side.arrivals) >= 20):
+        # Warm-up: until the chain has answered 20 scans (discovery, the policy's model load and
+        # activation), then a few seconds more. Counting any 20 commands was not enough: the
+        # safety supervisor's own ticks made them, and the first scans measured then went
+        # unanswered while the chain was still coming up.
+        if not _spin_for(executor, 60.0, lambda: side.answered >= 20):
             logs = "".join(
                 f"\n--- {p.name}\n{p.read_text(errors='replace')[-2000:]}"
                 for p in Path(model).parent.glob(f"{chain}_*.log")
