@@ -485,7 +485,7 @@ def _child(name: str, model: str, policy_kind: str, watch_stalls_ms: float) -> i
     from fw_common.spin import run_node
 
     if watch_stalls_ms > 0:
-        _watch_stalls(watch_stalls_ms, name)
+        _watch_stalls(watch_stalls_ms, name, lambda line: print(line, flush=True))
     return run_node(lambda: _make_node(name, model, policy_kind))
 
 
