@@ -52,10 +52,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from fw_common.conversions import stamp_to_ns
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = itertools.cycle(range(150, 160))  # a case stops its processes before the next
@@ -269,7 +272,7 @@ class HardwareSide:
         now = self.node.get_clock().now().to_msg()
         self.scan.header.stamp = now
         self.scan_pub.publish(self.scan)
-        stamp = now.sec * 1_000_000_000 + now.nanosec
+        stamp = stamp_to_ns(now)
         self.scans_sent.add(stamp)
         if self.measuring:
             self.published.append(stamp)
@@ -285,14 +288,14 @@ class HardwareSide:
 
     def _tap(self, store: dict[int, int]) -> Any:
         def on_msg(msg: Any) -> None:
-            stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+            stamp = stamp_to_ns(msg.header.stamp)
             store.setdefault(stamp, self._now_ns())
 
         return on_msg
 
     def _on_cmd(self, msg: Any) -> None:
         arrival = self._now_ns()
-        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        stamp = stamp_to_ns(msg.header.stamp)
         if stamp not in self.arrivals and stamp in self.scans_sent:
             self.answered += 1
         self.arrivals.setdefault(stamp, arrival)
@@ -302,7 +305,7 @@ class HardwareSide:
 STALL_TAG = "[stall]"
 
 
-def _watch_stalls(threshold_ms: float, process: str, report: Any = print) -> None:
+def _watch_stalls(threshold_ms: float, process: str, report: Callable[[str], None]) -> None:
     """Report when this process cannot run Python for longer than ``threshold_ms``.
 
     A daemon thread sleeps 5 ms at a time and reports how late it woke: late means that the
@@ -435,8 +438,8 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
             )
             / 1e6
         )
-        drops = sum(1 for s in side.published if s not in side.arrivals)
         lost_at = [s / 1e9 - started for s in side.published if s not in side.arrivals]
+        drops = len(lost_at)
         stage_p50 = {
             topic: float(np.median([tap[s] - s for s in side.published if s in tap])) / 1e6
             for topic, tap in side.taps.items()

@@ -16,10 +16,9 @@ robot's footprint are the robot itself (a mast, a bumper) and become NaN.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +45,7 @@ def _nan_comparisons_flag_invalid() -> bool:
     return False
 
 
-_QUIET = contextlib.nullcontext()
+_QUIET = nullcontext()
 _COMPARISONS_NEED_ERRSTATE = _nan_comparisons_flag_invalid()
 
 
