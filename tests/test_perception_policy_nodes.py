@@ -67,6 +67,9 @@ def test_perception_cleans_fuses_and_refuses_bad_input(launch, probe) -> None:
     goal_pub = probe.publisher(PoseStamped, topics.GOAL_POSE, qos.LATCHED)
     assert probe.wait_for_subscribers(scan_pub, timeout=30), "perception did not subscribe"
     assert probe.wait_for_subscribers(odom_pub, timeout=30)
+    # The goal topic is latched with depth 1: a subscription that matched only after the three
+    # goals below would see the last one alone, so the refusals must not race discovery.
+    assert probe.wait_for_subscribers(goal_pub, timeout=30)
 
     # 36 beams every 10°: beam 0 points backwards (body), then REP-117 cases at the sides.
     ranges = [4.0] * 36
@@ -119,6 +122,7 @@ def test_perception_cleans_fuses_and_refuses_bad_input(launch, probe) -> None:
     # The goal (3, 4) in odom, seen from the robot at (x, 0) facing +x.
     assert goal.pose.position.x == pytest.approx(3.0 - state.pose.pose.position.x, abs=0.05)
     assert goal.pose.position.y == pytest.approx(4.0, abs=1e-6)
+    assert node.wait_for_output("refused goal (2 so far)", timeout=10), node.output()
     text = node.output()
     assert "refused goal (1 so far): non-finite goal" in text
     assert "refused goal (2 so far)" in text and "'map'" in text
