@@ -51,6 +51,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -313,8 +314,6 @@ def _watch_stalls(threshold_ms: float, process: str, report: Callable[[str], Non
     that keeps it). A stall inside DDS, with the GIL free, goes unseen here, which tells it apart
     too. Each report is one line (``report``; a child's stdout goes to its log), with the
     wall-clock time it ended (the scans' stamps are on that clock)."""
-    import threading
-
     period = 0.005
 
     def watch() -> None:
@@ -570,8 +569,9 @@ def main() -> int:
                 )
                 if args.watch_stalls > 0 and (r["lost_at"] or r["stalls"]):
                     lost = ", ".join(f"{t:.2f} s" for t in r["lost_at"]) or "none"
+                    # Both in seconds after the measured window began.
                     print(f"      lost commands (scan sent at): {lost}", flush=True)
-                    print(f"      stalls over {args.watch_stalls:g} ms (s into the case):")
+                    print(f"      stalls over {args.watch_stalls:g} ms (s into the window):")
                     for event in r["stalls"]:
                         print(f"        {event}", flush=True)
                 if r["stages"]:
