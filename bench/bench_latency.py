@@ -9,7 +9,10 @@ Two chains of the same shape and message types, measured in the same run (three 
   (→ TwistStamped) → the bridge, copying the stamp and doing nothing else;
 * ``relay+onnx`` (``--floor``): the relays, with the policy's relay also running the stack's
   ONNX model (fw_policy's loader and session) on a fixed observation per scan: what the
-  inference alone costs a chain, the floor under any stack that runs this model.
+  inference alone costs a chain, the floor under any stack that runs this model;
+* ``stack-free`` (``--ablate PARTS``): the stack with the named numeric cores (``clean``,
+  ``featurize``, ``zones``) answering from a cache (bench/ablation.py): a bound on what faster
+  cores could buy, and what the rest of the stack costs.
 
 Each chain runs twice: every hop a separate process (``processes``), and every node in one
 process on one executor (``one_process``). The "hardware side" process holds a driver node that
@@ -59,6 +62,7 @@ from typing import Any
 
 import numpy as np
 
+from ablation import PARTS, ablated, parse_parts
 from fw_common.conversions import stamp_to_ns
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +75,7 @@ IMU_RATE_HZ = 100.0
 # the side traffic over every phase of the scan about six times in a 20 s case instead.
 SIDE_RATE_FACTOR = 0.997
 ONNX_SUFFIX = "+onnx"  # a relay that also runs the policy's model (the --floor chain)
+ABLATED = "stack-free"  # the stack with the --ablate cores cached
 
 
 # --- nodes ---------------------------------------------------------------------------------
@@ -82,7 +87,7 @@ def _has_safety() -> bool:
 
 def _stage_names(chain: str) -> list[str]:
     names = ["perception", "policy"] + (["safety"] if _has_safety() else [])
-    if chain == "stack":
+    if chain in ("stack", ABLATED):
         return names
     relays = [f"relay_{n}" for n in names]
     if chain == "relay+onnx":
@@ -380,6 +385,7 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
     from fw_common.spin import freeze_startup_objects, make_executor
 
     stages = _stage_names(chain)
+    ablate = args.ablate if chain == ABLATED else ""
     children: list[subprocess.Popen[bytes]] = []
     rclpy.init()
     try:
@@ -402,6 +408,8 @@ def run_case(chain: str, mode: str, args: argparse.Namespace, model: str) -> dic
                     args.policy,
                     "--watch-stalls",
                     str(args.watch_stalls),
+                    "--ablate",
+                    ablate,
                 ]
                 log = open(Path(model).parent / f"{chain}_{name}.log", "wb")  # noqa: SIM115
                 children.append(
@@ -483,12 +491,13 @@ def _relays(results: list[dict[str, Any]], mode: str) -> list[dict[str, Any]]:
     return [r for r in results if r["mode"] == mode and r["chain"] == "relay"]
 
 
-def _child(name: str, model: str, policy_kind: str, watch_stalls_ms: float) -> int:
+def _child(name: str, model: str, policy_kind: str, watch_stalls_ms: float, ablate: str) -> int:
     from fw_common.spin import run_node
 
     if watch_stalls_ms > 0:
         _watch_stalls(watch_stalls_ms, name, lambda line: print(line, flush=True))
-    return run_node(lambda: _make_node(name, model, policy_kind))
+    with ablated(parse_parts(ablate)):
+        return run_node(lambda: _make_node(name, model, policy_kind))
 
 
 def main() -> int:
@@ -531,11 +540,22 @@ def main() -> int:
         help="report when a process of the case cannot run Python for longer than MS, "
         "with the commands lost (a diagnostic; 0: off)",
     )
+    parser.add_argument(
+        "--ablate",
+        default="",
+        metavar="PARTS",
+        help="also run the stack with these cores cached (comma-separated: "
+        f"{','.join(PARTS)}): a bound on what faster cores could buy",
+    )
     parser.add_argument("--role", help=argparse.SUPPRESS)
     parser.add_argument("--model", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    try:
+        parse_parts(args.ablate)
+    except ValueError as exc:
+        parser.error(f"--ablate: {exc}")
     if args.role:
-        return _child(args.role, args.model, args.policy, args.watch_stalls)
+        return _child(args.role, args.model, args.policy, args.watch_stalls, args.ablate)
     if args.watch_stalls > 0:
         _watch_stalls(args.watch_stalls, "main", _PARENT_STALLS.append)
     if args.no_intra_process:
@@ -555,11 +575,17 @@ def main() -> int:
         )
         results = []
         modes = [m for m in ("processes", "one_process") if m in args.modes.split(",")]
-        chains = ("relay", "relay+onnx", "stack") if args.floor else ("relay", "stack")
+        chains = ["relay", *(["relay+onnx"] if args.floor else []), "stack"]
+        if args.ablate:
+            chains.append(ABLATED)
         cases = [(mode, chain) for mode in modes for chain in chains]
         for rep in range(args.repeats):
             for mode, chain in cases:
-                r = run_case(chain, mode, args, model)
+                # One process runs the ablated chain within this block; each process of the
+                # chain in the other mode ablates its own cores (run_case passes --ablate).
+                one = chain == ABLATED and mode == "one_process"
+                with ablated(parse_parts(args.ablate) if one else ()):
+                    r = run_case(chain, mode, args, model)
                 results.append(r)
                 print(
                     f"  #{rep + 1} {mode:12s} {chain:10s} p50 {r['p50']:6.2f} ms  "
