@@ -18,30 +18,26 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from fw_common.observation import ObservationSpec
+from fw_perception.scan_filter import ScanCleaner
+from fw_safety.zones import CollisionZones
+
 __all__ = ["PARTS", "ablated", "parse_parts"]
 
-
-def _targets() -> dict[str, tuple[type, str, Callable[..., Any]]]:
-    """Per part: the class, the method, and the key of a call (its arguments but the scan)."""
-    from fw_common.observation import ObservationSpec
-    from fw_perception.scan_filter import ScanCleaner
-    from fw_safety.zones import CollisionZones
-
-    return {
-        # perception: REP-117 mapping, body mask, median, clipping
-        "clean": (ScanCleaner, "clean", lambda _ranges, *limits: limits),
-        # policy: min-pooled beams, goal and velocity features
-        "featurize": (ObservationSpec, "featurize", lambda _ranges, *rest: rest),
-        # safety: stop zone, slowdown zone and the approach rule on each command
-        "zones": (
-            CollisionZones,
-            "restrict",
-            lambda cmd, _scan, use_slowdown=True: (cmd, use_slowdown),
-        ),
-    }
-
-
-PARTS = ("clean", "featurize", "zones")
+#: Per part: the class, the method, and the key of a call (its arguments but the scan).
+_TARGETS: dict[str, tuple[type, str, Callable[..., Any]]] = {
+    # perception: REP-117 mapping, body mask, median, clipping
+    "clean": (ScanCleaner, "clean", lambda _ranges, *limits: limits),
+    # policy: min-pooled beams, goal and velocity features
+    "featurize": (ObservationSpec, "featurize", lambda _ranges, *rest: rest),
+    # safety: stop zone, slowdown zone and the approach rule on each command
+    "zones": (
+        CollisionZones,
+        "restrict",
+        lambda cmd, _scan, use_slowdown=True: (cmd, use_slowdown),
+    ),
+}
+PARTS = tuple(_TARGETS)
 
 
 def parse_parts(text: str) -> tuple[str, ...]:
@@ -68,14 +64,13 @@ def _cached(compute: Callable[..., Any], key: Callable[..., Any]) -> Callable[..
 @contextmanager
 def ablated(parts: tuple[str, ...]) -> Iterator[None]:
     """Within the block, every ``parts`` core computes each distinct call once."""
-    targets = _targets()
-    saved = {part: getattr(cls, name) for part, (cls, name, _key) in targets.items()}
+    saved = {part: getattr(_TARGETS[part][0], _TARGETS[part][1]) for part in parts}
     try:
         for part in parts:
-            cls, name, key = targets[part]
+            cls, name, key = _TARGETS[part]
             setattr(cls, name, _cached(saved[part], key))
         yield
     finally:
         for part in parts:
-            cls, name, _key = targets[part]
+            cls, name, _key = _TARGETS[part]
             setattr(cls, name, saved[part])

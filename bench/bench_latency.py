@@ -551,7 +551,7 @@ def main() -> int:
     parser.add_argument("--model", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     try:
-        parse_parts(args.ablate)
+        ablate_parts = parse_parts(args.ablate)
     except ValueError as exc:
         parser.error(f"--ablate: {exc}")
     if args.role:
@@ -584,7 +584,7 @@ def main() -> int:
                 # One process runs the ablated chain within this block; each process of the
                 # chain in the other mode ablates its own cores (run_case passes --ablate).
                 one = chain == ABLATED and mode == "one_process"
-                with ablated(parse_parts(args.ablate) if one else ()):
+                with ablated(ablate_parts if one else ()):
                     r = run_case(chain, mode, args, model)
                 results.append(r)
                 print(

@@ -12,16 +12,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 from ablation import ablated, parse_parts
 from fw_common.observation import DEFAULT_SPEC, ObservationSpec
+from fw_common.profile import PerceptionConfig
 from fw_perception.scan_filter import ScanCleaner
 
-CLEANER = ScanCleaner(
-    range_min=0.1,
-    range_max=10.0,
-    median_window=3,
-    laser_pose=(0.0, 0.0, 0.0),
-    footprint=(-0.1, 0.1, -0.1, 0.1),
-    footprint_margin=0.0,
-)
+CLEANER = ScanCleaner.from_config(PerceptionConfig())
 ANGLES = (-np.pi, 2 * np.pi / 360)
 
 
