@@ -18,7 +18,8 @@ class PolicyInput:
     ``ranges`` (m) is the cleaned scan (REP-117 values) at angles ``angle_min + i *
     angle_increment`` (rad) about the robot's z axis; ``range_min`` its lower limit (m);
     ``goal_xy`` the goal in ``base_link`` (m); ``linear`` (m/s) and ``angular`` (rad/s) the
-    robot's current velocity.
+    robot's current velocity; ``observation`` the same inputs as the observation spec's vector
+    (what a learned policy is fed; :class:`fw_policy.policy_step.PolicyStep` computes it).
     """
 
     ranges: npt.NDArray[np.float32]
@@ -28,6 +29,7 @@ class PolicyInput:
     goal_xy: tuple[float, float]
     linear: float
     angular: float
+    observation: npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)

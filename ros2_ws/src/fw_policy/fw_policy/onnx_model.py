@@ -17,13 +17,10 @@ warm-up that does not give finite actions.
 from __future__ import annotations
 
 import datetime
-import functools
 import hashlib
 import json
 import math
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,50 +66,6 @@ def _dim_ok(dim: Any, expected: int | None) -> bool:
     return expected is None
 
 
-class _BoundBuffers:
-    """The model's input and output as NumPy buffers bound to the session once (I/O binding).
-
-    ``session.run`` converts the feed dict and allocates the output on every call: with cold
-    caches, as between scans 50 ms apart, a run of the test MLP took ~230 µs that way and
-    ~145 µs through a binding made once (docs/BENCHMARKS.md, "Control latency"). The buffers
-    are reused, so runs are serialized by a lock.
-    """
-
-    def __init__(self, session: Any, size: int) -> None:
-        import onnxruntime as ort
-
-        self.observation = np.zeros((1, size), dtype=np.float32)
-        self.action = np.zeros((1, 2), dtype=np.float32)
-        self.binding = session.io_binding()
-        # The OrtValues wrap the arrays' memory: onnxruntime reads and writes them in place.
-        self.binding.bind_ortvalue_input(
-            INPUT_NAME, ort.OrtValue.ortvalue_from_numpy(self.observation)
-        )
-        self.binding.bind_ortvalue_output(
-            OUTPUT_NAME, ort.OrtValue.ortvalue_from_numpy(self.action)
-        )
-        self.run_options = ort.RunOptions()
-        self.lock = threading.Lock()
-        # InferenceSession.run_with_iobinding checks for WebGPU graph capture on every call
-        # (reading the run options' config), ~50 µs warm here, five times the run itself; the
-        # compiled session under it takes the same binding directly. Those are private names:
-        # where they are missing or the call does not work, the public method runs instead.
-        self.run: Callable[[], None] = functools.partial(
-            session.run_with_iobinding, self.binding, self.run_options
-        )
-        compiled, raw_binding = (
-            getattr(session, "_sess", None),
-            getattr(self.binding, "_iobinding", None),
-        )
-        if compiled is not None and raw_binding is not None:
-            direct = functools.partial(compiled.run_with_iobinding, raw_binding, self.run_options)
-            try:
-                direct()  # a run on zeros: the private call works with this onnxruntime
-            except Exception:  # any failure (another signature, say): keep the public path
-                return
-            self.run = direct
-
-
 @dataclass(frozen=True)
 class OnnxModel:
     """A validated, warmed-up model. ``run`` maps one observation to a normalised action."""
@@ -126,10 +79,6 @@ class OnnxModel:
     loaded_at: str
     session: Any
     observation_size: int
-    _io: _BoundBuffers = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_io", _BoundBuffers(self.session, self.observation_size))
 
     def run(self, observation: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Normalised action, shape (2,); may be non-finite (the caller checks). Raises
@@ -139,11 +88,9 @@ class OnnxModel:
                 f"observation of shape {np.shape(observation)}, expected "
                 f"({self.observation_size},)"
             )
-        io = self._io
-        with io.lock:
-            np.copyto(io.observation[0], observation)
-            io.run()
-            action: npt.NDArray[np.float32] = io.action[0].copy()
+        batch = np.asarray(observation, dtype=np.float32).reshape(1, self.observation_size)
+        outputs = self.session.run([OUTPUT_NAME], {INPUT_NAME: batch})
+        action: npt.NDArray[np.float32] = np.asarray(outputs[0], dtype=np.float32).reshape(-1)
         return action
 
     def describe(self) -> dict[str, Any]:
@@ -253,28 +200,18 @@ def load_model(path: str | Path, spec: ObservationSpec, threads: int = 1) -> Onn
 
 
 class OnnxPolicy:
-    """Featurize with the spec, run the model, clip to [-1, 1], scale to m/s and rad/s."""
+    """Run the model on the observation, clip to [-1, 1], scale to m/s and rad/s."""
 
     kind = "onnx"
 
-    def __init__(self, model: OnnxModel, spec: ObservationSpec) -> None:
+    def __init__(self, model: OnnxModel) -> None:
         self.model = model
-        self.spec = spec
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, **self.model.describe()}
 
     def act(self, inputs: PolicyInput) -> Action:
-        obs = self.spec.featurize(
-            inputs.ranges,
-            inputs.angle_min,
-            inputs.angle_increment,
-            inputs.goal_xy,
-            inputs.linear,
-            inputs.angular,
-        )
-        # Plain floats from here: two checks and two clamps cost less than NumPy's dispatch.
-        v, w = self.model.run(obs).tolist()
+        v, w = self.model.run(inputs.observation).tolist()
         if not (math.isfinite(v) and math.isfinite(w)):
             raise ValueError(f"model gave a non-finite action {[v, w]}")
         v, w = min(max(v, -1.0), 1.0), min(max(w, -1.0), 1.0)

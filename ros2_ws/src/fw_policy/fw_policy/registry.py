@@ -33,7 +33,7 @@ class StopPolicy:
 
 
 def _onnx(config: PolicyConfig, spec: ObservationSpec) -> Policy:
-    return OnnxPolicy(load_model(config.model_path, spec, config.intra_op_threads), spec)
+    return OnnxPolicy(load_model(config.model_path, spec, config.intra_op_threads))
 
 
 def _classic(config: PolicyConfig, spec: ObservationSpec) -> Policy:

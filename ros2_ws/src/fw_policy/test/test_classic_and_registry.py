@@ -37,7 +37,8 @@ def scan_with_box(x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
 
 
 def make_input(ranges: np.ndarray, goal: tuple[float, float]) -> PolicyInput:
-    return PolicyInput(ranges, -math.pi, INC, 0.1, goal, 0.0, 0.0)
+    observation = DEFAULT_SPEC.featurize(ranges, -math.pi, INC, goal, 0.0, 0.0)
+    return PolicyInput(ranges, -math.pi, INC, 0.1, goal, 0.0, 0.0, observation)
 
 
 def test_free_space_drives_straight_to_a_goal_ahead() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 from collections.abc import Callable
@@ -22,14 +21,17 @@ Factory = Callable[..., Path]
 
 
 def inputs(goal: tuple[float, float] = (3.0, 1.0)) -> PolicyInput:
+    ranges = np.full(360, 4.0, dtype=np.float32)
+    angle_min, increment, linear, angular = -math.pi, 2 * math.pi / 360, 0.2, -0.1
     return PolicyInput(
-        ranges=np.full(360, 4.0, dtype=np.float32),
-        angle_min=-math.pi,
-        angle_increment=2 * math.pi / 360,
+        ranges=ranges,
+        angle_min=angle_min,
+        angle_increment=increment,
         range_min=0.1,
         goal_xy=goal,
-        linear=0.2,
-        angular=-0.1,
+        linear=linear,
+        angular=angular,
+        observation=DEFAULT_SPEC.featurize(ranges, angle_min, increment, goal, linear, angular),
     )
 
 
@@ -49,13 +51,11 @@ def test_onnx_policy_matches_torch_and_scales_actions(
     # Export a seeded MLP ourselves so torch can compute the reference.
     path = model_factory("mlp", "--seed", "3", "--action-scale", "0.8", "1.5")
     reference = make_mlp(DEFAULT_SPEC.size, seed=3)
-    policy = OnnxPolicy(load_model(path, DEFAULT_SPEC), DEFAULT_SPEC)
+    policy = OnnxPolicy(load_model(path, DEFAULT_SPEC))
     x = inputs()
-    obs = DEFAULT_SPEC.featurize(
-        x.ranges, x.angle_min, x.angle_increment, x.goal_xy, x.linear, x.angular
-    )
     with torch.no_grad():
-        expected = reference(torch.from_numpy(obs).reshape(1, -1)).numpy().reshape(-1)
+        expected = reference(torch.from_numpy(x.observation).reshape(1, -1)).numpy()
+    expected = expected.reshape(-1)
     action = policy.act(x)
     assert action.linear == pytest.approx(expected[0] * 0.8, abs=1e-5)
     assert action.angular == pytest.approx(expected[1] * 1.5, abs=1e-5)
@@ -172,11 +172,11 @@ def test_static_batch_one_is_accepted(tmp_path: Path) -> None:
 def test_actions_are_clipped_to_the_scale(model_factory: Factory) -> None:
     # A constant model at the edge of tanh's range: never more than the declared scale.
     path = model_factory("constant", "--action", "0.999999", "-0.999999")
-    action = OnnxPolicy(load_model(path, DEFAULT_SPEC), DEFAULT_SPEC).act(inputs())
+    action = OnnxPolicy(load_model(path, DEFAULT_SPEC)).act(inputs())
     assert abs(action.linear) <= 0.8 + 1e-9 and abs(action.angular) <= 1.0 + 1e-9
 
 
-def test_bound_run_matches_a_plain_session_run_and_returns_its_own_array(
+def test_run_matches_a_plain_session_run_and_refuses_wrong_shapes(
     model_factory: Factory,
 ) -> None:
     model = load_model(model_factory("mlp", "--seed", "5"), DEFAULT_SPEC)
@@ -185,7 +185,7 @@ def test_bound_run_matches_a_plain_session_run_and_returns_its_own_array(
     actions = [model.run(obs) for obs in observations]
     for obs, action in zip(observations, actions, strict=True):
         plain = model.session.run(["action"], {"observation": obs.reshape(1, -1)})[0]
-        assert np.array_equal(action, plain.reshape(-1)), "bound buffers gave another answer"
+        assert np.array_equal(action, plain.reshape(-1))
     assert len({a.ctypes.data for a in actions}) == len(actions), "a result is a reused buffer"
     for wrong in (np.zeros(DEFAULT_SPEC.size - 1), np.zeros(1), np.float32(0.5)):
         with pytest.raises(ValueError, match="observation of shape"):  # never broadcast
@@ -201,56 +201,3 @@ def test_concurrent_runs_do_not_mix_their_inputs(model_factory: Factory) -> None
     with ThreadPoolExecutor(2) as pool:
         got = list(pool.map(model.run, observations * 500))
     assert all(np.array_equal(g, expected[i % 2]) for i, g in enumerate(got))
-
-
-def test_public_binding_path_gives_the_same_actions(model_factory: Factory) -> None:
-    """Where onnxruntime's compiled session is not reachable, the public method runs."""
-    from fw_policy.onnx_model import _BoundBuffers
-
-    model = load_model(model_factory("mlp", "--seed", "7"), DEFAULT_SPEC)
-
-    class PublicOnly:  # an InferenceSession without the private attribute
-        def __init__(self, session: object) -> None:
-            self._session = session
-
-        def io_binding(self) -> object:
-            return self._session.io_binding()  # type: ignore[attr-defined]
-
-        def run_with_iobinding(self, binding: object, options: object) -> None:
-            self._session.run_with_iobinding(binding, options)  # type: ignore[attr-defined]
-
-    wrapper = PublicOnly(model.session)
-    public = _BoundBuffers(wrapper, DEFAULT_SPEC.size)
-    assert isinstance(public.run, functools.partial)
-    assert public.run.func.__self__ is wrapper  # type: ignore[attr-defined]
-    obs = np.linspace(-1.0, 1.0, DEFAULT_SPEC.size, dtype=np.float32)
-    np.copyto(public.observation[0], obs)
-    public.run()
-    assert np.array_equal(public.action[0], model.run(obs))
-
-
-def test_a_private_call_that_fails_falls_back_to_the_public_one(model_factory: Factory) -> None:
-    from fw_policy.onnx_model import _BoundBuffers
-
-    model = load_model(model_factory("mlp", "--seed", "8"), DEFAULT_SPEC)
-
-    class ChangedCompiled:  # a future onnxruntime whose private method takes other arguments
-        def run_with_iobinding(self, *args: object) -> None:
-            raise TypeError("run_with_iobinding(): incompatible function arguments")
-
-    class ChangedSession:
-        _sess = ChangedCompiled()
-
-        def io_binding(self) -> object:
-            return model.session.io_binding()
-
-        def run_with_iobinding(self, binding: object, options: object) -> None:
-            model.session.run_with_iobinding(binding, options)
-
-    wrapper = ChangedSession()
-    bound = _BoundBuffers(wrapper, DEFAULT_SPEC.size)
-    assert bound.run.func.__self__ is wrapper  # type: ignore[attr-defined]
-    obs = np.linspace(-1.0, 1.0, DEFAULT_SPEC.size, dtype=np.float32)
-    np.copyto(bound.observation[0], obs)
-    bound.run()
-    assert np.array_equal(bound.action[0], model.run(obs))
