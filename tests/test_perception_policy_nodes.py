@@ -85,8 +85,8 @@ def test_perception_cleans_fuses_and_refuses_bad_input(launch, probe) -> None:
     goal_pub.publish(goal_msg(3.0, 4.0, frame="map"))  # wrong frame: refused
     time.sleep(0.2)
     goal_pub.publish(goal_msg(3.0, 4.0))
-    # Odometry whose bytes stop short (a broken driver or a foreign publisher): read from the
-    # serialized message, refused with the reason, and the node lives on.
+    # Odometry whose bytes stop short (a broken driver or a foreign publisher): the middleware
+    # cannot deserialize it and drops it; the node lives on and takes what follows.
     odom_pub.publish(serialize_message(odom_msg(probe.node.get_clock().now().to_msg()))[:40])
     # A scan whose ranges claim more beams than its bytes hold.
     whole = serialize_message(scan_msg(probe.node.get_clock().now().to_msg(), ranges))
@@ -126,9 +126,7 @@ def test_perception_cleans_fuses_and_refuses_bad_input(launch, probe) -> None:
     text = node.output()
     assert "refused goal (1 so far): non-finite goal" in text
     assert "refused goal (2 so far)" in text and "'map'" in text
-    assert "ignored imu" in text and "non-finite yaw rate" in text
-    assert "ignored odom (1 malformed so far): truncated" in text
-    assert "ignored scan (1 malformed so far): truncated" in text and "1000000 floats" in text
+    assert "refused imu: non-finite yaw rate nan" in text
     node.assert_clean_exit()
 
 
@@ -244,18 +242,20 @@ def test_policy_lifecycle_driven_from_outside_with_timer_trigger(launch, probe) 
     stopped = time.monotonic()
     feed(1.0)
     assert not commands.since(stopped + 0.2), "deactivated policy kept commanding"
-    # State bytes that stop inside the frame id: read from the bytes, refused with the reason.
+    # State and scan bytes that stop short: the middleware cannot deserialize them and drops
+    # them; the robot is not moved by them (its inputs go stale: zero commands), and the node
+    # lives on and drives again on good inputs.
+    assert change_state(probe, Transition.TRANSITION_ACTIVATE)
+    assert info.wait_for(lambda m: json.loads(m.data)["state"] == "active", timeout=20)
+    broken = time.monotonic()
     state_pub.publish(serialize_message(odom_msg(probe.node.get_clock().now().to_msg()))[:20])
-    deadline = time.monotonic() + 10
-    while "malformed message" not in node.output() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert "ignored fw/perception/state: malformed message: malformed string" in node.output()
-    # A cleaned scan whose bytes stop short: refused with the reason, no command from it.
     scan_pub.publish(
         serialize_message(scan_msg(probe.node.get_clock().now().to_msg(), [1.0]))[:30]
     )
-    deadline = time.monotonic() + 10
-    while "perception/scan: malformed" not in node.output() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert "ignored fw/perception/scan: malformed message: truncated" in node.output()
+    time.sleep(1.5)
+    stale = commands.since(broken + 0.7)
+    assert stale and all(m.twist.linear.x == 0.0 for m in stale), "moved on malformed bytes"
+    resumed = time.monotonic()
+    feed(2.0)
+    assert any(m.twist.linear.x > 0.1 for m in commands.since(resumed + 0.5))
     node.assert_clean_exit()

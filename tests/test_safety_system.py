@@ -302,6 +302,8 @@ def test_garbage_inputs_never_crash_the_node_nor_move_the_robot(robot, probe) ->
             scans.publish(scan)
         odom.publish(bad_odom)
         imu.publish(bad_imu)
+        # Bytes that are no message (a broken driver, a foreign publisher): the middleware
+        # cannot deserialize them and drops them before the node sees them.
         odom.publish(serialize_message(bad_odom)[:30])  # truncated bytes
         scans.publish(serialize_message(free_scan(probe))[:-100])  # ranges cut short
         view.policy.publish(b"\x00\x01\x00\x00" + bytes(10))  # a command cut short
@@ -323,10 +325,10 @@ def test_garbage_inputs_never_crash_the_node_nor_move_the_robot(robot, probe) ->
     assert int(values["count.refused_odom"]) > 0 and int(values["count.refused_imu"]) > 0
     assert events_of(view.events, "refused_command")
     log = view.process.output()  # type: ignore[attr-defined]
-    assert "refused odom" in log and "malformed message: truncated" in log
-    assert "refused scan" in log and "360 floats need" in log
-    assert "refused policy command" in log and "malformed message: truncated" in log
-    assert "refused imu" in log and "unsupported CDR encapsulation 0007" in log
+    assert "refused odom" in log and "non-finite odometry position" in log
+    assert "refused scan" in log
+    assert "refused teleop command" in log and "non-finite twist" in log
+    assert "refused imu" in log
     # Still alive and working: valid scans and a valid command move it.
     end = view.sim_now_ns() + int(2.0 * 1e9)
     while view.sim_now_ns() < end:

@@ -8,15 +8,17 @@ are for replays through the real nodes over DDS, which add message loss and cloc
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from stages import Command, Pose2D, SafetyStep, ScanOut, by_stamp, pairs
+from records import Command, Pose2D, SafetyStep, ScanOut, by_stamp, pairs
 
 __all__ = [
     "CORE",
+    "LOOP",
     "NODE",
     "Tolerance",
     "check_commands",
@@ -42,6 +44,11 @@ class Tolerance:
     pose: float
     #: Fused yaw rate (rad/s): the same reordering changes which gyro sample is the latest.
     yaw_rate: float
+    #: Fused forward speed (m/s). Exact when perception is fed the recorded odometry (it is
+    #: the odometry's); not when the loop recomputes odometry from the recorded encoders: the
+    #: bridge node took ``joint_states`` best effort, so its speed over an interval with a
+    #: missed sample is the average over two intervals.
+    speed: float
     #: Share of the policy commands (cmd_vel_raw) that must be reproduced exactly (1e-9): the
     #: classic policy is deterministic on the same inputs; a command differs only where the
     #: policy node took a different latest state or goal than the recording's order shows.
@@ -64,11 +71,17 @@ CORE = Tolerance(
     matched=0.9,
     pose=1e-3,
     yaw_rate=0.05,
+    speed=1e-9,
     commands_exact=0.95,
     ramp=(0.05, 0.13),
     safety_within=0.97,
     event_window=0.5,
 )
+#: The whole loop on the raw streams: odometry recomputed from the encoders (see ``speed``).
+#: Near the goal the classic policy slows down with the goal's distance, so the recomputed
+#: odometry's sub-millimetre difference shows in ~1e-5 m/s of those commands (about 8 % of
+#: ``sim_seed3_drive``'s).
+LOOP = dataclasses.replace(CORE, speed=1e-3, commands_exact=0.9)
 #: Through the real nodes over DDS: loss on best-effort links both in the recording and in the
 #: replay, and a /clock published by the test process (a few ms of jitter on a loaded host), so
 #: the fused state's IMU share, the policy's latest state/goal and the safety node's ramp steps
@@ -83,6 +96,7 @@ NODE = Tolerance(
     matched=0.9,
     pose=0.01,
     yaw_rate=0.1,
+    speed=1e-9,
     commands_exact=0.9,
     ramp=(0.1, 0.25),
     safety_within=0.9,
@@ -118,7 +132,7 @@ def check_states(ours: Sequence[Pose2D], recorded: Sequence[Pose2D], tol: Tolera
     worst = max(max(_pose_error(a, b)) for a, b in matched)
     assert worst <= tol.pose, f"fused pose off by {worst:.3g} (m or rad), tolerance {tol.pose}"
     speed = max(abs(a.linear - b.linear) for a, b in matched)
-    assert speed <= 1e-9, f"forward speed off by {speed:.3g} m/s (it is the odometry's)"
+    assert speed <= tol.speed, f"forward speed off by {speed:.3g} m/s, tolerance {tol.speed}"
     rate = max(abs(a.angular - b.angular) for a, b in matched)
     assert rate <= tol.yaw_rate, f"yaw rate off by {rate:.3g} rad/s, tolerance {tol.yaw_rate}"
 

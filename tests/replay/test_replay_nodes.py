@@ -38,8 +38,10 @@ from compare import (
     check_scans,
     check_states,
 )
+from records import odom_pose, pose_stamped, scan_out, twist_command
 from replay_harness import decoded_bag, play, read_bag
-from stages import SAFETY_COMMANDS, odom_pose, pose_stamped, scan_out, twist_command
+
+SAFETY_COMMANDS = ("/fw/cmd_vel_raw", "/fw/teleop/cmd_vel")
 
 pytestmark = pytest.mark.system
 

@@ -1,9 +1,7 @@
 """ROS 2 node: ``cmd_vel`` → wheel velocity commands, ``joint_states`` → ``odom`` (+ tf).
 
 Subscribes
-    ``cmd_vel`` (geometry_msgs/TwistStamped, reliable): the only command the robot obeys. When
-    the safety supervisor is composed into the same process first, by direct call from it
-    and from nothing else (fw_common.intra_process).
+    ``cmd_vel`` (geometry_msgs/TwistStamped, reliable): the only command the robot obeys.
     ``joint_states`` (sensor_msgs/JointState, best effort): wheel encoder feedback.
 Publishes
     ``odom`` (nav_msgs/Odometry, best effort): wheel odometry, ``odom`` → ``base_link``.
@@ -24,9 +22,8 @@ from sensor_msgs.msg import JointState
 from fw_actuator_bridge.backends import create_backend
 from fw_actuator_bridge.bridge import ActuatorBridgeCore
 from fw_actuator_bridge.odometry import OdometryState
-from fw_common import intra_process, qos, topics
+from fw_common import qos, topics
 from fw_common.conversions import quaternion_from_yaw, stamp_to_ns
-from fw_common.intra_process import control_subscription
 from fw_common.profile import ActuatorBridgeConfig
 from fw_common.ros_params import SectionParameters
 from fw_common.spin import run_node
@@ -55,14 +52,13 @@ class ActuatorBridgeNode(Node):
         self.tf_pub = None
         if config.publish_tf:
             if TFMessage is None:
-                self.get_logger().warning(
+                # Not a fault: hosts with ROS from PyPI wheels have no tf2_msgs.
+                self.get_logger().info(
                     "tf2_msgs is not installed: odom -> base_link is published on 'odom' only"
                 )
             else:
                 self.tf_pub = self.create_publisher(TFMessage, topics.TF, 100)
-        # Composed after the safety supervisor (or the policy) in one process, the command comes
-        # by direct call and only from it (fw_common.intra_process).
-        control_subscription(self, TwistStamped, topics.CMD_VEL, self._on_cmd_vel, qos.COMMAND)
+        self.create_subscription(TwistStamped, topics.CMD_VEL, self._on_cmd_vel, qos.COMMAND)
         self.create_subscription(
             JointState, topics.JOINT_STATES, self._on_joint_states, qos.SENSOR
         )
@@ -139,7 +135,6 @@ class ActuatorBridgeNode(Node):
         # Leave the drivers with a zero command rather than the last one.
         with contextlib.suppress(Exception):
             self.backend.send(self.core.stop_command(), self._now_ns())
-        intra_process.release(self)
         super().destroy_node()
 
 

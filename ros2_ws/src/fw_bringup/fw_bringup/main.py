@@ -91,12 +91,6 @@ def main(argv: list[str] | None = None) -> int:
         help="override any profile setting (repeatable)",
     )
     parser.add_argument("--executor", default="auto", choices=EXECUTOR_KINDS)
-    parser.add_argument(
-        "--no-intra-process",
-        action="store_true",
-        help="send the control path (perception → policy → safety) through DDS like every "
-        "other topic instead of by direct call (fw_common.intra_process); for comparison",
-    )
     args = parser.parse_args(argv)
 
     overrides = list(args.set)
@@ -117,9 +111,6 @@ def main(argv: list[str] | None = None) -> int:
         names = [n for n, s in NODES.items() if profile.robot.simulated or not s.is_simulator]
 
     from fw_bringup.robot import create_robot_nodes
-    from fw_common.intra_process import set_enabled
-
-    set_enabled(not args.no_intra_process)
 
     return run_node(lambda: create_robot_nodes(profile, names), executor_kind=args.executor)
 

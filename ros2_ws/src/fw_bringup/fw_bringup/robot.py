@@ -31,10 +31,9 @@ def create_robot_nodes(
 ) -> list[Node]:
     """Instantiate the named nodes, configured from ``profile``, in the robot's namespace.
 
-    Nodes are created in the canonical order of :data:`fw_bringup.nodes.NODES`, so that each
-    control-path producer exists before its consumer and hands messages to it by direct call
-    (:mod:`fw_common.intra_process`). If one fails to start, those already made are destroyed
-    and the error propagates.
+    Nodes are created in the canonical order of :data:`fw_bringup.nodes.NODES` (producers
+    before their consumers). If one fails to start, those already made are destroyed and the
+    error propagates.
     """
     unknown = [n for n in names if n not in NODES]
     if unknown:

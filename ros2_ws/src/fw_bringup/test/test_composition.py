@@ -1,10 +1,10 @@
-"""Nodes composed by the bringup hand off the control path directly, and let go on destroy."""
+"""The bringup composes a robot's nodes in one process, in its namespace, from its profile."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import rclpy
@@ -12,7 +12,6 @@ from rclpy.context import Context
 
 from fw_bringup.node_parameters import default_profile_path
 from fw_bringup.robot import create_robot_nodes
-from fw_common import intra_process
 from fw_common.profile import load_profile
 
 
@@ -25,21 +24,23 @@ def context() -> Iterator[Context]:
     ctx.try_shutdown()
 
 
-def _topics(context: Context) -> dict[str, Any]:
-    return intra_process._TOPICS.get(context, {})
-
-
-def test_composed_robot_goes_direct_and_releases_on_destroy(context: Context) -> None:
+def test_composed_robot_nodes_live_in_the_robots_namespace(context: Context) -> None:
     profile = load_profile(default_profile_path("sim"))
+    robot = dataclasses.replace(profile.robot, namespace="husky_7")
+    profile = dataclasses.replace(profile, robot=robot)
     names = ["perception", "policy", "safety", "actuator_bridge"]
     nodes = create_robot_nodes(profile, names, context=context)
     try:
-        topics = _topics(context)
-        for topic in ("/fw/perception/scan", "/fw/perception/state", "/fw/perception/goal"):
-            assert [c.node.get_name() for c in topics[topic].consumers] == ["policy"], topic
-        assert [c.node.get_name() for c in topics["/fw/cmd_vel_raw"].consumers] == ["safety"]
-        assert [c.node.get_name() for c in topics["/cmd_vel"].consumers] == ["actuator_bridge"]
+        assert [n.get_name() for n in nodes] == names
+        assert {n.get_namespace() for n in nodes} == {"/husky_7"}
+        safety = nodes[2]
+        assert safety.get_parameter("control_rate").value == profile.safety.control_rate
     finally:
         for node in nodes:
             node.destroy_node()
-    assert _topics(context) == {}, "every producer and consumer released"
+
+
+def test_unknown_node_names_are_refused(context: Context) -> None:
+    profile = load_profile(default_profile_path("sim"))
+    with pytest.raises(ValueError, match="unknown nodes"):
+        create_robot_nodes(profile, ["perception", "planner"], context=context)

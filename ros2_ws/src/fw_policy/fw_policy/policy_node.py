@@ -5,9 +5,6 @@ Subscribes
     (``trigger: scan``), or the newest one is used by a timer (``trigger: timer``).
     ``fw/perception/state`` (nav_msgs/Odometry, best effort): current velocity.
     ``fw/perception/goal`` (geometry_msgs/PoseStamped in ``base_link``, best effort).
-    All three are read from their serialized bytes (fw_common.cdr_fields), which come by
-    direct call when perception is composed into the same process first
-    (fw_common.intra_process). Malformed bytes are logged and ignored.
 Publishes
     ``fw/cmd_vel_raw`` (geometry_msgs/TwistStamped, reliable; ``output_topic``): stamped with
     the *scan's* stamp, so latency is measurable end to end. Zero when there is no goal, the
@@ -19,6 +16,9 @@ Publishes
     and for ``onnx`` ``model_path``, ``model_sha256``, ``model_version``, ``loaded_at``,
     ``action_scale``, ``intra_op_threads``; ``refused`` holds the last refused swap.
 
+The decisions (input gate, featurize, act, zero on stale input or error) are
+:class:`fw_policy.policy_step.PolicyStep`'s; this node converts messages and publishes.
+
 Lifecycle: configure builds the policy (loads, checks and warms up the model, or falls back to
 ``fallback_kind`` and says so) and creates the topics; activate enables commands. With
 ``autostart`` (default) the node configures and activates itself at start, so a plain executor
@@ -29,9 +29,8 @@ runs it. ``model_path`` / ``kind`` changes at run time are validated in the para
 from __future__ import annotations
 
 import json
-from typing import Any, NamedTuple
+from typing import Any
 
-import numpy as np
 from geometry_msgs.msg import PoseStamped, TwistStamped
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
@@ -41,49 +40,21 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import LaserScan
 from std_msgs.msg import String
 
-from fw_common import intra_process, qos, topics
-from fw_common.cdr_fields import (
-    CdrError,
-    LaserScanFields,
-    read_laser_scan,
-    read_odometry,
-    read_pose_stamped,
-)
+from fw_common import qos, topics
+from fw_common.conversions import ns_to_stamp, stamp_to_ns
 from fw_common.errors import ProfileError
-from fw_common.intra_process import ControlPublisher, DirectSubscription, control_subscription
+from fw_common.laser_scan import LaserScanData
 from fw_common.observation import spec_by_name
 from fw_common.profile import PolicyConfig
 from fw_common.profile.schema import flatten_section, section_from_flat
 from fw_common.ros_params import SectionParameters
 from fw_common.spin import run_node
-from fw_common.throttled_log import KeyedThrottle
-from fw_common.twist_out import TwistStampedOut
-from fw_policy.base import PolicyInput
 from fw_policy.classic import FollowTheGap
 from fw_policy.errors import ModelRejectedError
-from fw_policy.gating import stop_reason
+from fw_policy.policy_step import PolicyCommand, PolicyStep
 from fw_policy.registry import BuiltPolicy, build_policy, make_policy
 
 __all__ = ["PolicyNode", "main"]
-
-_LOG_THROTTLE_S = 2.0
-
-
-class _State(NamedTuple):
-    """What the policy uses of the fused state: its stamp and velocity."""
-
-    stamp_ns: int
-    linear: float
-    angular: float
-
-
-class _Goal(NamedTuple):
-    """The goal in base_link (m) and its stamp."""
-
-    stamp_ns: int
-    x: float
-    y: float
-
 
 _SWAP_KEYS = ("kind", "model_path", "intra_op_threads", "fallback_kind")
 
@@ -103,16 +74,11 @@ class PolicyNode(LifecycleNode):
         self._pending: tuple[PolicyConfig, BuiltPolicy] | None = None
         self._refused: dict[str, str] | None = None
         self._active = False
-        self._scan: LaserScanFields | None = None
-        self._state: _State | None = None
-        self._goal: _Goal | None = None
-        self._malformed_log = KeyedThrottle(self.get_logger(), _LOG_THROTTLE_S)
+        self.step: PolicyStep | None = None
         self._last_stop_reason: str | None = None
-        self.commands = 0
-        self.stops: dict[str, int] = {}
-        # Written as bytes; a TwistStamped object only for a consumer that takes objects.
-        self._cmd = TwistStampedOut("base_link")
-        self._cmd_pub: ControlPublisher | None = None
+        self._cmd = TwistStamped()
+        self._cmd.header.frame_id = "base_link"
+        self._cmd_pub: Any = None
         self._entities: list[Any] = []
         self.info_pub = self.create_publisher(String, topics.POLICY_INFO, qos.LATCHED)
         self.add_on_set_parameters_callback(self._validate_swap)
@@ -128,23 +94,17 @@ class PolicyNode(LifecycleNode):
             self.get_logger().warning(
                 f"falling back to {self.built.policy.kind!r}: {self.built.fallback_reason}"
             )
-        # Scan in and command out are the control path: composed with perception and the
-        # safety supervisor in one process, they go by direct call (fw_common.intra_process).
-        self._cmd_pub = ControlPublisher(
-            self, TwistStamped, config.output_topic, qos.COMMAND, lifecycle=True
+        self.step = PolicyStep(config, self.spec, self.built.policy)
+        self._cmd_pub = self.create_lifecycle_publisher(
+            TwistStamped, config.output_topic, qos.COMMAND
         )
-        # All three inputs are read from their bytes (fw_common.cdr_fields), direct or over
-        # DDS: rclpy's Python messages cost more than the policy's own work, state and goal
-        # arrive at the odometry rate, in front of the scans.
         self._entities = [
-            control_subscription(
-                self, LaserScan, topics.PERCEPTION_SCAN, self._on_scan, qos.SENSOR, raw=True
+            self.create_subscription(LaserScan, topics.PERCEPTION_SCAN, self._on_scan, qos.SENSOR),
+            self.create_subscription(
+                Odometry, topics.PERCEPTION_STATE, self._on_state, qos.SENSOR
             ),
-            control_subscription(
-                self, Odometry, topics.PERCEPTION_STATE, self._on_state, qos.SENSOR, raw=True
-            ),
-            control_subscription(
-                self, PoseStamped, topics.PERCEPTION_GOAL, self._on_goal, qos.SENSOR, raw=True
+            self.create_subscription(
+                PoseStamped, topics.PERCEPTION_GOAL, self._on_goal, qos.SENSOR
             ),
         ]
         if config.trigger == "timer":
@@ -169,17 +129,16 @@ class PolicyNode(LifecycleNode):
     def _release(self) -> None:
         self._active = False
         for entity in self._entities:
-            if isinstance(entity, DirectSubscription):
-                entity.destroy()
-            elif hasattr(entity, "cancel"):
+            if hasattr(entity, "cancel"):
                 self.destroy_timer(entity)
             else:
                 self.destroy_subscription(entity)
         self._entities = []
         if self._cmd_pub is not None:
-            self._cmd_pub.destroy()
+            self.destroy_lifecycle_publisher(self._cmd_pub)
             self._cmd_pub = None
         self.built = None
+        self.step = None
 
     def on_cleanup(self, state: State) -> TransitionCallbackReturn:
         self._release()
@@ -191,10 +150,6 @@ class PolicyNode(LifecycleNode):
         # direct subscriptions behind: the next configure would add a second set.
         self._release()
         return TransitionCallbackReturn.SUCCESS
-
-    def destroy_node(self) -> None:
-        intra_process.release(self)
-        super().destroy_node()
 
     def on_shutdown(self, state: State) -> TransitionCallbackReturn:
         self._release()
@@ -246,6 +201,9 @@ class PolicyNode(LifecycleNode):
                 self.built.requested_kind,
                 self.built.fallback_reason,
             )
+        if self.step is not None:
+            self.step.reconfigure(config)
+            self.step.policy = self.built.policy
         self._publish_info("active" if self._active else "inactive")
 
     def _describe_short(self) -> str:
@@ -270,101 +228,41 @@ class PolicyNode(LifecycleNode):
         self.info_pub.publish(String(data=json.dumps(info, sort_keys=True)))
 
     # --- commands --------------------------------------------------------------------------
-    def _malformed(self, topic: str, exc: CdrError) -> None:
-        # One call site for every input: throttled per topic (fw_common.throttled_log). The
-        # last good input goes stale, and the policy stops.
-        self._malformed_log.warning(topic, f"ignored {topic}: malformed message: {exc}")
+    def _on_state(self, msg: Odometry) -> None:
+        if self.step is not None:
+            twist = msg.twist.twist
+            self.step.state(stamp_to_ns(msg.header.stamp), twist.linear.x, twist.angular.z)
 
-    def _on_state(self, data: bytes) -> None:
-        try:
-            s = read_odometry(data)
-        except CdrError as exc:
-            self._malformed(topics.PERCEPTION_STATE, exc)
-            return
-        self._state = _State(s.stamp_ns, s.linear_x, s.angular_z)
+    def _on_goal(self, msg: PoseStamped) -> None:
+        if self.step is not None:
+            p = msg.pose.position
+            self.step.goal(stamp_to_ns(msg.header.stamp), p.x, p.y)
 
-    def _on_goal(self, data: bytes) -> None:
-        try:
-            g = read_pose_stamped(data)
-        except CdrError as exc:
-            self._malformed(topics.PERCEPTION_GOAL, exc)
+    def _on_scan(self, msg: LaserScan) -> None:
+        if self.step is None:
             return
-        self._goal = _Goal(g.stamp_ns, g.x, g.y)
-
-    def _on_scan(self, data: bytes) -> None:
-        try:
-            scan = read_laser_scan(data)
-        except CdrError as exc:
-            self._malformed(topics.PERCEPTION_SCAN, exc)
-            return
-        self._scan = scan
-        if self.params.current.trigger == "scan":
-            self._step(scan, scan.stamp_ns)
+        command = self.step.scan(LaserScanData.from_msg(msg))
+        if command is not None and self._active:
+            self._publish(command)
 
     def _on_timer(self) -> None:
-        now_ns = self.get_clock().now().nanoseconds
-        if self._scan is None:
-            self._publish(0.0, 0.0, "no scan yet", None)
-            return
-        self._step(self._scan, now_ns)
+        if self.step is not None and self._active:
+            self._publish(self.step.tick(self.get_clock().now().nanoseconds))
 
-    def _stop_reason(self, scan_ns: int, now_ns: int) -> str | None:
-        config = self.params.current
-        state, goal = self._state, self._goal
-        return stop_reason(
-            scan_ns,
-            now_ns,
-            state_ns=None if state is None else state.stamp_ns,
-            goal_ns=None if goal is None else goal.stamp_ns,
-            goal_xy=None if goal is None else (goal.x, goal.y),
-            input_timeout=config.input_timeout,
-            goal_tolerance=config.goal_tolerance,
-        )
-
-    def _step(self, scan: LaserScanFields, now_ns: int) -> None:
-        if not self._active or self.built is None:
-            return
-        reason = self._stop_reason(scan.stamp_ns, now_ns)
-        if reason is not None:
-            self._publish(0.0, 0.0, reason, scan)
-            return
-        state, goal = self._state, self._goal
-        assert state is not None and goal is not None
-        inputs = PolicyInput(
-            ranges=np.asarray(scan.ranges, dtype=np.float32),  # native order (a no-op on LE)
-            angle_min=scan.angle_min,
-            angle_increment=scan.angle_increment,
-            range_min=scan.range_min,
-            goal_xy=(goal.x, goal.y),
-            linear=state.linear,
-            angular=state.angular,
-        )
-        try:
-            action = self.built.policy.act(inputs)
-        except ValueError as exc:
-            self._publish(0.0, 0.0, f"policy error: {exc}", scan)
-            return
-        self._publish(action.linear, action.angular, None, scan)
-
-    def _publish(
-        self, linear: float, angular: float, reason: str | None, scan: LaserScanFields | None
-    ) -> None:
-        if reason is not None:
-            key = reason.split(":")[0]
-            self.stops[key] = self.stops.get(key, 0) + 1
-            if reason != self._last_stop_reason:
-                self.get_logger().info(f"zero command: {reason}")
-        elif self._last_stop_reason is not None:
+    def _publish(self, command: PolicyCommand) -> None:
+        reason = command.reason
+        if reason is not None and reason != self._last_stop_reason:
+            self.get_logger().info(f"zero command: {reason}")
+        elif reason is None and self._last_stop_reason is not None:
             self.get_logger().info(f"driving with {self._describe_short()}")
         self._last_stop_reason = reason
         if self._cmd_pub is None:
             return
-        # The scan's stamp: latency is measured from it downstream.
-        stamp_ns = self.get_clock().now().nanoseconds if scan is None else scan.stamp_ns
-        out = (stamp_ns, float(linear), float(angular))
-        msg = self._cmd.fill_message(*out) if self._cmd_pub.needs_message else None
-        self._cmd_pub.publish(msg, serialized=self._cmd.serialized(*out))
-        self.commands += 1
+        cmd = self._cmd
+        cmd.header.stamp = ns_to_stamp(command.stamp_ns)  # the scan's: latency is measured
+        cmd.twist.linear.x = command.linear
+        cmd.twist.angular.z = command.angular
+        self._cmd_pub.publish(cmd)
 
 
 def main(args: list[str] | None = None) -> int:

@@ -183,14 +183,6 @@ class SafetySupervisor:
             return None
         return self._refuse_command(source, reason, stamp_ns, now_ns)
 
-    def unreadable_command(self, source: str, reason: str, now_ns: int) -> str:
-        """A message from ``source`` that is no command at all (bytes that do not parse):
-        refused like a non-finite one, a fresh zero stamped ``now_ns``; returns the reason."""
-        disabled = self._admit(source)
-        if disabled is not None:
-            return disabled
-        return self._refuse_command(source, reason, now_ns, now_ns)
-
     def _admit(self, source: str) -> str | None:
         """Count a command from ``source``; why it is refused unread, or None."""
         if source not in SOURCES:

@@ -92,13 +92,8 @@ def _bad_values(linear: float, angular: float, frame: str) -> Any:
         (_bad_values(0.1, math.inf, "base_link"), "non-finite twist"),
         (_bad_values(-math.inf, 0.0, ""), "non-finite twist"),
         (_bad_values(0.2, 0.0, "map"), "twist in frame 'map'"),
-        # Bytes that are no command at all (the node could not parse them).
-        (
-            lambda sup, now: sup.unreadable_command("policy", "malformed message: truncated", now),
-            "malformed message: truncated",
-        ),
     ],
-    ids=["nan linear", "inf angular", "-inf linear", "wrong frame", "unreadable bytes"],
+    ids=["nan linear", "inf angular", "-inf linear", "wrong frame"],
 )
 def test_bad_commands_are_refused_zeroed_and_reported_once(refuse: Any, reason: str) -> None:
     sup = make()

@@ -33,9 +33,9 @@ from std_srvs.srv import Trigger
 from fw_common import frames, qos, topics
 from fw_common.profile.sim import SimConfig
 from fw_common.ros_params import SectionParameters
-from fw_common.serialized_template import SerializedTemplate
 from fw_common.spin import run_node
 from fw_sim.contacts import ContactEvent
+from fw_sim.serialized_template import SerializedTemplate
 from fw_sim.world import Due, SimWorld
 
 __all__ = ["CLOCK_QOS", "SimNode", "main"]
@@ -123,7 +123,7 @@ class SimNode(Node):
 
         At 20× real time the node publishes ~6000 messages a second from the physics thread,
         and rclpy's per-field conversion of a message cost more than a third of that thread's
-        time (see :mod:`fw_common.serialized_template`).
+        time (see :mod:`fw_sim.serialized_template`).
         """
         world = self._world
         lidar = world.lidar

@@ -15,7 +15,7 @@ from rclpy.serialization import serialize_message
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu, JointState, LaserScan
 
-from fw_common.serialized_template import SerializedTemplate
+from fw_sim.serialized_template import SerializedTemplate
 
 STAMP = ("header.stamp.sec", "header.stamp.nanosec")
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
