@@ -349,6 +349,9 @@ def run_case(
         time.sleep(TAIL_S)
     finally:
         run.stop()
+    # A node process that failed or would not stop has lost its data, and may have cost others.
+    if failed := [log.name for proc, log in run.procs if proc.returncode != 0]:
+        raise RuntimeError(f"{', '.join(failed)} did not exit cleanly; logs:{run.tails()}")
     return run.results(start_ns, end_ns)
 
 
@@ -486,6 +489,9 @@ def main() -> int:
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
+        except RuntimeError as exc:  # a case that did not start: what its processes said
+            print(f"bench_latency: {exc}", file=sys.stderr)
+            return 1
     met = _report(cases, list(prefixes), runs)
     print(f"\ntargets: {'all met' if met else 'NOT all met'}")
     return 0
