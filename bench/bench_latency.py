@@ -50,6 +50,7 @@ __all__ = [
     "Summary",
     "install_env",
     "is_scan_stamp",
+    "pool",
     "scan_stamp",
     "summarize",
     "verdict",
@@ -380,7 +381,7 @@ def _make_install(label: str, prefix: Path, policy: str, workdir: Path) -> Insta
     return Install(label, prefix, env, model)
 
 
-def _pool(runs: Sequence[Sequence[tuple[np.ndarray, int]]]) -> tuple[Summary, list[Summary]]:
+def pool(runs: Sequence[Sequence[tuple[np.ndarray, int]]]) -> tuple[Summary, list[Summary]]:
     """Repeats of one case pooled: over every robot, and per robot."""
     per_robot = [
         summarize([lat for lat, _ in robot], sum(d for _, d in robot))
@@ -396,16 +397,15 @@ def _cells(s: Summary) -> str:
 
 def _report(cases: Sequence[str], labels: Sequence[str], runs: Mapping[Any, Any]) -> bool:
     """The table, one column group per install, and each case's verdict; True if all met."""
-    head = " | ".join(
-        f"{label} {column}".strip() for label in labels for column in ("p50 (ms)", "p99", "drops")
-    )
+    columns = ("p50 (ms)", "p99 (ms)", "drops")
+    head = " | ".join(f"{label} {column}".strip() for label in labels for column in columns)
     print(f"\n| case | target | {head} | verdict |")
     print("|---" * (3 + 3 * len(labels)) + "|")
     all_met = True
     for case in cases:
         cells, robot_cells, verdicts = [], [], []
         for label in labels:
-            pooled, per_robot = _pool(runs[label, case])
+            pooled, per_robot = pool(runs[label, case])
             met = verdict(case, pooled, per_robot)
             all_met &= met
             cells.append(_cells(pooled))
@@ -495,7 +495,7 @@ def main() -> int:
                         robots = run_case(case, install, args, where)
                         runs.setdefault((install.label, case), []).append(robots)
                         run = f"#{rep + 1} {case} {install.label}".strip()
-                        print(f"  {run}: p50 | p99 | drops = {_cells(_pool([robots])[0])}")
+                        print(f"  {run}: p50 | p99 | drops = {_cells(pool([robots])[0])}")
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130

@@ -16,6 +16,7 @@ from bench_latency import (
     Summary,
     install_env,
     is_scan_stamp,
+    pool,
     scan_stamp,
     summarize,
     verdict,
@@ -59,6 +60,16 @@ def test_summary_percentiles_pool_every_run_and_count_drops_as_sent() -> None:
     assert s.max == 100.0
     empty = summarize([np.empty(0)], drops=3)
     assert empty.sent == 3 and np.isnan(empty.p99)
+
+
+def test_repeats_pool_per_robot_and_over_the_whole_fleet() -> None:
+    first = [(np.array([1.0, 2.0]), 0), (np.array([10.0]), 1)]  # robot 1, robot 2
+    second = [(np.array([3.0]), 2), (np.array([20.0, 30.0]), 0)]
+    total, per_robot = pool([first, second])
+    assert (total.sent, total.drops, total.max) == (9, 3, 30.0)
+    assert [(s.sent, s.drops, s.max) for s in per_robot] == [(5, 2, 3.0), (4, 1, 30.0)]
+    with pytest.raises(ValueError):  # a repeat that lost a robot is not pooled silently
+        pool([first, first[:1]])
 
 
 def test_verdict_needs_the_p99_target_no_drop_and_every_robot_within_it() -> None:
