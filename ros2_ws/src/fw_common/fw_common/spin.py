@@ -7,9 +7,9 @@ it; ``auto`` then falls back to the single-threaded executor.
 
 Once its nodes are built, a process moves everything made during start-up into the garbage
 collector's permanent generation (:func:`freeze_startup_objects`): a robot's nodes composed in
-one process hold ~60 000 objects from rclpy, NumPy, onnxruntime and their own modules, and a
-full collection that walks them all stalls every callback for ~36 ms on the 2-core development
-host (bench/bench_gc_pause.py), most of a scan period; ~110 ms with torch also loaded.
+one process hold tens of thousands of objects from rclpy, NumPy, onnxruntime and their own
+modules, and a full collection that walks them all stalls every callback of the process for a
+large part of a scan period.
 """
 
 from __future__ import annotations
@@ -59,11 +59,12 @@ def freeze_startup_objects() -> None:
     """Collect once, then exempt every object alive now from future collections.
 
     Start-up objects (modules, classes, message types, loaded models) live as long as the
-    process; left in the collector, every full collection walks them all (~36 ms with the
-    robot's nodes in one process). Frozen, a full collection walks only what was made since,
-    so callbacks are no longer stalled by it. The cost: a frozen object that later becomes part
-    of an unreachable reference cycle is never freed (objects without cycles still are, by
-    reference counting), e.g. a policy's first model after a swap; a one-off, bounded amount.
+    process; left in the collector, every full collection walks them all, which with the
+    robot's nodes in one process takes a large part of a scan period. Frozen, a full collection
+    walks only what was made since, so callbacks are no longer stalled by it. The cost: a frozen
+    object that later becomes part of an unreachable reference cycle is never freed (objects
+    without cycles still are, by reference counting), e.g. a policy's first model after a swap;
+    a one-off, bounded amount.
     """
     gc.collect()
     gc.freeze()

@@ -35,7 +35,7 @@ def _nan_comparisons_flag_invalid() -> bool:
     """Whether this NumPy build sets the floating-point "invalid" flag when it compares NaN
     (some SIMD comparison loops once did, and NumPy then warns). The cleaner compares arrays
     that hold NaN on every scan; where the flag stays clear it skips ``np.errstate``, whose
-    first entry after the idle time between two scans cost ~40 µs here, most of a NumPy call."""
+    first entry after the idle time between two scans costs about as much as a NumPy call."""
     nan32 = np.full(64, np.nan, dtype=np.float32)
     with np.errstate(invalid="raise"):
         try:

@@ -7,7 +7,7 @@ finally into the file. For a 0.9 MB image each of those transient buffers is a f
 allocation above glibc's mmap threshold, so besides the copying every page of it is faulted
 in and zeroed by the kernel, and how often that happens depends on which thread writes (glibc
 arenas) and on what the process allocated before: in the recorder's writer thread it made the
-write path ~20 % slower than rosbags in a main thread (see docs/BENCHMARKS.md, Recorder).
+write path miss its target against rosbags writing from a main thread.
 
 :class:`LeanMcapWriter` writes the same records (message: op 0x05, chunk: op 0x06, same chunk
 size of 1 MiB, same compression choice, same message indexes and summary) but

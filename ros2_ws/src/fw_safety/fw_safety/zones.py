@@ -22,7 +22,7 @@ padded footprint and how far they are) is computed once per scan by :meth:`Colli
 when the scan arrives; a command then costs a few comparisons, one binary search and, only with
 points within reach of the arc, the approach rule's poses. The command path is the latency
 path from scan to actuator; the scan arrives before the command computed from it. There each
-call is the first in a scan period, with cold caches, where a NumPy call costs ~10-30 µs
+call is the first in a scan period, with cold caches, where a NumPy call has a fixed cost
 whatever its size: the approach rule loops over a few points in plain Python and takes the
 NumPy pose grid only for many, and the supervisor's second check of an unchanged twist reuses
 the first's answer.
@@ -46,8 +46,8 @@ STOP_ZONE = "stop_zone"
 SLOWDOWN_ZONE = "slowdown_zone"
 APPROACH = "approach"
 #: Points × simulated poses up to which the approach rule loops in Python rather than over a
-#: NumPy grid (measured on the control path, where every call is the first in 50 ms: see
-#: docs/BENCHMARKS.md, "Control latency").
+#: NumPy grid: below it the loop was faster, timed as on the control path, where every call is
+#: the first in a scan period.
 _LOOP_LIMIT = 1000
 
 
@@ -198,7 +198,7 @@ class CollisionZones:
     ) -> int | None:
         """Index of the first pose with ``min_points`` of ``points`` inside the padded
         footprint, pose by pose in Python: for a few points a cold NumPy call costs more than
-        the whole loop (docs/BENCHMARKS.md, "Control latency")."""
+        the whole loop."""
         x_lo, x_hi, y_lo, y_hi = self._box
         for k, (c, s, ox, oy) in enumerate(poses):
             n = 0
