@@ -71,7 +71,8 @@ CLOUD_PACKAGE := $(wildcard cloud_bridge/cloud_bridge)
 
 lint: venv
 	source $(VENV)/bin/activate && ruff check . && ruff format --check . && \
-	  MYPYPATH=$(MYPYPATH) mypy $$(python .ci/core_modules.py) -p fw_bringup $(CLOUD_PACKAGE) && \
+	  cores="$$(python .ci/core_modules.py)" && \
+	  MYPYPATH=$(MYPYPATH) mypy $$cores -p fw_bringup $(CLOUD_PACKAGE) && \
 	  PYTHONPATH=$(MYPYPATH) lint-imports --config .importlinter
 ifneq ($(CLOUD_PACKAGE),)
 	source $(VENV)/bin/activate && \

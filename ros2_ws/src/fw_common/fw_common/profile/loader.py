@@ -35,9 +35,10 @@ def parse_profile(data: Any, source: str = "<profile>") -> RobotProfile:
         profile = build_section(RobotProfile, data)
     except ProfileError as exc:
         problems += exc.problems
-    if problems:
-        raise ProfileError([f"{source}: {p}" for p in problems]) from None
-    return profile
+    else:
+        if not problems:
+            return profile
+    raise ProfileError([f"{source}: {p}" for p in problems]) from None
 
 
 def load_profile(path: str | Path) -> RobotProfile:
