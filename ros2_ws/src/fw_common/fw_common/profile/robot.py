@@ -27,7 +27,11 @@ __all__ = ["BODY_SECTIONS", "NODE_SECTIONS", "RobotProfile", "is_body_copy", "pr
 
 @dataclass(frozen=True)
 class RobotProfile:
-    """Everything one robot's nodes are configured with."""
+    """Everything one robot's nodes are configured with.
+
+    The node sections of :data:`BODY_SECTIONS` always hold ``robot.body``: a body given to one
+    of them directly is replaced by the robot section's.
+    """
 
     # Who the robot is, where its nodes live in the graph, and its body.
     robot: RobotDescription = setting(
