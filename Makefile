@@ -21,7 +21,7 @@ help:
 	@echo "make test   - create .venv, build the workspace with colcon, run every test"
 	@echo "make demo   - run the simulated robot headless through the edge loop and report"
 	@echo "make bench  - run the benchmarks in bench/ (see docs/BENCHMARKS.md)"
-	@echo "make lint   - ruff and mypy"
+	@echo "make lint   - ruff, mypy and the import contracts (import-linter)"
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -54,15 +54,30 @@ demo: build
 bench: build
 	$(ROS_ENV) && for b in bench/bench_*.py; do echo "== $$b"; python $$b; done
 
-# mypy (strict, see pyproject.toml) checks the cores: every module of the fw_ packages that does
-# not import rclpy, plus cloud_bridge once it exists.
-CORE_MODULES = $(shell grep -L -E "^(import rclpy|from rclpy)" $(WS)/src/*/fw_*/*.py \
-	$(WS)/src/*/fw_*/*/*.py | grep -v __init__)
-MYPYPATH := $(subst $(eval) ,:,$(wildcard $(WS)/src/*))
+# `make lint`: ruff, mypy, then the import contracts (import-linter).
+# - The contracts (.importlinter) are the architecture: cores never import rclpy, even
+#   transitively; only the listed ROS adapters import it; fw_sim imports no robot package.
+#   lint-imports needs the packages importable, so every ros2_ws/src/fw_* folder goes on
+#   PYTHONPATH. The cloud's contract (.importlinter-cloud: cloud_bridge imports cores only) runs
+#   once cloud_bridge/cloud_bridge exists, since import-linter refuses a missing root package.
+# - mypy (strict, see pyproject.toml) checks the cores: exactly the `cores` contract's modules
+#   (.ci/core_modules.py reads them from .importlinter, so one list defines a core for both
+#   checks), plus fw_bringup (the composition root: plain Python, but it starts nodes, so it is
+#   no core) and cloud_bridge once it exists. The nodes and fw_common's ROS helpers are thin
+#   rclpy wrappers, left to ruff and the system tests.
+PACKAGE_DIRS := $(wildcard $(CURDIR)/$(WS)/src/fw_*)
+MYPYPATH := $(subst $(eval) ,:,$(PACKAGE_DIRS))
+CLOUD_PACKAGE := $(wildcard cloud_bridge/cloud_bridge)
 
 lint: venv
 	source $(VENV)/bin/activate && ruff check . && ruff format --check . && \
-	  MYPYPATH=$(MYPYPATH) mypy $(CORE_MODULES) $(wildcard cloud_bridge/cloud_bridge)
+	  cores="$$(python .ci/core_modules.py)" && \
+	  MYPYPATH=$(MYPYPATH) mypy $$cores -p fw_bringup $(CLOUD_PACKAGE) && \
+	  PYTHONPATH=$(MYPYPATH) lint-imports --config .importlinter
+ifneq ($(CLOUD_PACKAGE),)
+	source $(VENV)/bin/activate && \
+	  PYTHONPATH=$(MYPYPATH):$(CURDIR)/cloud_bridge lint-imports --config .importlinter-cloud
+endif
 
 clean:
 	rm -rf $(WS)/build $(WS)/install $(WS)/log

@@ -66,7 +66,7 @@ raise SystemExit(run_node(Relay))
 """
 
 STOP_ZONE_WALL_M = 0.6  # from base_link: inside the default stop zone (front 0.495 + 0.3)
-LASER_X = 0.2  # default zones.laser_pose
+LASER_X = 0.2  # default robot.laser.x
 
 
 def wall_ranges(distance: float | None) -> list[float]:

@@ -5,8 +5,8 @@
 * Track: left wheels at -ω, right at +ω (turn in place), and an arc (left ω, right 2ω);
   track = r_eff · (right wheel angle - left wheel angle) / yaw turned (ground truth).
 
-These are the numbers odometry and twist→wheel conversion need (``wheel_radius`` and
-``wheel_separation × wheel_separation_multiplier``)::
+These are the numbers odometry and twist→wheel conversion need (the profile's
+``robot.wheels.radius`` and ``robot.wheels.separation × separation_multiplier``)::
 
     flock /tmp/fw-bench.lock python bench/measure_husky_kinematics.py
 """

@@ -24,6 +24,7 @@ import pytest
 import rclpy
 import yaml
 from rclpy.context import Context
+from rclpy.parameter import Parameter
 
 from fw_bringup.launch_plan import (
     LaunchArgumentError,
@@ -41,7 +42,14 @@ from fw_bringup.main import load_with_overrides
 from fw_bringup.node_parameters import node_parameters
 from fw_bringup.nodes import NODES
 from fw_common.errors import ProfileError
-from fw_common.profile import NODE_SECTIONS, flatten_section, iter_settings, load_profile
+from fw_common.profile import (
+    BODY_SECTIONS,
+    NODE_SECTIONS,
+    RobotBody,
+    flatten_section,
+    iter_settings,
+    load_profile,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SIM_PROFILE = REPO / "ros2_ws" / "src" / "fw_bringup" / "config" / "profiles" / "sim.yaml"
@@ -101,6 +109,15 @@ def test_launch_parameters_are_exactly_what_the_node_declares(
             assert got == value, f"{name}.{key}: node has {got!r}, profile says {value!r}"
         # Simulated robot: every node but the simulator (the clock source) runs on /clock.
         assert node.get_parameter("use_sim_time").value is (name != "sim")
+        # The robot's body: documented, read-only parameters of the nodes that use it.
+        body = [f"robot.{key}" for key, _tp, _info in iter_settings(RobotBody)]
+        if name in BODY_SECTIONS:
+            for descriptor in node.describe_parameters(body):
+                assert descriptor.read_only and descriptor.description, descriptor.name
+            refused = node.set_parameters([Parameter("robot.laser.x", value=1.0)])
+            assert not refused[0].successful
+        else:
+            assert not set(body) & declared
     finally:
         node.destroy_node()
 
@@ -157,6 +174,14 @@ def test_overrides_reach_the_node_parameters() -> None:
         overrides="actuator_bridge.command_timeout=0.3",
     )
     assert plan.processes[0].parameters["command_timeout"] == 0.3
+
+
+def test_a_body_override_reaches_every_node_that_uses_the_body() -> None:
+    plan = plan_robot(str(SIM_PROFILE), overrides="robot.footprint.front=0.6")
+    sim = plan_sim(str(SIM_PROFILE), overrides="robot.footprint.front=0.6")
+    processes = {p.name: p for p in [*plan.processes, *sim.processes]}
+    for name in BODY_SECTIONS:
+        assert processes[name].parameters["robot.footprint.front"] == 0.6, name
 
 
 def test_nodes_argument_selects_in_start_order() -> None:

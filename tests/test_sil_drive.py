@@ -76,7 +76,7 @@ def test_zero_command_stops_the_robot(robot: RobotView) -> None:
 
 # Wheel odometry against ground truth. Straight: within 5 % of the distance travelled and 0.1 m
 # sideways. Turn: heading within 10 % of the angle turned (skid-steer slip is modelled by the
-# profile's wheel_separation_multiplier, calibrated against this simulator).
+# profile's robot.wheels.separation_multiplier, calibrated against this simulator).
 STRAIGHT_TOLERANCE = 0.05
 TURN_TOLERANCE = 0.10
 

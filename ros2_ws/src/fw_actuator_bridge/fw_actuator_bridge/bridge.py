@@ -9,14 +9,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fw_actuator_bridge.kinematics import (
+from fw_actuator_bridge.odometry import OdometryState, WheelOdometry
+from fw_actuator_bridge.watchdog import CommandWatchdog
+from fw_common.kinematics import (
     SkidSteerKinematics,
     WheelSpeeds,
     is_finite_twist,
     limit_acceleration,
 )
-from fw_actuator_bridge.odometry import OdometryState, WheelOdometry
-from fw_actuator_bridge.watchdog import CommandWatchdog
 from fw_common.profile import ActuatorBridgeConfig
 
 __all__ = ["ActuatorBridgeCore", "WheelCommand"]
@@ -39,14 +39,11 @@ class ActuatorBridgeCore:
 
     def __init__(self, config: ActuatorBridgeConfig) -> None:
         self.config = config
-        self.kinematics = SkidSteerKinematics(
-            wheel_radius=config.wheel_radius,
-            track=config.wheel_separation * config.wheel_separation_multiplier,
-        )
+        self.kinematics = SkidSteerKinematics.from_geometry(config.robot.wheels)
         self.odometry = WheelOdometry(self.kinematics)
         self.watchdog = CommandWatchdog(int(config.command_timeout * 1e9))
-        self.joint_names = (*config.left_wheel_joints, *config.right_wheel_joints)
-        self._n_left = len(config.left_wheel_joints)
+        self.joint_names = config.robot.wheels.joints
+        self._n_left = len(config.robot.wheels.left_joints)
         self._target = _ZERO
         self._output = _ZERO
         self._last_tick_ns: int | None = None
@@ -54,12 +51,9 @@ class ActuatorBridgeCore:
         self.refused_joint_states = 0
 
     def reconfigure(self, config: ActuatorBridgeConfig) -> None:
-        """Apply changed limits/geometry at run time; keeps the odometry pose."""
+        """Apply changed limits at run time; keeps the odometry pose. The wheels (the robot's
+        body) are read only, so the kinematics and joints stay as built."""
         self.config = config
-        self.kinematics = SkidSteerKinematics(
-            config.wheel_radius, config.wheel_separation * config.wheel_separation_multiplier
-        )
-        self.odometry.kinematics = self.kinematics
         self.watchdog.timeout_ns = int(config.command_timeout * 1e9)
 
     # --- commands -----------------------------------------------------------------------------

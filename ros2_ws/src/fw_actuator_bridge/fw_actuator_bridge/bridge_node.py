@@ -69,7 +69,7 @@ class ActuatorBridgeNode(Node):
         self._odom_msg.child_frame_id = config.base_frame
         self.get_logger().info(
             f"backend={config.backend} wheels={list(self.core.joint_names)} "
-            f"track={self.core.kinematics.track:.3f} m radius={config.wheel_radius:.4f} m "
+            f"track={self.core.kinematics.track:.3f} m radius={config.robot.wheels.radius:.4f} m "
             f"timeout={config.command_timeout:.2f} s"
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from fw_actuator_bridge.kinematics import SkidSteerKinematics
+from fw_common.kinematics import SkidSteerKinematics
 
 __all__ = ["OdometryState", "WheelOdometry"]
 

@@ -82,7 +82,7 @@ def test_output_is_always_finite_and_limited(linear: float, angular: float) -> N
 
 def test_odometry_straight_and_turn() -> None:
     core = make_core()
-    r = core.config.wheel_radius
+    r = core.config.robot.wheels.radius
     track = core.kinematics.track
     core.joint_state(JOINTS, [0, 0, 0, 0], 0)
     # 1 m straight ahead in 100 steps

@@ -124,7 +124,7 @@ def parse_node_list(text: str, default: Sequence[str]) -> list[str]:
 
 def parse_overrides(text: str) -> list[str]:
     """``section.key=value`` profile overrides separated by spaces (values are YAML; quote a
-    value that has spaces, shell-style: ``sim.lidar.mount_xyz='[0.1, 0, 0.3]'``)."""
+    value that has spaces, shell-style: ``sim.imu.gyro_bias='[0, 0, 0.01]'``)."""
     try:
         items = shlex.split(text)
     except ValueError as exc:

@@ -24,8 +24,13 @@ import yaml
 from fw_bringup.node_parameters import default_profile_path
 from fw_bringup.nodes import NODES
 from fw_common.errors import ProfileError
-from fw_common.profile import RobotProfile, load_profile, parse_profile
-from fw_common.profile.schema import flatten_section
+from fw_common.profile import (
+    RobotProfile,
+    is_body_copy,
+    load_profile,
+    parse_profile,
+    profile_settings,
+)
 from fw_common.spin import EXECUTOR_KINDS, run_node
 
 __all__ = ["load_with_overrides", "main"]
@@ -43,11 +48,14 @@ def load_with_overrides(path: Path, overrides: list[str]) -> RobotProfile:
     profile = load_profile(path)
     if not overrides:
         return profile
-    flat: dict[str, Any] = dict(flatten_section(profile))
+    flat: dict[str, Any] = dict(profile_settings(profile))
     for item in overrides:
         key, sep, text = item.partition("=")
         if not sep:
             raise ProfileError(f"--set {item!r}: expected section.key=value")
+        if is_body_copy(key):
+            body_key = key.partition(".")[2]
+            raise ProfileError(f"--set {key}: the robot's body is set once, as --set {body_key}")
         if key not in flat:
             raise ProfileError(f"--set {key}: no such setting")
         flat[key] = yaml.safe_load(text)

@@ -14,7 +14,13 @@ from fw_bringup.node_parameters import (
     uses_sim_time,
 )
 from fw_common.errors import ProfileError
-from fw_common.profile import NODE_SECTIONS, build_section, load_profile
+from fw_common.profile import (
+    BODY_SECTIONS,
+    NODE_SECTIONS,
+    build_section,
+    flatten_section,
+    load_profile,
+)
 from fw_common.profile.robot import RobotProfile
 
 SIM = default_profile_path("sim")
@@ -66,3 +72,20 @@ def test_set_overrides_are_parsed_as_yaml_and_validated(tmp_path: Path) -> None:
         load_with_overrides(SIM, ["actuator_bridge.command_timeout"])
     with pytest.raises(ProfileError, match="below the minimum"):
         load_with_overrides(SIM, ["actuator_bridge.command_timeout=-1"])
+
+
+def test_the_body_reaches_its_nodes_as_robot_parameters() -> None:
+    """One mapping: the robot section's body becomes the same ``robot.*`` parameters in every
+    node that uses it, and in no other."""
+    profile = load_with_overrides(SIM, ["robot.laser.x=0.25", "robot.wheels.radius=0.2"])
+    body = {f"robot.{k}": v for k, v in flatten_section(profile.robot.body).items()}
+    assert body["robot.laser.x"] == 0.25 and body["robot.wheels.radius"] == 0.2
+    for node in NODE_SECTIONS:
+        params = node_parameters(profile, node)
+        robot_params = {k: v for k, v in params.items() if k.startswith("robot.")}
+        assert robot_params == (body if node in BODY_SECTIONS else {}), node
+
+
+def test_a_nodes_copy_of_the_body_cannot_be_set_on_its_own() -> None:
+    with pytest.raises(ProfileError, match=r"set once, as --set robot\.laser\.x"):
+        load_with_overrides(SIM, ["perception.robot.laser.x=0.3"])

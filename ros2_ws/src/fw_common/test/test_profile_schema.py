@@ -9,7 +9,6 @@ import pytest
 
 from fw_common.errors import ProfileError
 from fw_common.profile import (
-    ActuatorBridgeConfig,
     RobotProfile,
     build_section,
     flatten_section,
@@ -90,11 +89,9 @@ def test_flatten_round_trip() -> None:
 
 
 def test_cross_field_rule_reported() -> None:
-    with pytest.raises(ProfileError, match="joints on both sides"):
+    with pytest.raises(ProfileError, match=r"robot\.wheels: joints on both sides"):
         build_section(
-            ActuatorBridgeConfig,
-            {"left_wheel_joints": ["a"], "right_wheel_joints": ["a"]},
-            "actuator_bridge",
+            RobotProfile, {"robot": {"wheels": {"left_joints": ["a"], "right_joints": ["a"]}}}
         )
 
 
@@ -107,9 +104,13 @@ def test_every_field_has_a_comment() -> None:
     """Sections are read by people configuring robots: each field gets a comment line."""
     import inspect
 
-    from fw_common.profile import robot
+    import fw_common.profile as profile_package
 
-    sections = {RobotProfile} | {tp for _, tp in inspect.getmembers(robot) if isinstance(tp, type)}
+    modules = [getattr(profile_package, name) for name in dir(profile_package)]
+    modules = [m for m in modules if inspect.ismodule(m) and m.__name__.startswith("fw_common")]
+    sections = {RobotProfile} | {
+        tp for module in modules for _, tp in inspect.getmembers(module) if isinstance(tp, type)
+    }
     for section in sections:
         if not hasattr(section, "__dataclass_fields__"):
             continue

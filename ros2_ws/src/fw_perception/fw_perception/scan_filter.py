@@ -149,13 +149,14 @@ class ScanCleaner:
 
     @classmethod
     def from_config(cls, config: PerceptionConfig) -> ScanCleaner:
-        """The cleaner a robot profile's ``perception`` section describes."""
+        """The cleaner a robot profile's ``perception`` section describes (with the body box and
+        laser pose of its ``robot`` body)."""
         return cls(
             range_min=config.range_min,
             range_max=config.range_max,
             median_window=config.median_window,
-            laser_pose=config.laser_pose,
-            footprint=config.footprint,
+            laser_pose=config.robot.laser.pose2d,
+            footprint=config.robot.footprint.box(),
             footprint_margin=config.footprint_margin,
         )
 

@@ -128,9 +128,11 @@ class SafetySupervisor:
         """Apply a (validated) configuration; keeps latches, inputs and the last output."""
         self.config = config
         self.limiter = VelocityLimiter(config.limits)
-        self.zones = CollisionZones(config.footprint, config.zones)
+        self.zones = CollisionZones(config.robot.footprint, config.footprint_padding, config.zones)
         self.zone_scan = self.zones.prepare(self.points)
-        self.projector = ScanProjector(config.zones.laser_pose, config.zones.max_invalid_fraction)
+        self.projector = ScanProjector(
+            config.robot.laser.pose2d, config.zones.max_invalid_fraction
+        )
         self.geofence = (
             Geofence(config.geofence.polygon, config.geofence.margin)
             if config.geofence.enabled

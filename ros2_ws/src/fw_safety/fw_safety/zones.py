@@ -9,7 +9,7 @@ with vectorised NumPy masks over the scan's points (no per-beam Python):
   (the approach rule still guards what rotation would hit).
 * **slowdown zone**: the same shape, longer and wider; occupied, it scales the whole twist by
   ``ratio``.
-* **approach**: the footprint (plus ``padding``) is moved along the command's arc for
+* **approach**: the footprint (plus ``footprint_padding``) is moved along the command's arc for
   ``time_to_collision`` seconds; if ``min_points`` enter it at time ``t`` the twist is scaled by
   ``t / time_to_collision`` so the time to collision stays at least ``time_to_collision``.
   Points already inside the padded footprint are left to the stop zone (they would freeze the
@@ -36,7 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from fw_common.profile.safety import FootprintConfig, ZonesConfig
+from fw_common.profile.body import FootprintBox
+from fw_common.profile.safety import ZonesConfig
 from fw_safety.scan_points import ScanPoints
 from fw_safety.twist import Twist2D
 
@@ -85,18 +86,16 @@ class ZoneScan:
 
 
 class CollisionZones:
-    """Restricts a twist given obstacle points in base_link."""
+    """Restricts a twist given obstacle points in base_link.
 
-    def __init__(self, footprint: FootprintConfig, zones: ZonesConfig) -> None:
+    ``footprint`` is the robot's body box (the profile's ``robot.footprint``); ``padding`` (m)
+    grows it on every side into what counts as a collision.
+    """
+
+    def __init__(self, footprint: FootprintBox, padding: float, zones: ZonesConfig) -> None:
         self.footprint = footprint
         self.zones = zones
-        pad = footprint.padding
-        self._box = (
-            -(footprint.rear + pad),
-            footprint.front + pad,
-            -(footprint.right + pad),
-            footprint.left + pad,
-        )
+        self._box = footprint.box(padding)
         rx_lo, rx_hi, ry_lo, ry_hi = self._box
         # Farthest padded-footprint point from base_link: rotation never sweeps beyond it.
         self._reach = math.hypot(max(-rx_lo, rx_hi), max(-ry_lo, ry_hi))

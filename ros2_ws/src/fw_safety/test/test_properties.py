@@ -108,7 +108,7 @@ def test_never_moves_toward_an_obstacle_inside_the_stop_zone(
     linear: float, angular: float, xs: list[float], ys: list[float], clutter: list
 ) -> None:
     cfg = config()
-    zones = CollisionZones(cfg.footprint, cfg.zones)
+    zones = CollisionZones(cfg.robot.footprint, cfg.footprint_padding, cfg.zones)
     px = np.asarray(xs + [c[0] for c in clutter])
     py = np.asarray(ys[: len(xs)] + [c[1] for c in clutter])
     result = zones.restrict(Twist2D(linear, angular), zones.prepare(ScanPoints(px, py)))
@@ -180,7 +180,7 @@ def test_approach_reach_cut_off_changes_no_verdict(
     """Python loop (few points) and NumPy grid (many) alike: the same verdict as every point
     checked pose by pose, and the same again when asked twice (the one-call memo)."""
     cfg = config()
-    zones = CollisionZones(cfg.footprint, cfg.zones)
+    zones = CollisionZones(cfg.robot.footprint, cfg.footprint_padding, cfg.zones)
     pts = ScanPoints(np.asarray([p[0] for p in xy]), np.asarray([p[1] for p in xy]))
     cmd = Twist2D(linear, angular)
     expected = _time_to_collision_over_all_points(zones, cmd, pts)

@@ -25,7 +25,7 @@ from fw_safety.zones import CollisionZones, ZoneVerdict
 
 
 def zones_of(cfg: SafetyConfig) -> CollisionZones:
-    return CollisionZones(cfg.footprint, cfg.zones)
+    return CollisionZones(cfg.robot.footprint, cfg.footprint_padding, cfg.zones)
 
 
 def restrict(zones: CollisionZones, cmd: Twist2D, pts: ScanPoints) -> ZoneVerdict:
@@ -153,7 +153,7 @@ def test_approach_guards_rotation_in_place() -> None:
 
 def test_wall_ahead_from_a_full_scan_stops_the_robot() -> None:
     cfg = config()
-    projector = ScanProjector(cfg.zones.laser_pose, cfg.zones.max_invalid_fraction)
+    projector = ScanProjector(cfg.robot.laser.pose2d, cfg.zones.max_invalid_fraction)
     pts = projector.project(
         ANGLE_MIN, ANGLE_MAX, INCREMENT, RANGE_MIN, RANGE_MAX, wall_ranges(0.2, 0.7)
     )

@@ -7,19 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fw_actuator_bridge.kinematics import SkidSteerKinematics
+from fw_common.kinematics import SkidSteerKinematics
 from fw_sim.contacts import ContactEvent
 from fw_sim.expert import ExpertController
 from fw_sim.world import Due, SimWorld
 
-__all__ = ["HUSKY_EFFECTIVE", "EpisodeResult", "run_expert_episode"]
-
-#: The Husky as it behaves in this PyBullet world (``bench/measure_husky_kinematics.py``): it
-#: rolls on 0.1785 m (pybullet_data's wheel mesh, not the datasheet's 0.1651 m) and turns as if
-#: its track were 1.70 m, about three times the wheel separation, because skid-steer wheels
-#: slip sideways; the value is the one at moderate turn rates (0.5-1 rad/s), where the expert
-#: drives. The same kinematics as the robot's actuator bridge, with the sim profile's numbers.
-HUSKY_EFFECTIVE = SkidSteerKinematics(wheel_radius=0.1785, track=1.70)
+__all__ = ["EpisodeResult", "run_expert_episode"]
 
 
 @dataclass
@@ -38,15 +31,22 @@ def run_expert_episode(
     *,
     time_limit: float = 60.0,
     control_rate: float = 20.0,
-    kinematics: SkidSteerKinematics = HUSKY_EFFECTIVE,
+    kinematics: SkidSteerKinematics | None = None,
     expert: ExpertController | None = None,
 ) -> EpisodeResult:
     """Reset ``world`` and drive its scenario with the expert until the goal or ``time_limit``
-    (s, sim time); commands are sent at ``control_rate`` (Hz) as wheel velocities."""
+    (s, sim time); commands are sent at ``control_rate`` (Hz) as wheel velocities.
+
+    ``kinematics`` turns the expert's twists into wheel speeds; by default the robot's own
+    (``robot.wheels`` of the world's configuration), as the actuator bridge does. For the
+    PyBullet Husky that is the sim profile's calibrated geometry
+    (``bench/measure_husky_kinematics.py``), not the datasheet's.
+    """
     world.reset()
     expert = expert or ExpertController(world.scenario)
-    left_joints = [n for n in world.wheel_joints if "left" in n]
-    right_joints = [n for n in world.wheel_joints if "right" in n]
+    geometry = world.config.robot.wheels
+    kinematics = kinematics or SkidSteerKinematics.from_geometry(geometry)
+    left_joints, right_joints = list(geometry.left_joints), list(geometry.right_joints)
     names = left_joints + right_joints
     steps_per_command = max(1, round(world.physics_rate / control_rate))
     start_ns = world.sim_time_ns

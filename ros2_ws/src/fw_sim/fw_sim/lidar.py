@@ -32,8 +32,9 @@ ALL_COLLISION_GROUPS = 0xFFFF
 class Lidar:
     """Ray-cast 2D lidar mounted on one link of a PyBullet body.
 
-    ``mount_xyz`` is the laser origin in the link's URDF frame (m). ``angle_min`` and
-    ``field_of_view`` (rad) describe the beams, counter-clockwise about the link's z axis.
+    ``mount_xyz`` is the laser origin in the link's URDF frame (m) and ``mount_yaw`` (rad) the
+    laser frame's rotation about the link's z axis. ``angle_min`` and ``field_of_view`` (rad)
+    describe the beams in the laser frame, counter-clockwise.
     """
 
     def __init__(
@@ -48,6 +49,7 @@ class Lidar:
         range_min: float,
         range_max: float,
         mount_xyz: Sequence[float],
+        mount_yaw: float = 0.0,
     ) -> None:
         self._client = client
         self._body = body
@@ -70,7 +72,7 @@ class Lidar:
         inv_pos, inv_orn = p.invertTransform(inertial_pos, inertial_orn)
         origin, _ = p.multiplyTransforms(inv_pos, inv_orn, list(mount_xyz), (0, 0, 0, 1))
         rot = np.array(p.getMatrixFromQuaternion(inv_orn)).reshape(3, 3)
-        angles = angle_min + self.angle_increment * np.arange(beams)
+        angles = angle_min + self.angle_increment * np.arange(beams) + mount_yaw
         directions = np.stack([np.cos(angles), np.sin(angles), np.zeros(beams)], axis=1)
         directions = directions @ rot.T
         origin_arr = np.asarray(origin, dtype=np.float64)

@@ -49,12 +49,12 @@ def draw_randomisation(config: SimConfig, seed: int) -> RandomisationDraw:
     if not r.enabled:
         return RandomisationDraw(
             randomised=False,
-            wheel_friction=config.robot.wheel_friction,
+            wheel_friction=config.base.wheel_friction,
             mass_scale=1.0,
             lidar_noise_std=config.lidar.noise_std,
             lidar_dropout=config.lidar.dropout_probability,
             imu_noise_scale=1.0,
-            actuation_latency=config.robot.actuation_latency,
+            actuation_latency=config.base.actuation_latency,
         )
     rng = np.random.default_rng([seed, _STREAM])
 

@@ -122,17 +122,19 @@ class SimWorld:
         self.physics_rate = config.physics_rate
         with stdout_silenced():
             self._plane = p.loadURDF("plane.urdf", physicsClientId=cid)
-            self.robot = p.loadURDF(config.robot.urdf, [0.0, 0.0, 0.0], physicsClientId=cid)
+            self.robot = p.loadURDF(config.base.urdf, [0.0, 0.0, 0.0], physicsClientId=cid)
         links: dict[str, int] = {}
         joints: dict[str, int] = {}
         for j in range(p.getNumJoints(self.robot, physicsClientId=cid)):
             info = p.getJointInfo(self.robot, j, physicsClientId=cid)
             joints[info[1].decode()] = j
             links[info[12].decode()] = j
-        missing = [n for n in config.robot.wheel_joints if n not in joints]
+        missing = [n for n in config.robot.wheels.joints if n not in joints]
         if missing or BASE_LINK_NAME not in links:
-            raise SimError(f"{config.robot.urdf}: missing joints {missing} or {BASE_LINK_NAME}")
-        self.wheel_joints = tuple(config.robot.wheel_joints)
+            raise SimError(f"{config.base.urdf}: missing joints {missing} or {BASE_LINK_NAME}")
+        # The robot's wheel joints (robot.wheels), reported in the URDF's order as a driver
+        # reporting its joints would.
+        self.wheel_joints = tuple(sorted(config.robot.wheels.joints, key=joints.__getitem__))
         self._wheel_ids = [joints[n] for n in self.wheel_joints]
         self._base_link = links[BASE_LINK_NAME]
         self._imu_link = links.get(IMU_LINK_NAME, self._base_link)
@@ -155,7 +157,8 @@ class SimWorld:
             field_of_view=lc.field_of_view,
             range_min=lc.range_min,
             range_max=lc.range_max,
-            mount_xyz=lc.mount_xyz,
+            mount_xyz=(config.robot.laser.x, config.robot.laser.y, config.robot.laser.z),
+            mount_yaw=config.robot.laser.yaw,
         )
         self.imu_model = ImuModel(
             cid,
@@ -167,12 +170,12 @@ class SimWorld:
         self._contacts = ContactMonitor(cid, self.robot, self._base_link)
         self._gate = WheelCommandGate(
             self.wheel_joints,
-            max_speed=config.robot.max_wheel_speed,
+            max_speed=config.base.max_wheel_speed,
             latency_ns=0,
-            timeout_ns=round(config.robot.command_timeout * 1e9),
+            timeout_ns=round(config.base.command_timeout * 1e9),
         )
         self._applied: list[float] | None = None
-        self._torques = [config.robot.max_motor_torque] * len(self._wheel_ids)
+        self._torques = [config.base.max_motor_torque] * len(self._wheel_ids)
         self._steps = 0
         self._start_ns = start_time_ns
         self.sim_time_ns = start_time_ns

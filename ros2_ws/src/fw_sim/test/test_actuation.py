@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from fw_common.profile.sim import SimRobotConfig
+from fw_common.profile.sim import SimBaseConfig
 from fw_sim.actuation import WheelCommandGate
 from fw_sim.world import SimWorld
 
@@ -40,7 +40,7 @@ def test_bad_commands_are_refused_and_never_move_the_robot(
 
 
 def test_command_timeout_stops_the_wheels() -> None:
-    config = empty_config(robot=replace(SimRobotConfig(), command_timeout=0.5))
+    config = empty_config(base=replace(SimBaseConfig(), command_timeout=0.5))
     with SimWorld(config) as world:
         assert world.apply_wheel_velocities(NAMES, [4.0] * 4).accepted
         world.run(0.4)
@@ -56,10 +56,18 @@ def test_actuation_latency_delays_commands() -> None:
     assert gate.submit(NAMES, [1.0] * 4, now_ns=0).accepted
     assert gate.targets(49_000_000) == [0.0] * 4
     assert gate.targets(50_000_000) == [1.0] * 4
-    config = empty_config(robot=replace(SimRobotConfig(), actuation_latency=0.1))
+    config = empty_config(base=replace(SimBaseConfig(), actuation_latency=0.1))
     with SimWorld(config) as world:
         world.apply_wheel_velocities(NAMES, [2.0] * 4)
         world.run(0.09)
         assert world.wheel_targets == (0.0,) * 4
         world.run(0.02)
         assert world.wheel_targets == (2.0,) * 4
+
+
+def test_wheel_joints_are_the_robot_bodys_in_urdf_order(empty_world: SimWorld) -> None:
+    """The wheels are ``robot.wheels`` (left, then right); joint_states lists them in the
+    URDF's order, as a driver reporting its joints does."""
+    wheels = empty_world.config.robot.wheels
+    assert set(empty_world.wheel_joints) == set(wheels.joints)
+    assert empty_world.wheel_joints == tuple(NAMES)

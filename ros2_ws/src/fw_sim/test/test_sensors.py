@@ -6,7 +6,8 @@ from dataclasses import replace
 import numpy as np
 import pybullet as p
 
-from fw_common.profile.sim import ImuConfig, LidarConfig, SimRobotConfig
+from fw_common.profile.body import LaserMount, RobotBody
+from fw_common.profile.sim import ImuConfig, LidarConfig, SimBaseConfig
 from fw_sim.imu import GRAVITY
 from fw_sim.world import SimWorld
 
@@ -42,6 +43,23 @@ def test_lidar_range_to_known_box() -> None:
         # Beams pointing away see nothing: +inf per REP-117; the robot body is never hit.
         assert np.isposinf(ranges[0])  # angle_min = -pi, straight back
         assert np.isfinite(ranges).sum() < 60
+
+
+def test_lidar_sits_where_the_robot_body_mounts_it() -> None:
+    """The sim casts from ``robot.laser``: 0.5 m further forward and turned a quarter turn to
+    the left, the box 3 m ahead of the default mount is 2.5 m away on the beam at -90°."""
+    mount = LaserMount(x=0.7, y=0.0, z=0.3, yaw=math.pi / 2)
+    config = empty_config(
+        lidar=replace(LidarConfig(), noise_std=0.0), robot=replace(RobotBody(), laser=mount)
+    )
+    with SimWorld(config) as world:
+        _at_origin(world)
+        _box_ahead(world, 3.0)
+        ranges = world.scan()
+        right = round((-math.pi / 2 - world.lidar.angle_min) / world.lidar.angle_increment)
+        assert abs(ranges[right] - 2.5) < 0.02
+        forward = round(-world.lidar.angle_min / world.lidar.angle_increment)
+        assert np.isposinf(ranges[forward])
 
 
 def test_lidar_noise_dropout_and_min_range() -> None:
@@ -109,7 +127,7 @@ def test_encoders_follow_wheel_commands(empty_world: SimWorld) -> None:
 
 
 def test_robot_config_limits_applied() -> None:
-    config = empty_config(robot=replace(SimRobotConfig(), max_wheel_speed=2.0))
+    config = empty_config(base=replace(SimBaseConfig(), max_wheel_speed=2.0))
     with SimWorld(config) as world:
         world.apply_wheel_velocities(["front_left_wheel"], [50.0])
         world.step()

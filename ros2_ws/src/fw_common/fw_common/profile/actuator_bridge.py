@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fw_common.profile.body import RobotBody
 from fw_common.profile.schema import setting
 
 __all__ = ["ActuatorBridgeConfig"]
@@ -13,7 +14,8 @@ __all__ = ["ActuatorBridgeConfig"]
 class ActuatorBridgeConfig:
     """Turns ``cmd_vel`` into wheel velocity commands and wheel encoders into ``odom``.
 
-    Defaults are the Clearpath Husky (as in pybullet_data's ``husky.urdf``).
+    The wheel joints and geometry come from the robot section (``robot.wheels``); limits are
+    the Clearpath Husky's.
     """
 
     # Name of the backend that talks to the motor drivers (see fw_actuator_bridge.backends).
@@ -23,35 +25,6 @@ class ActuatorBridgeConfig:
         "commands on fw/joint_commands.",
         choices=("topic",),
         read_only=True,
-    )
-    # Joints driven as the left side of the skid-steer base (commanded to the same speed).
-    left_wheel_joints: list[str] = setting(
-        ["front_left_wheel", "rear_left_wheel"],
-        "Joint names of the left wheels.",
-        min_length=1,
-        read_only=True,
-    )
-    # Joints driven as the right side of the skid-steer base.
-    right_wheel_joints: list[str] = setting(
-        ["front_right_wheel", "rear_right_wheel"],
-        "Joint names of the right wheels.",
-        min_length=1,
-        read_only=True,
-    )
-    # Wheel radius (m).
-    wheel_radius: float = setting(0.1651, "Wheel radius (m).", minimum=0.01, maximum=2.0)
-    # Distance between the left and right wheel centres (m).
-    wheel_separation: float = setting(
-        0.5708, "Distance between left and right wheel centres (m).", minimum=0.05, maximum=5.0
-    )
-    # Skid-steer bases slip when they turn, so they turn as if their track were wider. The
-    # effective track (separation × multiplier) is used for both commands and odometry, as in
-    # ros2_control's diff_drive_controller.
-    wheel_separation_multiplier: float = setting(
-        1.0,
-        "Effective-track multiplier for skid-steer slip (dimensionless).",
-        minimum=0.5,
-        maximum=4.0,
     )
     # Hard limit on each wheel's speed (rad/s); commands are scaled down to keep the curvature.
     max_wheel_speed: float = setting(
@@ -89,11 +62,5 @@ class ActuatorBridgeConfig:
     odom_frame: str = setting("odom", "Odometry frame id.", read_only=True)
     # Frame of the robot body.
     base_frame: str = setting("base_link", "Robot body frame id.", read_only=True)
-
-    def __post_init__(self) -> None:
-        overlap = set(self.left_wheel_joints) & set(self.right_wheel_joints)
-        if overlap:
-            raise ValueError(f"joints on both sides: {sorted(overlap)}")
-        joints = [*self.left_wheel_joints, *self.right_wheel_joints]
-        if len(set(joints)) != len(joints):
-            raise ValueError("wheel joint names must be unique")
+    # The robot's body (the bridge uses its wheels), from the profile's robot section; read only.
+    robot: RobotBody = setting(RobotBody(), "The robot's body, from the profile's robot section.")

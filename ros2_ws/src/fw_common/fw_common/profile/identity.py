@@ -1,4 +1,4 @@
-"""The ``robot`` section: who this robot is and where its nodes live in the ROS graph."""
+"""Who a robot is and where its nodes live in the ROS graph (part of the ``robot`` section)."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fw_common.profile.body import RobotBody
 from fw_common.profile.schema import setting
 
 __all__ = ["PerceptionConfig"]
@@ -12,7 +13,7 @@ __all__ = ["PerceptionConfig"]
 @dataclass(frozen=True)
 class PerceptionConfig:
     """Cleans ``scan``, fuses ``odom`` + ``imu`` into a state and puts ``goal_pose`` in
-    ``base_link``. Defaults fit the Clearpath Husky with the sim's lidar mount."""
+    ``base_link``. The body box and the laser pose come from the robot section (``robot``)."""
 
     # Returns nearer than this are reported as -inf ("too close", REP-117) (m).
     range_min: float = setting(
@@ -26,24 +27,10 @@ class PerceptionConfig:
     median_window: int = setting(
         3, "Median filter window (beams, odd; 1 = off).", minimum=1, maximum=31
     )
-    # Pose of the laser in base_link: x, y (m) and yaw (rad); the sim mounts it 0.2 m ahead.
-    laser_pose: list[float] = setting(
-        [0.2, 0.0, 0.0],
-        "Laser pose in base_link: x y (m) yaw (rad).",
-        min_length=3,
-        max_length=3,
-    )
-    # The robot body as a box in base_link: x_min x_max y_min y_max (m); returns inside it
-    # (grown by footprint_margin) are the robot itself and are masked as NaN.
-    footprint: list[float] = setting(
-        [-0.5, 0.5, -0.35, 0.35],
-        "Body box in base_link: x_min x_max y_min y_max (m).",
-        min_length=4,
-        max_length=4,
-    )
-    # Grows the body box on every side before masking (m).
+    # Returns inside the robot's body box (robot.footprint), grown by this on every side, are
+    # the robot itself and are masked as NaN (m).
     footprint_margin: float = setting(
-        0.03, "Margin around the body box for masking (m).", minimum=0.0, maximum=1.0
+        0.035, "Margin around the body box for masking (m).", minimum=0.0, maximum=1.0
     )
     # Complementary filter: weight of the gyro in yaw rate and heading increments (0 = wheels
     # only, 1 = gyro only). Skid-steer wheels slip when turning, a gyro does not.
@@ -58,12 +45,11 @@ class PerceptionConfig:
     odom_frame: str = setting("odom", "Odometry frame id.", read_only=True)
     # Frame of the robot body (the goal is published in it).
     base_frame: str = setting("base_link", "Robot body frame id.", read_only=True)
+    # The robot's body (footprint, laser mount), from the profile's robot section; read only.
+    robot: RobotBody = setting(RobotBody(), "The robot's body, from the profile's robot section.")
 
     def __post_init__(self) -> None:
         if self.range_min >= self.range_max:
             raise ValueError("range_min must be below range_max")
         if self.median_window % 2 == 0:
             raise ValueError("median_window must be odd")
-        x_min, x_max, y_min, y_max = self.footprint
-        if x_min >= x_max or y_min >= y_max:
-            raise ValueError("footprint: expected x_min < x_max and y_min < y_max")

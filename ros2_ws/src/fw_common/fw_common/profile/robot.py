@@ -1,31 +1,42 @@
 """The robot profile: one YAML document, one top-level key per node.
 
 The same profile feeds the launch files, the Python bringup, the simulated fleet and the tests,
-so a setting has exactly one place to live.
+so a setting has exactly one place to live. The robot's body is one such setting: it is written
+once, in the ``robot`` section, and the profile hands it to every node section that has a
+``robot`` field (:data:`BODY_SECTIONS`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from dataclasses import dataclass
 
 from fw_common.profile.actuator_bridge import ActuatorBridgeConfig
-from fw_common.profile.identity import RobotIdentity
+from fw_common.profile.body import RobotBody
+from fw_common.profile.description import RobotDescription
 from fw_common.profile.perception import PerceptionConfig
 from fw_common.profile.policy import PolicyConfig
 from fw_common.profile.recorder import RecorderConfig
 from fw_common.profile.safety import SafetyConfig
-from fw_common.profile.schema import setting
+from fw_common.profile.schema import ParameterValue, flatten_section, setting
 from fw_common.profile.sim import SimConfig
 
-__all__ = ["NODE_SECTIONS", "RobotProfile"]
+__all__ = ["BODY_SECTIONS", "NODE_SECTIONS", "RobotProfile", "is_body_copy", "profile_settings"]
 
 
 @dataclass(frozen=True)
 class RobotProfile:
-    """Everything one robot's nodes are configured with."""
+    """Everything one robot's nodes are configured with.
 
-    # Who the robot is and where its nodes live in the graph.
-    robot: RobotIdentity = setting(RobotIdentity(), "Robot identity and namespace.")
+    The node sections of :data:`BODY_SECTIONS` always hold ``robot.body``: a body given to one
+    of them directly is replaced by the robot section's.
+    """
+
+    # Who the robot is, where its nodes live in the graph, and its body.
+    robot: RobotDescription = setting(
+        RobotDescription(), "Robot identity, namespace and body (footprint, laser, wheels)."
+    )
     # The simulated robot and world (ignored on real robots).
     sim: SimConfig = setting(SimConfig(), "PyBullet world, sensors and randomisation.")
     # cmd_vel -> wheel commands, and wheel odometry.
@@ -47,6 +58,17 @@ class RobotProfile:
         RecorderConfig(), "Topics, modes, triggers, spool and disk policy of the recorder."
     )
 
+    def __post_init__(self) -> None:
+        # The body lives in the robot section only; each consumer holds a copy of it so that
+        # its node declares it as (read-only) parameters and its core needs no second argument.
+        # Setting it here, rather than checking it, keeps dataclasses.replace(profile,
+        # robot=...) consistent: the consumers follow the robot section.
+        body = self.robot.body
+        for name in BODY_SECTIONS:
+            section = getattr(self, name)
+            if section.robot != body:
+                object.__setattr__(self, name, dataclasses.replace(section, robot=body))
+
 
 #: Profile sections that configure a node, by section name (= the node's name).
 NODE_SECTIONS: dict[str, type] = {
@@ -57,3 +79,27 @@ NODE_SECTIONS: dict[str, type] = {
     "policy": PolicyConfig,
     "recorder": RecorderConfig,
 }
+
+
+def _has_body(section: type) -> bool:
+    return typing.get_type_hints(section).get("robot") is RobotBody
+
+
+#: Node sections that hold the robot's body (a ``robot`` field filled from the profile's
+#: ``robot`` section): their nodes get it as read-only ``robot.*`` parameters.
+BODY_SECTIONS: tuple[str, ...] = tuple(
+    name for name, section in NODE_SECTIONS.items() if _has_body(section)
+)
+
+
+def is_body_copy(name: str) -> bool:
+    """True for a dotted setting name that is a node section's copy of the body
+    (``perception.robot.footprint.front``): set it as ``robot.footprint.front`` instead."""
+    section, _, rest = name.partition(".")
+    return section in BODY_SECTIONS and rest.startswith("robot.")
+
+
+def profile_settings(profile: RobotProfile) -> dict[str, ParameterValue]:
+    """Every setting of ``profile`` by dotted name, as a profile file writes it: the body once,
+    under ``robot``, without the node sections' copies."""
+    return {k: v for k, v in flatten_section(profile).items() if not is_body_copy(k)}

@@ -1,8 +1,8 @@
 """The ``safety`` section: the safety supervisor (fw_safety) between command sources and cmd_vel.
 
-Every stop and limit of the software safety layer lives here. Defaults suit the Clearpath Husky
-(0.99 m × 0.67 m, base_link at its centre) with the simulated lidar 0.2 m ahead of base_link.
-Times are ROS time (sim time under ``use_sim_time``).
+Every stop and limit of the software safety layer lives here. The robot's footprint and laser
+mount come from the robot section (``robot``); the zones are shaped from that footprint plus
+``footprint_padding``. Times are ROS time (sim time under ``use_sim_time``).
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from fw_common.profile.body import RobotBody
 from fw_common.profile.schema import setting
 
 __all__ = [
     "ApproachZoneConfig",
-    "FootprintConfig",
     "GeofenceConfig",
     "HeartbeatConfig",
     "InputsConfig",
@@ -74,28 +74,6 @@ class SafetyLimitsConfig:
     angular_deceleration: float = setting(
         5.0, "Angular deceleration limit (rad/s^2).", minimum=0.01, maximum=200.0
     )
-
-
-@dataclass(frozen=True)
-class FootprintConfig:
-    """The robot's rectangular footprint, as extents from base_link (m)."""
-
-    # Distance from base_link to the front edge (m).
-    front: float = setting(0.495, "base_link to front edge (m).", minimum=0.0, maximum=10.0)
-    # Distance from base_link to the rear edge (m).
-    rear: float = setting(0.495, "base_link to rear edge (m).", minimum=0.0, maximum=10.0)
-    # Distance from base_link to the left edge (m).
-    left: float = setting(0.335, "base_link to left edge (m).", minimum=0.0, maximum=10.0)
-    # Distance from base_link to the right edge (m).
-    right: float = setting(0.335, "base_link to right edge (m).", minimum=0.0, maximum=10.0)
-    # Added on every side for the approach rule (m): what counts as a collision.
-    padding: float = setting(
-        0.05, "Padding around the footprint for the approach rule (m).", minimum=0.0, maximum=2.0
-    )
-
-    def __post_init__(self) -> None:
-        if self.front + self.rear <= 0.0 or self.left + self.right <= 0.0:
-            raise ValueError("the footprint must have a positive length and width")
 
 
 @dataclass(frozen=True)
@@ -164,13 +142,6 @@ class ZonesConfig:
     slowdown: SlowdownZoneConfig = setting(SlowdownZoneConfig(), "Slowdown zone.")
     # The approach (time-to-collision) rule.
     approach: ApproachZoneConfig = setting(ApproachZoneConfig(), "Approach rule.")
-    # Laser pose in base_link: x (m), y (m), yaw (rad). Must match the robot's mount.
-    laser_pose: list[float] = setting(
-        [0.2, 0.0, 0.0],
-        "Laser pose in base_link: x y (m), yaw (rad).",
-        min_length=3,
-        max_length=3,
-    )
     # A scan with more NaN (erroneous) beams than this fraction is refused as blind (0..1).
     max_invalid_fraction: float = setting(
         0.5, "Refuse scans with a larger fraction of NaN beams.", minimum=0.0, maximum=1.0
@@ -262,8 +233,11 @@ class SafetyConfig:
     inputs: InputsConfig = setting(InputsConfig(), "Command sources.")
     # Velocity and acceleration limits.
     limits: SafetyLimitsConfig = setting(SafetyLimitsConfig(), "Velocity limits.")
-    # Robot footprint.
-    footprint: FootprintConfig = setting(FootprintConfig(), "Robot footprint.")
+    # Added to the body box (robot.footprint) on every side for the approach rule and for the
+    # points the zones leave to the stop zone (m): what counts as a collision.
+    footprint_padding: float = setting(
+        0.05, "Padding around the body box for the approach rule (m).", minimum=0.0, maximum=2.0
+    )
     # Collision zones.
     zones: ZonesConfig = setting(ZonesConfig(), "Collision zones.")
     # Input watchdogs.
@@ -274,3 +248,5 @@ class SafetyConfig:
     tilt: TiltConfig = setting(TiltConfig(), "Tilt check.")
     # Geofence.
     geofence: GeofenceConfig = setting(GeofenceConfig(), "Geofence.")
+    # The robot's body (footprint, laser mount), from the profile's robot section; read only.
+    robot: RobotBody = setting(RobotBody(), "The robot's body, from the profile's robot section.")

@@ -1,8 +1,10 @@
 """The ``sim`` section: the PyBullet robot and world (fw_sim).
 
 Defaults are the Clearpath Husky of pybullet_data's ``husky/husky.urdf`` with the sensors of a
-typical field robot (a 360-beam 2D lidar at 10 Hz and a 100 Hz IMU). Rates are in simulated
-time: a 10 Hz scan is published every 0.1 s of sim time whatever the real-time factor.
+typical field robot (a 360-beam 2D lidar at 10 Hz and a 100 Hz IMU). Where the lidar sits and
+which joints are the wheels come from the robot section (``robot``), as on a real robot. Rates
+are in simulated time: a 10 Hz scan is published every 0.1 s of sim time whatever the real-time
+factor.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from fw_common.profile.body import RobotBody
 from fw_common.profile.schema import setting
 
 __all__ = [
@@ -17,8 +20,8 @@ __all__ = [
     "LidarConfig",
     "RandomisationConfig",
     "ScenarioConfig",
+    "SimBaseConfig",
     "SimConfig",
-    "SimRobotConfig",
 ]
 
 
@@ -29,20 +32,12 @@ def _check_range(name: str, bounds: list[float]) -> None:
 
 
 @dataclass(frozen=True)
-class SimRobotConfig:
-    """The simulated robot base and its motor drivers."""
+class SimBaseConfig:
+    """The simulated robot base and its motor drivers (the wheels are ``robot.wheels``)."""
 
     # URDF of the robot, relative to pybullet_data (or an absolute path).
     urdf: str = setting(
         "husky/husky.urdf", "Robot URDF (pybullet_data-relative or absolute).", read_only=True
-    )
-    # Wheel joints in the order they are reported in joint_states; the only joints commanded.
-    wheel_joints: list[str] = setting(
-        ["front_left_wheel", "front_right_wheel", "rear_left_wheel", "rear_right_wheel"],
-        "Wheel joint names (order of joint_states).",
-        min_length=1,
-        max_length=16,
-        read_only=True,
     )
     # Torque limit of each wheel motor (N·m); PyBullet calls it the VELOCITY_CONTROL "force".
     # Skid-steer turning in place needs enough torque to scrub the wheels sideways.
@@ -70,7 +65,7 @@ class SimRobotConfig:
 
 @dataclass(frozen=True)
 class LidarConfig:
-    """A planar lidar simulated by PyBullet ray casting."""
+    """A planar lidar simulated by PyBullet ray casting, mounted at ``robot.laser``."""
 
     # Number of beams per scan, spread evenly over the field of view.
     beams: int = setting(360, "Beams per scan.", minimum=1, maximum=4096)
@@ -94,14 +89,6 @@ class LidarConfig:
     # "erroneous/invalid measurement"), unlike a beam that saw nothing in range (+inf).
     dropout_probability: float = setting(
         0.0, "Per-beam dropout probability (dropped beams are NaN).", minimum=0.0, maximum=1.0
-    )
-    # Laser origin in base_link (m): ahead of centre, above the chassis top plate.
-    mount_xyz: list[float] = setting(
-        [0.2, 0.0, 0.3],
-        "Laser position in base_link, x y z (m).",
-        min_length=3,
-        max_length=3,
-        read_only=True,
     )
 
 
@@ -250,7 +237,7 @@ class SimConfig:
         50.0, "Ground-truth rate (Hz).", minimum=1.0, maximum=1000.0
     )
     # The robot base and its motor drivers.
-    robot: SimRobotConfig = setting(SimRobotConfig(), "Robot base and motor drivers.")
+    base: SimBaseConfig = setting(SimBaseConfig(), "Robot base and motor drivers.")
     # The 2D lidar.
     lidar: LidarConfig = setting(LidarConfig(), "2D lidar.")
     # The IMU.
@@ -259,6 +246,9 @@ class SimConfig:
     scenario: ScenarioConfig = setting(ScenarioConfig(), "Scenario generator.")
     # Domain randomisation.
     randomisation: RandomisationConfig = setting(RandomisationConfig(), "Domain randomisation.")
+    # The robot's body (laser mount, wheel joints and geometry), from the profile's robot
+    # section; read only.
+    robot: RobotBody = setting(RobotBody(), "The robot's body, from the profile's robot section.")
 
     def __post_init__(self) -> None:
         if self.lidar.range_min >= self.lidar.range_max:

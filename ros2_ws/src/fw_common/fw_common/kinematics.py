@@ -1,5 +1,9 @@
 """Skid-steer (differential) kinematics with wheel speed and acceleration limits.
 
+Shared by the actuator bridge (commands and odometry) and the simulator's headless episodes, so
+both turn twists into wheel speeds with the same model and the robot's wheel geometry from the
+profile's ``robot.wheels``.
+
 Conventions (REP-103): linear velocity ``v`` (m/s) along +x of ``base_link``, angular velocity
 ``w`` (rad/s) about +z (counter-clockwise positive); wheel speeds in rad/s, positive forward.
 """
@@ -8,8 +12,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-__all__ = ["SkidSteerKinematics", "WheelSpeeds", "limit_acceleration"]
+if TYPE_CHECKING:
+    from fw_common.profile.body import WheelGeometry
+
+__all__ = ["SkidSteerKinematics", "WheelSpeeds", "is_finite_twist", "limit_acceleration"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,11 @@ class SkidSteerKinematics:
 
     wheel_radius: float  #: (m)
     track: float  #: effective wheel separation (m)
+
+    @classmethod
+    def from_geometry(cls, wheels: WheelGeometry) -> SkidSteerKinematics:
+        """The kinematics of a robot's wheels (the profile's ``robot.wheels``)."""
+        return cls(wheel_radius=wheels.radius, track=wheels.track)
 
     def wheel_speeds(self, linear: float, angular: float) -> WheelSpeeds:
         """Body twist (m/s, rad/s) → wheel speeds (rad/s)."""

@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fw_actuator_bridge.kinematics import SkidSteerKinematics, WheelSpeeds, limit_acceleration
+from fw_common.kinematics import SkidSteerKinematics, WheelSpeeds, limit_acceleration
 
 KIN = SkidSteerKinematics(wheel_radius=0.165, track=0.6)
 speeds = st.floats(min_value=-5, max_value=5)
