@@ -62,9 +62,9 @@ bench: build
 #   once cloud_bridge/cloud_bridge exists, since import-linter refuses a missing root package.
 # - mypy (strict, see pyproject.toml) checks the cores: exactly the `cores` contract's modules
 #   (.ci/core_modules.py reads them from .importlinter, so one list defines a core for both
-#   checks), plus fw_bringup (the composition root: plain Python, but it starts nodes, so it is
-#   no core) and cloud_bridge once it exists. The nodes and fw_common's ROS helpers are thin
-#   rclpy wrappers, left to ruff and the system tests.
+#   checks; fw_bringup's robot loop, headless runner and recorded-input feeder are among them),
+#   plus cloud_bridge once it exists. The nodes, fw_common's ROS helpers and the bringup's
+#   ROS side are thin rclpy wrappers, left to ruff and the system tests.
 PACKAGE_DIRS := $(wildcard $(CURDIR)/$(WS)/src/fw_*)
 MYPYPATH := $(subst $(eval) ,:,$(PACKAGE_DIRS))
 CLOUD_PACKAGE := $(wildcard cloud_bridge/cloud_bridge)
@@ -72,7 +72,7 @@ CLOUD_PACKAGE := $(wildcard cloud_bridge/cloud_bridge)
 lint: venv
 	source $(VENV)/bin/activate && ruff check . && ruff format --check . && \
 	  cores="$$(python .ci/core_modules.py)" && \
-	  MYPYPATH=$(MYPYPATH) mypy $$cores -p fw_bringup $(CLOUD_PACKAGE) && \
+	  MYPYPATH=$(MYPYPATH) mypy $$cores $(CLOUD_PACKAGE) && \
 	  PYTHONPATH=$(MYPYPATH) lint-imports --config .importlinter
 ifneq ($(CLOUD_PACKAGE),)
 	source $(VENV)/bin/activate && \
