@@ -121,6 +121,23 @@ def test_triggers_write_episodes_with_metadata(launch, probe, tmp_path: Path) ->
     assert third["policy_version"] == "onnx-v2"
     s = _status(status)
     assert s is not None and int(s["episodes"]) >= 3
+
+    # A flapping sensor: the same event every 1.6 s, each beyond the last one's post-window.
+    # One incident, one episode; the repeats are counted, not recorded again.
+    for i in range(4):
+        events.publish(
+            DiagnosticStatus(level=DiagnosticStatus.WARN, name="stale_inputs", message=f"#{i}")
+        )
+        publish_for(1.6)
+    ready = _wait_ready(spool, 4)
+    publish_for(1.0)
+    assert len(_wait_ready(spool, 5, timeout=1.0)) == 4
+    fourth = json.loads((ready[3] / "manifest.json").read_text())
+    assert fourth["trigger"]["reason"] == "[WARN] stale_inputs: #0"
+    assert status.wait_for(
+        lambda m: {kv.key: kv.value for kv in m.status[0].values}["triggers_rate_limited"] == "3",
+        timeout=5,
+    )
     recorder.assert_clean_exit()
     assert not list((spool / "incomplete").iterdir())
 
@@ -159,3 +176,40 @@ def test_kill_9_during_write_is_recovered_never_complete(
     assert positions == sorted(positions)
     restarted.assert_clean_exit()
     assert os.path.isdir(spool / "quarantine")
+
+
+def test_two_robots_on_one_host_record_only_their_own_namespace(
+    start_robot, probe, tmp_path: Path
+) -> None:
+    robots = {}
+    for ns, seed in (("rec_1", 1), ("rec_2", 2)):
+        robots[ns] = start_robot(
+            namespace=ns,
+            seed=seed,
+            nodes="sim,actuator_bridge,perception,recorder",
+            sets=[
+                f"recorder.spool_dir={tmp_path / ns}",
+                "recorder.discovery_period=0.2",
+                "recorder.pre_trigger_seconds=1.0",
+                "recorder.post_trigger_seconds=0.5",
+            ],
+        )
+    for ns, robot in robots.items():
+        line = f"recording /{ns}/fw/perception/scan"
+        assert robot.wait_for_output(line, 60), robot.output()[-3000:]
+    # Both robots' perception topics exist now; give discovery a few more rounds to pick up
+    # whatever it would pick up.
+    time.sleep(1.5)
+    for ns in robots:
+        response = probe.call(Trigger, f"/{ns}/fw/recorder/trigger", Trigger.Request())
+        assert response.success, response.message
+    for ns, robot in robots.items():
+        (episode,) = _wait_ready(tmp_path / ns, 1)
+        with AnyReader([episode / "bag"]) as reader:
+            recorded = {c.topic for c in reader.connections}
+        assert f"/{ns}/fw/perception/scan" in recorded and f"/{ns}/scan" in recorded
+        foreign = sorted(t for t in recorded if not t.startswith(f"/{ns}/"))
+        assert not foreign, f"{ns} recorded another namespace's topics: {foreign}"
+        assert "recording /rec_" not in robot.output().replace(f"recording /{ns}/", "")
+    for robot in robots.values():
+        robot.assert_clean_exit()
