@@ -26,6 +26,7 @@ setup(
     entry_points={
         "console_scripts": [
             "bringup = fw_bringup.main:main",
+            "send_goal = fw_bringup.send_goal:main",
         ],
     },
 )
