@@ -41,7 +41,13 @@ from fw_bringup.main import load_with_overrides
 from fw_bringup.node_parameters import node_parameters
 from fw_bringup.nodes import NODES
 from fw_common.errors import ProfileError
-from fw_common.profile import NODE_SECTIONS, flatten_section, iter_settings, load_profile
+from fw_common.profile import (
+    NODE_SECTIONS,
+    flatten_section,
+    iter_settings,
+    load_profile,
+    parse_profile,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SIM_PROFILE = REPO / "ros2_ws" / "src" / "fw_bringup" / "config" / "profiles" / "sim.yaml"
@@ -251,8 +257,32 @@ def test_unreadable_and_non_yaml_profiles_fail_with_the_reason(tmp_path: Path) -
 def test_bad_override_value_is_a_profile_error() -> None:
     with pytest.raises(ProfileError, match="command_timeout"):
         plan_robot(str(SIM_PROFILE), overrides="actuator_bridge.command_timeout=-1")
-    with pytest.raises(ProfileError, match="no such setting"):
+    with pytest.raises(ProfileError, match=r"actuator_bridge\.warp_drive: unknown key"):
         plan_robot(str(SIM_PROFILE), overrides="actuator_bridge.warp_drive=1")
+
+
+def test_every_bad_override_is_reported_with_suggestions_like_the_yaml() -> None:
+    overrides = [
+        "actuator_bridge.comand_timeout=0.3",  # typo of a key
+        "actuatr_bridge.command_timeout=0.3",  # typo of a section
+        "actuator_bridge.control_rate=-5",  # out of range
+        "robot.id.x=1",  # into a setting
+        "junk",  # not section.key=value
+    ]
+    with pytest.raises(ProfileError) as info:
+        load_with_overrides(SIM_PROFILE, overrides)
+    problems = info.value.problems
+    assert len(problems) == 5, problems
+    text = "\n".join(problems)
+    assert "actuator_bridge.comand_timeout: unknown key (did you mean 'command_timeout'?)" in text
+    assert "actuatr_bridge: unknown key (did you mean 'actuator_bridge'?)" in text
+    assert "actuator_bridge.control_rate: -5" in text and "below the minimum" in text
+    assert "--set robot.id.x: robot.id is a setting, not a section" in text
+    assert "--set 'junk': expected section.key=value" in text
+    # The YAML path says the same of the same mistake.
+    with pytest.raises(ProfileError) as from_yaml:
+        parse_profile({"actuator_bridge": {"comand_timeout": 0.3}}, "robot.yaml")
+    assert "comand_timeout: unknown key (did you mean 'command_timeout'?)" in str(from_yaml.value)
 
 
 def test_profile_argument_takes_a_shipped_name() -> None:
