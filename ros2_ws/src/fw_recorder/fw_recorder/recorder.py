@@ -45,6 +45,8 @@ _MB = 1_000_000
 _S = 1_000_000_000
 #: How often the writer thread checks free space and flushes open bags (s, monotonic).
 _HOUSEKEEPING_PERIOD_S = 0.5
+#: How often the spool is walked to measure what the episodes not yet uploaded take (s).
+_BUDGET_SCAN_PERIOD_S = 5.0
 _FLUSH_PERIOD_S = 1.0
 #: With no message past its end, an episode closes this long after its end (ns).
 _CLOSE_GRACE_NS = 200_000_000
@@ -135,6 +137,7 @@ class RecorderCore:
         self._budget = int(config.spool_budget_mb * _MB)
         #: Bytes of the closed episodes not yet uploaded (re-measured at housekeeping).
         self._spool_bytes = 0
+        self._next_budget_scan = 0.0
         #: Set when the budget stopped an episode; cleared once the spool is back below
         #: _BUDGET_RESUME of it (uploads done), so a full spool does not write a stream of
         #: tiny episodes into the last bytes.
@@ -266,10 +269,15 @@ class RecorderCore:
         return did
 
     def _housekeeping(self) -> None:
-        episode = self._episode
-        self._spool_bytes = self.spool.pending_bytes(
-            skip=episode.folder if episode is not None else None
-        )
+        now_mono = time.monotonic()
+        if now_mono >= self._next_budget_scan:
+            # Walking the spool costs a stat per file: between scans the count is kept up to
+            # date by _close_episode; a scan sees what uploads have freed.
+            self._next_budget_scan = now_mono + _BUDGET_SCAN_PERIOD_S
+            episode = self._episode
+            self._spool_bytes = self.spool.pending_bytes(
+                skip=episode.folder if episode is not None else None
+            )
         if self.budget_full and self._spool_bytes <= _BUDGET_RESUME * self._budget:
             self.budget_full = False
         self.free_bytes = self.spool.free_bytes()

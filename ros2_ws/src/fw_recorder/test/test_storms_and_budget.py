@@ -168,6 +168,6 @@ def test_spool_budget_is_never_exceeded(tmp_path: Path, clock: ManualClock, stor
     # Uploads free the spool: recording resumes.
     for path in sorted((spool / "ready").iterdir()):
         (path / "UPLOADED").write_text("ok\n")
-    core._next_housekeeping = 0
+    core._next_housekeeping = core._next_budget_scan = 0
     core.step()
     assert not core.budget_full
