@@ -8,10 +8,12 @@ ros2 launch launch/sim.launch.py single_process:=true     # from a source checko
 
 from __future__ import annotations
 
+import os
+
 from launch import LaunchContext, LaunchDescription
 from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution, ThisLaunchFileDir
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
@@ -85,11 +87,16 @@ def launch_setup(context: LaunchContext) -> list[Node]:
     ]
 
 
+#: robot.launch.py beside this file, as a plain path rather than a ThisLaunchFileDir()
+#: substitution: launch can only open an include without a context (what ``--show-args`` and
+#: ``get_launch_arguments`` do) when its path needs no substitution, and only then lists the
+#: included file's arguments.
+ROBOT_LAUNCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "robot.launch.py")
+
+
 def generate_launch_description() -> LaunchDescription:
     robot = IncludeLaunchDescription(
-        PythonLaunchDescriptionSource(
-            PathJoinSubstitution([ThisLaunchFileDir(), "robot.launch.py"])
-        ),
+        PythonLaunchDescriptionSource(ROBOT_LAUNCH),
         launch_arguments={
             "profile": LaunchConfiguration("profile"),
             "namespace": LaunchConfiguration("namespace"),

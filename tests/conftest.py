@@ -6,7 +6,9 @@ Every run gets its own ROS_DOMAIN_ID (several runs can share a host) and keeps D
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,6 +25,9 @@ os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
 os.environ.setdefault("RCUTILS_COLORIZED_OUTPUT", "0")
 # Children log unbuffered, so a test failure shows what a node said just before.
 os.environ["PYTHONUNBUFFERED"] = "1"
+# A recorder without spool_dir writes to $XDG_STATE_HOME/flywheel/<robot_id>/spool: in tests, a
+# folder of this run's, never the user's own state.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="fw_test_state_")
 
 from support.probe import RosProbe  # noqa: E402
 from support.processes import RosProcess, executable  # noqa: E402
@@ -38,6 +43,13 @@ def _no_stale_fastdds_files() -> Iterator[None]:
     remove_unused_fastdds_files()
     yield
     remove_unused_fastdds_files(min_age_s=2.0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_state_home() -> Iterator[None]:
+    """Remove this run's XDG_STATE_HOME (default spools) at the end."""
+    yield
+    shutil.rmtree(os.environ["XDG_STATE_HOME"], ignore_errors=True)
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ from fw_common.profile import (
     flatten_section,
     iter_settings,
     load_profile,
+    parse_profile,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -276,8 +277,32 @@ def test_unreadable_and_non_yaml_profiles_fail_with_the_reason(tmp_path: Path) -
 def test_bad_override_value_is_a_profile_error() -> None:
     with pytest.raises(ProfileError, match="command_timeout"):
         plan_robot(str(SIM_PROFILE), overrides="actuator_bridge.command_timeout=-1")
-    with pytest.raises(ProfileError, match="no such setting"):
+    with pytest.raises(ProfileError, match=r"actuator_bridge\.warp_drive: unknown key"):
         plan_robot(str(SIM_PROFILE), overrides="actuator_bridge.warp_drive=1")
+
+
+def test_every_bad_override_is_reported_with_suggestions_like_the_yaml() -> None:
+    overrides = [
+        "actuator_bridge.comand_timeout=0.3",  # typo of a key
+        "actuatr_bridge.command_timeout=0.3",  # typo of a section
+        "actuator_bridge.control_rate=-5",  # out of range
+        "robot.id.x=1",  # into a setting
+        "junk",  # not section.key=value
+    ]
+    with pytest.raises(ProfileError) as info:
+        load_with_overrides(SIM_PROFILE, overrides)
+    problems = info.value.problems
+    assert len(problems) == 5, problems
+    text = "\n".join(problems)
+    assert "actuator_bridge.comand_timeout: unknown key (did you mean 'command_timeout'?)" in text
+    assert "actuatr_bridge: unknown key (did you mean 'actuator_bridge'?)" in text
+    assert "actuator_bridge.control_rate: -5" in text and "below the minimum" in text
+    assert "--set robot.id.x: robot.id is a setting, not a section" in text
+    assert "--set 'junk': expected section.key=value" in text
+    # The YAML path says the same of the same mistake.
+    with pytest.raises(ProfileError) as from_yaml:
+        parse_profile({"actuator_bridge": {"comand_timeout": 0.3}}, "robot.yaml")
+    assert "comand_timeout: unknown key (did you mean 'command_timeout'?)" in str(from_yaml.value)
 
 
 def test_profile_argument_takes_a_shipped_name() -> None:
@@ -389,11 +414,10 @@ def test_launch_file_declares_documented_arguments(filename: str) -> None:
     description = module.generate_launch_description()
     arguments = description.get_launch_arguments()
     names = {a.name for a in arguments}
-    assert {"profile", "namespace", "nodes", "single_process"} <= names
+    assert {"profile", "namespace", "nodes", "single_process", "use_sim_time"} <= names
     if filename == "sim.launch.py":
+        # Its own, and (what `--show-args` lists) those of the robot.launch.py it includes.
         assert {"seed", "gui"} <= names
-    else:
-        assert "use_sim_time" in names
     for argument in arguments:
         assert argument.description and argument.description != "no description given", (
             f"{filename}: argument {argument.name} has no description"

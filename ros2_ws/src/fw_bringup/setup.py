@@ -17,6 +17,8 @@ setup(
     ],
     install_requires=["setuptools"],
     zip_safe=True,
+    # What `colcon test` looks for to run the package's tests with pytest (ROS 2 template).
+    extras_require={"test": ["pytest"]},
     maintainer="Flywheel developers",
     maintainer_email="dev@flywheel.invalid",
     description="Robot profiles and bringup of a robot's nodes.",
@@ -24,6 +26,7 @@ setup(
     entry_points={
         "console_scripts": [
             "bringup = fw_bringup.main:main",
+            "send_goal = fw_bringup.send_goal:main",
         ],
     },
 )

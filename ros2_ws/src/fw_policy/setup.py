@@ -12,6 +12,8 @@ setup(
     ],
     install_requires=["setuptools"],
     zip_safe=True,
+    # What `colcon test` looks for to run the package's tests with pytest (ROS 2 template).
+    extras_require={"test": ["pytest"]},
     maintainer="Flywheel developers",
     maintainer_email="dev@flywheel.invalid",
     description="Policy kinds by name (onnx, classic) and the policy lifecycle node.",

@@ -10,8 +10,10 @@ setup(
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),
     ],
-    install_requires=["setuptools"],
+    install_requires=["setuptools", "rosbags"],
     zip_safe=True,
+    # What `colcon test` looks for to run the package's tests with pytest (ROS 2 template).
+    extras_require={"test": ["pytest"]},
     maintainer="Flywheel developers",
     maintainer_email="dev@flywheel.invalid",
     description="Flywheel PyBullet simulator: Husky world, sensors, scenarios, expert controller.",

@@ -6,15 +6,20 @@ a child process, on a private ROS domain with DDS on loopback. Then, for a few s
 scenarios, it gives the robot the scenario's goal on ``goal_pose`` — as a mission planner would —
 and watches, from outside the robot stack, with the simulator's ground truth: progress while it
 drives, then a table (reached, time, path length, collisions, safety interventions), the
-episodes the recorder wrote, and a plot of the paths among the obstacles.
+episodes the recorder wrote, and a plot of the paths among the obstacles, with the places
+where the safety layer intervened marked.
 
-    python -m fw_bringup.demo                       # 3 scenarios, report in out/demo/
+Each run writes into a fresh folder, ``out/demo/<UTC time>/`` (report, plot, robot log, and the
+recorder's spool), so a report only ever counts its own run's episodes.
+
+    python -m fw_bringup.demo                       # 3 scenarios, report in out/demo/<time>/
     python -m fw_bringup.demo --scenarios 5 --seed 10 --out /tmp/demo
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import math
 import os
@@ -27,11 +32,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main"]
+__all__ = ["Intervention", "ScenarioRun", "episodes_since", "main", "paths_figure"]
 
 #: Ground truth within this distance of the goal counts as reached: the policy stops within its
 #: own tolerance of the goal *it estimates* from odometry, which drifts a little.
 REACHED_RADIUS = 0.6
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """A safety event and where the robot was (ground truth, world frame, m) when it came."""
+
+    kind: str
+    x: float
+    y: float
 
 
 @dataclass
@@ -45,6 +59,8 @@ class ScenarioRun:
     sim_seconds: float = 0.0
     collisions: int = 0
     interventions: dict[str, int] = field(default_factory=dict)
+    #: Where each safety intervention happened, in order.
+    intervention_points: list[Intervention] = field(default_factory=list)
 
     @property
     def path_length(self) -> float:
@@ -73,7 +89,7 @@ class _Observer:
         self.scenario: dict[str, Any] | None = None
         self.policy_info: dict[str, Any] | None = None
         self.collisions = 0
-        self.events: list[str] = []
+        self.events: list[Intervention] = []
         sub = self.node.create_subscription
         sub(Odometry, topics.SIM_GROUND_TRUTH, self._set("truth"), qos.SENSOR)
         sub(Odometry, topics.PERCEPTION_STATE, self._set("state"), qos.SENSOR)
@@ -111,7 +127,8 @@ class _Observer:
 
     def _on_safety_event(self, msg: Any) -> None:
         kind = next((kv.value for kv in msg.values if kv.key == "kind"), msg.name)
-        self.events.append(kind)
+        x, y = (math.nan, math.nan) if self.truth is None else self.truth_pose()[:2]
+        self.events.append(Intervention(kind, x, y))
 
     # --- queries ------------------------------------------------------------------------------
 
@@ -216,8 +233,9 @@ def _drive(obs: _Observer, run: ScenarioRun, timeout_sim_s: float) -> None:
         time.sleep(0.05)
     run.sim_seconds = obs.sim_time() - t0
     run.collisions = obs.collisions - collisions0
-    for kind in obs.events[events0:]:
-        run.interventions[kind] = run.interventions.get(kind, 0) + 1
+    for event in obs.events[events0:]:
+        run.interventions[event.kind] = run.interventions.get(event.kind, 0) + 1
+        run.intervention_points.append(event)
 
 
 def _plot(runs: list[ScenarioRun], path: Path) -> Path | None:
@@ -226,9 +244,20 @@ def _plot(runs: list[ScenarioRun], path: Path) -> Path | None:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        from matplotlib.patches import Circle, Rectangle
     except ImportError:
         return None
+    fig = paths_figure(runs)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def paths_figure(runs: list[ScenarioRun]) -> Any:
+    """One panel per scenario: obstacles, start, goal, the path (world frame, m) and where the
+    safety layer intervened. A matplotlib figure (needs matplotlib)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Circle, Rectangle
+
     fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 4.4), squeeze=False)
     for ax, run in zip(axes[0], runs, strict=True):
         sc = run.scenario
@@ -260,19 +289,35 @@ def _plot(runs: list[ScenarioRun], path: Path) -> Path | None:
             )
         )
         ax.plot(sc["goal"]["x"], sc["goal"]["y"], "*", color="tab:red", ms=12, label="goal")
+        points = [p for p in run.intervention_points if math.isfinite(p.x + p.y)]
+        if points:
+            ax.scatter(
+                [p.x for p in points],
+                [p.y for p in points],
+                marker="x",
+                s=40,
+                color="tab:orange",
+                zorder=3,
+                label="safety intervened",
+            )
         verdict = "reached" if run.reached else "not reached"
         ax.set_title(f"seed {run.seed}: {verdict} in {run.sim_seconds:.0f} s", fontsize=10)
         ax.set_xlim(-half - 0.5, half + 0.5)
         ax.set_ylim(-half - 0.5, half + 0.5)
         ax.set_aspect("equal")
+        ax.set_xlabel("x (m)")
+        ax.set_ylabel("y (m)")
         ax.grid(alpha=0.3)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    legend: dict[str, Any] = {}  # every panel's entries, once each
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    fig.legend(
+        list(legend.values()), list(legend), loc="lower center", ncol=4, fontsize=8, frameon=False
+    )
     fig.suptitle("Flywheel edge loop: classic policy through the safety supervisor")
     fig.tight_layout(rect=(0, 0.06, 1, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return fig
 
 
 def _report(
@@ -327,11 +372,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--timeout", type=float, default=90.0, help="sim seconds allowed per scenario"
     )
-    parser.add_argument("--out", type=Path, default=Path("out/demo"), help="report folder")
+    parser.add_argument(
+        "--out", type=Path, help="report folder (default: a fresh out/demo/<UTC time>/)"
+    )
     args = parser.parse_args(argv)
-    out = args.out.resolve()
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = (args.out or Path("out") / "demo" / stamp).resolve()
     out.mkdir(parents=True, exist_ok=True)
     spool = out / "spool"
+    earlier = set(_episodes(spool / "ready"))  # a reused --out: not this run's
 
     env = dict(os.environ)
     # A private graph: the demo must never drive a robot that shares this network.
@@ -400,7 +449,9 @@ def main(argv: list[str] | None = None) -> int:
         response = obs.call(obs.record)
         print(f"[demo]   recorder: {response.message}", flush=True)
         # The episode closes after the recorder's post-trigger window (sim time).
-        episodes = _wait_for_episodes(spool / "ready", before + 1, timeout=30)
+        episodes = episodes_since(
+            _wait_for_episodes(spool / "ready", before + 1, timeout=30), earlier
+        )
         plot = _plot(runs, out / "paths.png")
         print()
         print(_report(runs, episodes, obs.policy_info, wall_s, out, plot))
@@ -425,6 +476,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _episodes(ready: Path) -> list[Path]:
     return sorted(p for p in ready.glob("*") if p.is_dir()) if ready.is_dir() else []
+
+
+def episodes_since(episodes: list[Path], earlier: set[Path]) -> list[Path]:
+    """The episodes of this run: those that were not in the spool when it started."""
+    return [e for e in episodes if e not in earlier]
 
 
 def _wait_for_episodes(ready: Path, count: int, timeout: float) -> list[Path]:

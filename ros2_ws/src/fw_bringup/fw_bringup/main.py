@@ -44,29 +44,52 @@ def _resolve_profile(arg: str) -> Path:
 
 
 def load_with_overrides(path: Path, overrides: list[str]) -> RobotProfile:
-    """Load a profile and apply ``section.key=value`` overrides (values parsed as YAML)."""
+    """Load a profile and apply ``section.key=value`` overrides (values parsed as YAML).
+
+    Raises :class:`ProfileError` listing every problem at once, as for a YAML file: malformed
+    items, and the overridden profile's unknown keys (with suggestions), types and ranges.
+    """
     profile = load_profile(path)
     if not overrides:
         return profile
-    flat: dict[str, Any] = dict(profile_settings(profile))
-    for item in overrides:
-        key, sep, text = item.partition("=")
-        if not sep:
-            raise ProfileError(f"--set {item!r}: expected section.key=value")
-        if is_body_copy(key):
-            body_key = key.partition(".")[2]
-            raise ProfileError(f"--set {key}: the robot's body is set once, as --set {body_key}")
-        if key not in flat:
-            raise ProfileError(f"--set {key}: no such setting")
-        flat[key] = yaml.safe_load(text)
     nested: dict[str, Any] = {}
-    for dotted, value in flat.items():
+    problems: list[str] = []
+
+    def put(dotted: str, value: Any) -> None:
         node = nested
         *parents, leaf = dotted.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
+        for i, part in enumerate(parents):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                setting = ".".join(parents[: i + 1])
+                problems.append(f"--set {dotted}: {setting} is a setting, not a section")
+                return
+            node = child
         node[leaf] = value
-    return parse_profile(nested, f"{path} with --set")
+
+    for dotted, value in profile_settings(profile).items():
+        put(dotted, value)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            problems.append(f"--set {item!r}: expected section.key=value")
+            continue
+        if is_body_copy(key):
+            body_key = key.partition(".")[2]
+            problems.append(f"--set {key}: the robot's body is set once, as --set {body_key}")
+            continue
+        try:
+            put(key, yaml.safe_load(text))
+        except yaml.YAMLError as exc:
+            problems.append(f"--set {key}: the value is not YAML: {exc}")
+    # Unknown keys, types and bounds: the same checks, messages and suggestions as the file's.
+    try:
+        result = parse_profile(nested, f"{path} with --set")
+    except ProfileError as exc:
+        raise ProfileError(problems + exc.problems) from None
+    if problems:
+        raise ProfileError(problems)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

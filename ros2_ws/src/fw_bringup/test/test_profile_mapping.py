@@ -66,7 +66,7 @@ def test_set_overrides_are_parsed_as_yaml_and_validated(tmp_path: Path) -> None:
     assert profile.actuator_bridge.command_timeout == 0.3
     assert profile.robot.ros_namespace == "/r2"
     assert profile.sim.seed == 4
-    with pytest.raises(ProfileError, match="no such setting"):
+    with pytest.raises(ProfileError, match=r"unknown key \(did you mean 'command_timeout'\?\)"):
         load_with_overrides(SIM, ["actuator_bridge.command_timout=0.3"])
     with pytest.raises(ProfileError, match=r"expected section\.key=value"):
         load_with_overrides(SIM, ["actuator_bridge.command_timeout"])

@@ -21,10 +21,19 @@ from rosbags.rosbag2 import StoragePlugin, Writer
 from fw_recorder.manifest import write_manifest
 from fw_recorder.mcap_writer import LeanWriter
 
-__all__ = ["BAG_DIR", "EpisodeBag", "TopicInfo"]
+__all__ = ["BAG_DIR", "EMPTY_EPISODE_BYTES", "EpisodeBag", "TopicInfo"]
 
 BAG_DIR = "bag"
 _PLUGINS = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
+#: Upper bounds (bytes) of what a bag stores besides the payloads, for the spool budget: per
+#: message (MCAP: a 31-byte record header and a 16-byte index entry; sqlite3: a row and its
+#: timestamp index entry), per topic (schema and channel records, written twice in MCAP, or
+#: table rows), and once (file header and summary, metadata.yaml, manifest.json).
+_PER_MESSAGE = {"mcap": 64, "sqlite3": 192}
+_PER_TOPIC = 4096
+_FIXED = 128 * 1024
+#: Most bytes an episode without messages takes.
+EMPTY_EPISODE_BYTES = _FIXED
 
 
 class TopicInfo:
@@ -81,6 +90,8 @@ class EpisodeBag:
         self.messages = 0
         self.first_ns: int | None = None
         self.last_ns: int | None = None
+        self._per_message = _PER_MESSAGE[storage]
+        self._topics_bytes = 0
 
     def _connection(self, topic_id: int) -> Connection:
         info = self._lookup(topic_id)
@@ -92,7 +103,21 @@ class EpisodeBag:
             offered_qos_profiles=info.offered_qos,
         )
         self._connections[topic_id] = conn
+        self._topics_bytes += self._topic_cost(topic_id)
         return conn
+
+    def _topic_cost(self, topic_id: int) -> int:
+        return _PER_TOPIC + 2 * len(self._lookup(topic_id).msgdef)
+
+    def size_bound(self, topic_id: int | None = None, payload: int = 0) -> int:
+        """Most bytes this episode's folder takes once closed, after one more message of
+        ``payload`` bytes on ``topic_id`` when given."""
+        bound = _FIXED + self.bytes + self.messages * self._per_message + self._topics_bytes
+        if topic_id is not None:
+            bound += payload + self._per_message
+            if topic_id not in self._connections:
+                bound += self._topic_cost(topic_id)
+        return bound
 
     def write(self, t_ns: int, topic_id: int, data: bytes) -> None:
         """Append one serialized message received at ``t_ns`` (ns)."""

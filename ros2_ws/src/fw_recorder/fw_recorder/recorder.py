@@ -7,7 +7,16 @@ which drains the inbox. :meth:`RecorderCore.step` is one iteration of that threa
 drive the core deterministically without threads.
 
 Times are ns on the recorder's clock (the node's: sim time on a simulated robot), the same
-clock that stamps received messages, so windows and receive times are comparable.
+clock that stamps received messages, so windows and receive times are comparable. Two things
+use the host's clocks instead, because the recorder's clock may jump (two simulators on one
+ROS domain): the trigger rate limit (monotonic) and the episode's wall-clock start in its
+metadata (``start_unix``, ``start_utc``: what viewers need to place a bag stamped in sim time).
+
+Storms: a trigger that repeats (same :attr:`~fw_recorder.windows.Trigger.incident`) within
+``trigger_holdoff_seconds`` of its previous firing extends the open episode or, when none is
+open, opens nothing; how many triggers an episode merged is in its manifest
+(``merged_triggers``, and ``rate_limited_triggers`` for the repeats since the previous episode
+that opened nothing). The episodes not yet uploaded never take more than ``spool_budget_mb``.
 """
 
 from __future__ import annotations
@@ -22,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from fw_common.profile.recorder import RecorderConfig
-from fw_recorder.episode_bag import EpisodeBag, TopicInfo
+from fw_recorder.episode_bag import EMPTY_EPISODE_BYTES, EpisodeBag, TopicInfo
 from fw_recorder.msgdefs import MessageDefinitions
 from fw_recorder.qos_match import PublisherQos, offered_qos
 from fw_recorder.recovery import RecoveryReport, recover_spool
 from fw_recorder.ring import Entry, RingBuffer
-from fw_recorder.spool import DiskLevel, Spool
+from fw_recorder.spool import DiskLevel, Spool, default_spool_dir, folder_bytes
 from fw_recorder.windows import Trigger, TriggerWindow
 
 __all__ = ["RecorderCore", "RecorderStats"]
@@ -36,9 +45,17 @@ _MB = 1_000_000
 _S = 1_000_000_000
 #: How often the writer thread checks free space and flushes open bags (s, monotonic).
 _HOUSEKEEPING_PERIOD_S = 0.5
+#: How often the spool is walked to measure what the episodes not yet uploaded take (s).
+_BUDGET_SCAN_PERIOD_S = 5.0
 _FLUSH_PERIOD_S = 1.0
 #: With no message past its end, an episode closes this long after its end (ns).
 _CLOSE_GRACE_NS = 200_000_000
+#: Triggers listed one by one in a manifest; the rest are only counted (``merged_triggers``).
+_LISTED_TRIGGERS = 20
+#: Deliberate triggers (a person's or a script's request, the periodic sample): never merged.
+_NOT_RATE_LIMITED = ("service", "sentry")
+#: After the spool budget stopped an episode, new ones open once usage is below this share.
+_BUDGET_RESUME = 0.9
 
 
 @dataclass
@@ -49,12 +66,14 @@ class RecorderStats:
     written: int = 0
     #: Messages that should have been recorded but were not, by reason: ``queue_full``
     #: (writer behind), ``disk_low`` (low-priority topic while disk low), ``disk_full``,
-    #: ``write_error``.
+    #: ``budget`` (spool budget spent), ``write_error``.
     lost: Counter[str] = field(default_factory=Counter)
     episodes: int = 0
     triggers: int = 0
-    #: Triggers that opened no episode because the disk was full.
+    #: Triggers that opened no episode because the disk was full or the spool budget spent.
     triggers_refused: int = 0
+    #: Repeats of an incident that opened no episode (``trigger_holdoff_seconds``).
+    triggers_rate_limited: int = 0
     write_errors: int = 0
     last_error: str = ""
     last_episode: str = ""
@@ -69,13 +88,19 @@ class RecorderCore:
         robot_id: str,
         clock_ns: Callable[[], int],
         defs: MessageDefinitions | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
+        """``clock_ns``: the recorder's clock (ns); ``monotonic`` (s) and ``wall_clock`` (s
+        since the epoch) are the host's, injectable for tests."""
         self.config = config
         self.robot_id = robot_id
         self.clock_ns = clock_ns
+        self.monotonic = monotonic
+        self.wall_clock = wall_clock
         self.defs = defs or MessageDefinitions()
         self.spool = Spool(
-            Path(config.spool_dir),
+            Path(config.spool_dir) if config.spool_dir else default_spool_dir(robot_id),
             int(config.min_free_mb * _MB),
             int(config.critical_free_mb * _MB),
         )
@@ -105,6 +130,18 @@ class RecorderCore:
         self._next_housekeeping = 0.0
         self._next_flush = 0.0
         self._next_sentry_ns: int | None = None
+        #: Last firing of each incident (s, monotonic), for the rate limit.
+        self._incident_seen: dict[str, float] = {}
+        #: Repeats rate-limited since the last episode opened, by incident.
+        self._rate_limited: Counter[str] = Counter()
+        self._budget = int(config.spool_budget_mb * _MB)
+        #: Bytes of the closed episodes not yet uploaded (re-measured at housekeeping).
+        self._spool_bytes = 0
+        self._next_budget_scan = 0.0
+        #: Set when the budget stopped an episode; cleared once the spool is back below
+        #: _BUDGET_RESUME of it (uploads done), so a full spool does not write a stream of
+        #: tiny episodes into the last bytes.
+        self.budget_full = False
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()  # topics table: added by the node, read by the writer
@@ -145,9 +182,12 @@ class RecorderCore:
         self._received_bytes += len(data)
         self._received += 1
 
-    def trigger(self, kind: str, reason: str, t_ns: int | None = None) -> None:
-        """Ask for an episode around ``t_ns`` (default: now)."""
-        self._triggers.append(Trigger(kind, reason, self.clock_ns() if t_ns is None else t_ns))
+    def trigger(self, kind: str, reason: str, t_ns: int | None = None, key: str = "") -> None:
+        """Ask for an episode around ``t_ns`` (default: now); ``key`` names the incident
+        (default: ``reason``), so repeats with a changing reason are still one incident."""
+        self._triggers.append(
+            Trigger(kind, reason, self.clock_ns() if t_ns is None else t_ns, key)
+        )
 
     def set_metadata(self, **fields: Any) -> None:
         """Episode metadata from the robot (``policy_version``, ``scenario_seed``...)."""
@@ -229,6 +269,17 @@ class RecorderCore:
         return did
 
     def _housekeeping(self) -> None:
+        now_mono = time.monotonic()
+        if now_mono >= self._next_budget_scan:
+            # Walking the spool costs a stat per file: between scans the count is kept up to
+            # date by _close_episode; a scan sees what uploads have freed.
+            self._next_budget_scan = now_mono + _BUDGET_SCAN_PERIOD_S
+            episode = self._episode
+            self._spool_bytes = self.spool.pending_bytes(
+                skip=episode.folder if episode is not None else None
+            )
+        if self.budget_full and self._spool_bytes <= _BUDGET_RESUME * self._budget:
+            self.budget_full = False
         self.free_bytes = self.spool.free_bytes()
         level = self.spool.level(self.free_bytes)
         if level != DiskLevel.OK:
@@ -248,6 +299,13 @@ class RecorderCore:
             self._next_sentry_ns = now_ns + int(period * _S)
             self._on_trigger(Trigger("sentry", f"periodic sample every {period:g} s", now_ns))
 
+    @property
+    def budget_left(self) -> int:
+        """Bytes the spool budget still allows, the open episode's bound taken (bytes)."""
+        episode = self._episode
+        used = self._spool_bytes + (episode.size_bound() if episode is not None else 0)
+        return self._budget - used
+
     # -------------------------------------------------------------- episodes
     def _name(self, kind: str) -> str:
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
@@ -261,17 +319,30 @@ class RecorderCore:
                 return name
 
     def _open(self, trigger: Trigger, window: TriggerWindow | None) -> bool:
-        if self.disk_level == DiskLevel.CRITICAL:
+        if self._spool_bytes + EMPTY_EPISODE_BYTES > self._budget:
+            self.budget_full = True
+        if self.disk_level == DiskLevel.CRITICAL or self.budget_full:
             self.stats.triggers_refused += 1
             return False
+        start_ns = window.start_ns if window is not None else trigger.t_ns
+        start_unix = self.wall_clock() - (self.clock_ns() - start_ns) / _S
         manifest: dict[str, Any] = {
             "robot_id": self.robot_id,
             "mode": self.config.mode,
             "trigger": trigger.as_dict(),
             "triggers": [trigger.as_dict()],
+            "merged_triggers": 0,
+            "rate_limited_triggers": dict(self._rate_limited),
             "triggered": trigger.kind != "continuous",
+            # Wall-clock time of the episode's first instant (the recorder clock may be sim
+            # time from 0): what a viewer needs to place the bag in real time.
+            "start_unix": start_unix,
+            "start_utc": datetime.datetime.fromtimestamp(
+                start_unix, datetime.timezone.utc
+            ).isoformat(),
             **self.metadata,
         }
+        self._rate_limited.clear()
         if window is not None:
             manifest["window"] = {
                 "start_ns": window.start_ns,
@@ -294,27 +365,56 @@ class RecorderCore:
             return False
         self._window = window
         self._next_flush = time.monotonic() + _FLUSH_PERIOD_S
-        start_ns = window.start_ns if window is not None else trigger.t_ns
         for entry in sorted(self._latest_latched.values()):
             if entry[0] < start_ns:
                 self._write(entry)
         return True
 
+    def _repeats(self, trigger: Trigger) -> bool:
+        """True when ``trigger`` repeats its incident within the hold-off (notes the firing)."""
+        now = self.monotonic()
+        last = self._incident_seen.get(trigger.incident)
+        self._incident_seen[trigger.incident] = now
+        return (
+            trigger.kind not in _NOT_RATE_LIMITED
+            and last is not None
+            and now - last < self.config.trigger_holdoff_seconds
+        )
+
+    def _merge(self, trigger: Trigger) -> None:
+        """Note ``trigger`` in the open episode's manifest (listed, or only counted)."""
+        episode = self._episode
+        if episode is None:
+            return
+        manifest = episode.manifest
+        manifest["merged_triggers"] = manifest.get("merged_triggers", 0) + 1
+        manifest["triggered"] = True
+        if len(manifest["triggers"]) < _LISTED_TRIGGERS:
+            manifest["triggers"].append(trigger.as_dict())
+
     def _on_trigger(self, trigger: Trigger) -> None:
         self.stats.triggers += 1
         cfg = self.config
+        repeat = self._repeats(trigger)
         if cfg.mode == "continuous":
-            if self._episode is not None:
-                self._episode.manifest["triggers"].append(trigger.as_dict())
-                self._episode.manifest["triggered"] = True
+            self._merge(trigger)
             return
         window = self._window
         if self._episode is not None and window is not None and window.absorbs(trigger):
             window.extend(trigger, int(cfg.post_trigger_seconds * _S))
+            self._merge(trigger)
             self._episode.set_metadata(
-                triggers=[t.as_dict() for t in window.triggers],
-                window={**self._episode.manifest["window"], "end_ns": window.end_ns},
+                window={**self._episode.manifest["window"], "end_ns": window.end_ns}
             )
+            return
+        if repeat:
+            # The same incident again, outside the open window (or after its episode closed;
+            # or the recorder's clock jumped): one incident, one episode.
+            self.stats.triggers_rate_limited += 1
+            if self._episode is not None:
+                self._merge(trigger)
+            else:
+                self._rate_limited[trigger.incident] += 1
             return
         self._close_episode("complete")
         window = TriggerWindow.open(
@@ -346,6 +446,7 @@ class RecorderCore:
             return
         self.stats.episodes += 1
         self.stats.last_episode = path.name
+        self._spool_bytes += folder_bytes(path)
 
     # -------------------------------------------------------------- messages
     def _on_snapshot_entry(self, entry: Entry) -> None:
@@ -374,8 +475,11 @@ class RecorderCore:
             if self.disk_level == DiskLevel.CRITICAL:
                 self.stats.lost["disk_full"] += 1
                 return
+            if self.budget_full:
+                self.stats.lost["budget"] += 1
+                return
             if not self._open(Trigger("continuous", "continuous recording", entry[0]), None):
-                self.stats.lost["disk_full"] += 1
+                self.stats.lost["budget" if self.budget_full else "disk_full"] += 1
                 return
         self._write(entry)
 
@@ -391,6 +495,11 @@ class RecorderCore:
             if self._low[entry[1]]:
                 self.stats.lost["disk_low"] += 1
                 return
+        if self._spool_bytes + episode.size_bound(entry[1], len(entry[2])) > self._budget:
+            self.stats.lost["budget"] += 1
+            self.budget_full = True
+            self._close_episode("truncated", note="spool_budget_mb reached")
+            return
         try:
             episode.write(entry[0], entry[1], entry[2])
         except Exception as exc:

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy._rclpy_pybind11 import InvalidHandle, RCLError
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
@@ -95,13 +97,29 @@ class RecorderNode(Node):
         self.create_subscription(String, topics.SIM_SCENARIO, self._on_scenario, qos.LATCHED)
         self.create_service(Trigger, RECORDER_TRIGGER, self._on_trigger_service)
         self._discover()
-        self.create_timer(config.discovery_period, self._discover)
-        self.create_timer(1.0 / config.status_rate, self._publish_status)
+        self.create_timer(config.discovery_period, self._while_running(self._discover))
+        self.create_timer(1.0 / config.status_rate, self._while_running(self._publish_status))
         self.core.start()
         self.get_logger().info(
-            f"mode={config.mode} storage={config.storage} spool={config.spool_dir} "
+            f"mode={config.mode} storage={config.storage} spool={self.core.spool.paths.root} "
             f"robot_id={robot_id} clock={'sim' if self._sim_time else 'system'}"
         )
+
+    def _while_running(self, work: Callable[[], None]) -> Callable[[], None]:
+        """A timer callback doing ``work`` until shutdown. SIGINT invalidates the context
+        while the executor may still be running or about to run a timer; the graph query or
+        publish then fails, and an exception here is what the executor logs as [FATAL]."""
+
+        def callback() -> None:
+            if not self.context.ok():
+                return
+            try:
+                work()
+            except (RCLError, InvalidHandle):
+                if self.context.ok():
+                    raise
+
+        return callback
 
     # ------------------------------------------------------------ discovery
     def _discover(self) -> None:
@@ -177,7 +195,8 @@ class RecorderNode(Node):
             level_int, msg.name, msg.message, self.params.current.event_min_level
         )
         if reason is not None:
-            self.core.trigger("safety_event", reason)
+            # The event's name is the incident; its message changes ("scan 0.61 s old").
+            self.core.trigger("safety_event", reason, key=msg.name)
 
     def _on_policy_info(self, msg: String) -> None:
         version = policy_version(msg.data)
@@ -205,6 +224,10 @@ class RecorderNode(Node):
             response.success = False
             response.message = "disk below critical_free_mb: no episode can be written"
             return response
+        if self.core.budget_full:
+            response.success = False
+            response.message = "spool_budget_mb spent: no episode until uploads free space"
+            return response
         self.core.trigger("service", "fw/recorder/trigger called")
         response.success = True
         response.message = (
@@ -221,6 +244,8 @@ class RecorderNode(Node):
         lost = sum(stats.lost.values())
         if core.disk_level == DiskLevel.CRITICAL or stats.write_errors:
             level, message = DiagnosticStatus.ERROR, "not recording: disk full or write error"
+        elif core.budget_full:
+            level, message = DiagnosticStatus.WARN, "spool_budget_mb spent: waiting for uploads"
         elif core.disk_level == DiskLevel.LOW or lost:
             level, message = DiagnosticStatus.WARN, f"{lost} messages lost"
         else:
@@ -236,6 +261,8 @@ class RecorderNode(Node):
             "last_episode": stats.last_episode,
             "triggers": str(stats.triggers),
             "triggers_refused": str(stats.triggers_refused),
+            "triggers_rate_limited": str(stats.triggers_rate_limited),
+            "budget_left_bytes": str(core.budget_left),
             "ring_bytes": str(core.ring.bytes),
             "ring_messages": str(len(core.ring)),
             "pending_bytes": str(core.pending_bytes),

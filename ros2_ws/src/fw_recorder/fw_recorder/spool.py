@@ -9,20 +9,55 @@
 Disk policy: below ``min_free`` free bytes the recorder drops low-priority topics; below
 ``critical_free`` it writes nothing. To climb back it deletes only episodes that are already
 uploaded (oldest first). A triggered episode that is not uploaded is never deleted.
+Separately, the episodes not yet uploaded (``incomplete/`` and ``ready/``) are held to a budget
+(``spool_budget_mb``), measured here and enforced by the recorder core.
+
+Where: ``spool_dir`` when set, else :func:`default_spool_dir`, a persistent folder of the robot's
+own (``$XDG_STATE_HOME/flywheel/<robot_id>/spool``), never shared by two robots on one host.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import os
+import re
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from fw_recorder.manifest import read_manifest
 
-__all__ = ["UPLOADED_MARKER", "DiskLevel", "Spool"]
+__all__ = ["UPLOADED_MARKER", "DiskLevel", "Spool", "default_spool_dir", "folder_bytes"]
 
 UPLOADED_MARKER = "UPLOADED"
+_ROBOT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def default_spool_dir(robot_id: str, environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_STATE_HOME/flywheel/<robot_id>/spool`` (XDG default ``~/.local/state``).
+
+    State, not cache or /tmp: episodes waiting for upload must survive a reboot. Raises
+    ValueError for a robot id that is not a plain folder name (``..``, ``a/b``, empty).
+    """
+    if not _ROBOT_ID.fullmatch(robot_id) or robot_id in (".", ".."):
+        raise ValueError(f"robot id {robot_id!r} cannot name a spool folder")
+    env = os.environ if environ is None else environ
+    state = env.get("XDG_STATE_HOME", "")
+    # The XDG spec says to ignore a relative value.
+    base = Path(state) if os.path.isabs(state) else Path(env.get("HOME", "~")) / ".local/state"
+    return base.expanduser() / "flywheel" / robot_id / "spool"
+
+
+def folder_bytes(folder: Path) -> int:
+    """Apparent size of every file under ``folder`` (bytes); vanished files count 0."""
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):  # removed meanwhile (an upload finished)
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
 
 
 class DiskLevel(enum.IntEnum):
@@ -83,6 +118,17 @@ class Spool:
         if free < self.min_free_bytes:
             return DiskLevel.LOW
         return DiskLevel.OK
+
+    def pending_bytes(self, skip: Path | None = None) -> int:
+        """Bytes of the episodes not yet uploaded (``incomplete/``, ``ready/`` without the
+        ``UPLOADED`` marker), leaving out the folder ``skip`` (the one being written)."""
+        total = 0
+        for parent in (self.paths.incomplete, self.paths.ready):
+            for path in parent.iterdir():
+                if path == skip or (path / UPLOADED_MARKER).exists():
+                    continue
+                total += folder_bytes(path) if path.is_dir() else path.stat().st_size
+        return total
 
     def deletable(self) -> list[Path]:
         """Episodes that may be deleted to make room, oldest first: uploaded ones only."""

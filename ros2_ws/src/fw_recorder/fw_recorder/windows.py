@@ -3,6 +3,10 @@
 A trigger at ``t`` asks for ``[t - pre, t + post]``. A trigger that fires while an episode is
 open extends its end to ``t + post`` (never beyond ``start + max``), so a burst of safety
 events makes one episode, not many. Times are ns on the recorder's clock.
+
+A trigger's *incident* (:attr:`Trigger.incident`) says which firings are the same thing
+happening again: the recorder core rate-limits repeats of one incident (see
+``trigger_holdoff_seconds``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,13 @@ class Trigger:
     reason: str
     #: When it fired (ns, recorder clock).
     t_ns: int
+    #: What makes two firings the same incident (a safety event's name, without its changing
+    #: message); empty: ``kind`` and ``reason`` together.
+    key: str = ""
+
+    @property
+    def incident(self) -> str:
+        return f"{self.kind}:{self.key or self.reason}"
 
     def as_dict(self) -> dict[str, object]:
         return {"kind": self.kind, "reason": self.reason, "t_ns": self.t_ns}

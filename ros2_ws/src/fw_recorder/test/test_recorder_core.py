@@ -130,7 +130,8 @@ def test_latched_topics_open_every_episode(tmp_path: Path, clock: ManualClock) -
 
 
 def test_metadata_goes_to_manifest_and_custom_data(tmp_path: Path, clock: ManualClock) -> None:
-    core = RecorderCore(_config(tmp_path), "r7", clock)
+    wall = 1_780_000_000.0  # the host's clock while the recorder's (sim) clock is at 3 s
+    core = RecorderCore(_config(tmp_path), "r7", clock, wall_clock=lambda: wall)
     tid = core.add_topic("/chatter", "std_msgs/msg/String", RELIABLE)
     core.set_metadata(policy_version="classic-1", scenario_seed=42)
     _feed(core, clock, tid, 0.0, 5.0, 10.0, triggers={30: "meta"})
@@ -142,6 +143,10 @@ def test_metadata_goes_to_manifest_and_custom_data(tmp_path: Path, clock: Manual
     custom = info["rosbag2_bagfile_information"]["custom_data"]
     assert custom["fw.policy_version"] == "classic-1" and custom["fw.scenario_seed"] == "42"
     assert json.loads(custom["fw.trigger"])["reason"] == "meta"
+    # Sim time starts at 0; the wall-clock start of the window (3 s - 2 s pre) is recorded.
+    assert manifest["start_unix"] == pytest.approx(wall - 2.0)
+    assert custom["fw.start_utc"] == "2026-05-28T20:26:38+00:00"
+    assert float(custom["fw.start_unix"]) == pytest.approx(wall - 2.0)
     topic_meta = info["rosbag2_bagfile_information"]["topics_with_message_count"][0]
     assert topic_meta["topic_metadata"]["type_description_hash"].startswith("RIHS01_")
 

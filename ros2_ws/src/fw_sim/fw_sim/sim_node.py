@@ -35,6 +35,7 @@ from fw_common.profile.sim import SimConfig
 from fw_common.ros_params import SectionParameters
 from fw_common.spin import run_node
 from fw_sim.contacts import ContactEvent
+from fw_sim.joint_state_serializer import JointStateSerializer
 from fw_sim.serialized_template import SerializedTemplate
 from fw_sim.world import Due, SimWorld
 
@@ -157,12 +158,9 @@ class SimNode(Node):
             },
         )
 
-        joints = JointState()
-        joints.name = list(world.wheel_joints)
-        joints.position = joints.velocity = [0.0] * len(joints.name)
-        self._joints = SerializedTemplate(
-            joints, {"stamp": _STAMP, "position": ("position",), "velocity": ("velocity",)}
-        )
+        # Not a template of rclpy's bytes: those carry Fast CDR's uninitialised padding (see
+        # fw_sim.joint_state_serializer).
+        self._joints = JointStateSerializer(world.wheel_joints)
 
         truth = Odometry()
         truth.header.frame_id = frames.WORLD
@@ -252,11 +250,9 @@ class SimNode(Node):
             self._imu_pub.publish(self._imu.data())
         if due.joint_states:
             joints = world.joint_states()
-            write = self._joints.write
-            write["stamp"](sec, nanosec)
-            write["position"](joints.positions)
-            write["velocity"](joints.velocities)
-            self._joint_pub.publish(self._joints.data())
+            self._joint_pub.publish(
+                self._joints.serialize(sec, nanosec, joints.positions, joints.velocities)
+            )
         if due.ground_truth:
             truth = world.ground_truth()
             write = self._truth.write

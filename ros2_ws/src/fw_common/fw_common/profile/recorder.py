@@ -28,10 +28,14 @@ class RecorderConfig:
         choices=("snapshot", "continuous"),
         read_only=True,
     )
-    # Spool folder; episodes go to incomplete/, then ready/ (what the uploader reads).
+    # Spool folder; episodes go to incomplete/, then ready/ (what the uploader reads). Empty:
+    # the robot's own persistent state folder, $XDG_STATE_HOME/flywheel/<robot_id>/spool
+    # (~/.local/state/flywheel/<robot_id>/spool), so robots on one host never share a spool
+    # and episodes survive a reboot.
     spool_dir: str = setting(
-        "/tmp/fw_spool",
-        "Spool folder (incomplete/, ready/, uploaded/, quarantine/).",
+        "",
+        "Spool folder (incomplete/, ready/, uploaded/, quarantine/); empty: "
+        "$XDG_STATE_HOME/flywheel/<robot_id>/spool (default ~/.local/state/...).",
         read_only=True,
     )
     # rosbag2 storage plugin of the written bags.
@@ -62,21 +66,27 @@ class RecorderConfig:
         ],
         "Topics to record (exact names; relative names resolve in the node's namespace).",
     )
-    # Topics matching any of these regular expressions (on the absolute name) are recorded too.
+    # Regular expressions below are anchored (the whole name must match). A pattern starting with
+    # '/' matches the absolute topic name; any other pattern matches the name relative to the
+    # robot's namespace and never a topic of another namespace (another robot on the host).
+    # Topics matching any of these are recorded too.
     # (Not empty by default: the bringup passes an empty list as a BYTE_ARRAY parameter.)
     topic_regex: list[str] = setting(
-        ["/fw/perception/"],
-        "Also record topics whose absolute name matches one of these regular expressions.",
+        ["fw/perception/.*"],
+        "Also record topics matching one of these regular expressions (anchored; relative to "
+        "the namespace unless they start with '/').",
     )
-    # Topics matching any of these regular expressions are never recorded (wins over the above).
+    # Topics matching any of these are never recorded (wins over the above).
     exclude_regex: list[str] = setting(
-        ["/rosout$", "/parameter_events$", "/fw/recorder/"],
-        "Never record topics whose absolute name matches one of these regular expressions.",
+        ["rosout", "parameter_events", "fw/recorder/.*"],
+        "Never record topics matching one of these regular expressions (anchored; relative to "
+        "the namespace unless they start with '/').",
     )
     # Topics matching these are dropped first when free disk space runs low.
     low_priority_regex: list[str] = setting(
-        ["/fw/sim/ground_truth$", "image", "/points"],
-        "Low-priority topics (regular expressions): the first dropped when the disk runs low.",
+        ["fw/sim/ground_truth", ".*image.*", ".*points.*"],
+        "Low-priority topics (anchored regular expressions, relative unless they start with "
+        "'/'): the first dropped when the disk runs low.",
     )
     # How often the graph is re-scanned for new publishers and their QoS (s).
     discovery_period: float = setting(
@@ -120,6 +130,25 @@ class RecorderConfig:
         "Longest episode, however many triggers extend it (s).",
         minimum=0.1,
         maximum=86400.0,
+    )
+    # A trigger that repeats (same kind and name) within this long of its previous firing is
+    # the same incident: it extends the open episode or, once that has closed, opens no new one
+    # (s, host clock). What a flapping sensor costs is then one episode, not hundreds. Service
+    # calls and sentry samples are deliberate and never merged this way.
+    trigger_holdoff_seconds: float = setting(
+        30.0,
+        "A trigger repeating within this long of its previous firing joins the same incident "
+        "instead of opening a new episode (s).",
+        minimum=0.0,
+        maximum=86400.0,
+    )
+    # Episodes not yet uploaded (incomplete/ and ready/) never take more than this (MB): no
+    # episode opens beyond it, and the open one is closed (truncated) before it would cross it.
+    spool_budget_mb: float = setting(
+        4096.0,
+        "Most disk space the episodes not yet uploaded may take (MB).",
+        minimum=0.1,
+        maximum=1.0e7,
     )
     # Safety events at or above this DiagnosticStatus level trigger an episode (0 OK .. 3 STALE).
     event_min_level: int = setting(
