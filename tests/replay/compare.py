@@ -81,9 +81,9 @@ CORE = Tolerance(
 #: the recorded ``odom`` to ~3e-6 m) at the encoder message's receive time, where the node
 #: graph's perception took the bridge's ``odom`` a few milliseconds later, so more gyro samples
 #: land on the other side of an odometry step than in the stage replay (heading and the goal's
-#: bearing differ by up to ~0.02 rad on the golden bags), the speed is over the encoder interval (``speed``), and
-#: where the classic policy's choice of gap or its slow-down near the goal depends on that
-#: millimetre the command differs (11 % of ``sim_seed3_drive``'s).
+#: bearing differ by up to ~0.02 rad on the golden bags), the speed is over the encoder
+#: interval (``speed``), and where the classic policy's choice of gap or its slow-down near the
+#: goal depends on that difference the command differs (11 % of ``sim_seed3_drive``'s).
 LOOP = dataclasses.replace(CORE, pose=0.03, yaw_rate=0.1, speed=1e-3, commands_exact=0.85)
 #: Through the real nodes over DDS: loss on best-effort links both in the recording and in the
 #: replay, and a /clock published by the test process (a few ms of jitter on a loaded host), so
