@@ -309,9 +309,17 @@ class S3Store:
             )
         return str(response["UploadId"])
 
-    def upload_part(self, key: str, upload_id: str, part_number: int, data: bytes) -> PartInfo:
+    def upload_part(
+        self,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        data: bytes,
+        *,
+        sha256: str | None = None,
+    ) -> PartInfo:
         full = self._full(key)
-        sha256 = hashlib.sha256(data).hexdigest()
+        sha256 = sha256 or hashlib.sha256(data).hexdigest()
         with self._translate(f"upload part {part_number} of", key):
             response = self.client.upload_part(
                 Bucket=self.bucket,
