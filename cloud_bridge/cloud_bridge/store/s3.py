@@ -106,7 +106,7 @@ class S3Store:
             config = Config(
                 connect_timeout=connect_timeout_s,
                 read_timeout=read_timeout_s,
-                retries={"max_attempts": max_attempts, "mode": "standard"},
+                retries={"total_max_attempts": max_attempts, "mode": "standard"},
                 # Path-style addressing: a custom endpoint (MinIO, a local server) rarely has
                 # a wildcard DNS name for virtual-hosted buckets.
                 s3={"addressing_style": "path" if endpoint_url else "auto"},

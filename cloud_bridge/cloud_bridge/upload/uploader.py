@@ -483,6 +483,12 @@ class EpisodeUploader:
                 raise _ConflictError(f"the store already holds another {key}") from None
         self._contact()
         self.journal.drop_parts(upload_id)
+        # An upload of this key whose creation answer was lost (a cut) is an orphan: abort it,
+        # so the store holds one copy and no stray parts.
+        for orphan in self.store.list_multipart(key):
+            if orphan.key == key and orphan.upload_id != upload_id:
+                with contextlib.suppress(StoreError):
+                    self.store.abort_multipart(key, orphan.upload_id)
 
     def _put_manifest(self, episode: EpisodeRecord, key: str) -> None:
         manifest = {**episode.manifest, "uploaded_unix": self._clock()}
