@@ -485,9 +485,11 @@ class EpisodeUploader:
         self.journal.drop_parts(upload_id)
         # An upload of this key whose creation answer was lost (a cut) is an orphan: abort it,
         # so the store holds one copy and no stray parts.
-        for orphan in self.store.list_multipart(key):
-            if orphan.key == key and orphan.upload_id != upload_id:
-                with contextlib.suppress(StoreError):
+        # Best effort: a robot's credentials may not list uploads (a bucket lifecycle rule
+        # that aborts incomplete uploads cleans up after it then).
+        with contextlib.suppress(StoreError):
+            for orphan in self.store.list_multipart(key):
+                if orphan.key == key and orphan.upload_id != upload_id:
                     self.store.abort_multipart(key, orphan.upload_id)
 
     def _put_manifest(self, episode: EpisodeRecord, key: str) -> None:
