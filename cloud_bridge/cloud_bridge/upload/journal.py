@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -103,12 +104,19 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        # One connection shared by the uploader's part senders: one statement at a time.
+        self._lock = threading.RLock()
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
+
+    def _query(self, sql: str, *args: Any) -> list[Any]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
 
     def _write(self, sql: str, *args: Any) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(sql, args)
 
@@ -125,7 +133,7 @@ class Journal:
     ) -> None:
         """Record a new episode and its files (``path -> (size, sha256)``), in one transaction."""
         total = sum(size for size, _ in files.values())
-        with self._db:
+        with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(
                 "INSERT INTO episodes VALUES (?, ?, ?, ?, ?, 'queued', ?, NULL, ?)",
@@ -137,24 +145,21 @@ class Journal:
             )
 
     def known(self, name: str) -> bool:
-        row = self._db.execute("SELECT 1 FROM episodes WHERE name = ?", (name,)).fetchone()
-        return row is not None
+        return bool(self._query("SELECT 1 FROM episodes WHERE name = ?", name))
 
     def episode(self, name: str) -> EpisodeRecord | None:
-        row = self._db.execute("SELECT * FROM episodes WHERE name = ?", (name,)).fetchone()
-        return _episode(row) if row else None
+        rows = self._query("SELECT * FROM episodes WHERE name = ?", name)
+        return _episode(rows[0]) if rows else None
 
     def queued(self) -> list[EpisodeRecord]:
         """Episodes still to upload, in upload order: triggered first, then oldest first."""
-        rows = self._db.execute(
+        rows = self._query(
             "SELECT * FROM episodes WHERE state = 'queued' ORDER BY priority, created_unix, name"
-        ).fetchall()
+        )
         return [_episode(r) for r in rows]
 
     def episodes(self, state: str) -> list[EpisodeRecord]:
-        rows = self._db.execute(
-            "SELECT * FROM episodes WHERE state = ? ORDER BY created_unix", (state,)
-        ).fetchall()
+        rows = self._query("SELECT * FROM episodes WHERE state = ? ORDER BY created_unix", state)
         return [_episode(r) for r in rows]
 
     def set_episode_state(self, name: str, state: str, reason: str | None = None) -> None:
@@ -171,7 +176,7 @@ class Journal:
 
     def forget_episode(self, name: str) -> None:
         """Remove an episode (whose folder is gone) and everything about it."""
-        with self._db:
+        with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(
                 "DELETE FROM parts WHERE upload_id IN "
@@ -184,11 +189,11 @@ class Journal:
     # -- files and parts ----------------------------------------------------------------------
 
     def files(self, episode: str) -> list[FileRecord]:
-        rows = self._db.execute(
+        rows = self._query(
             "SELECT episode, path, size, sha256, state, upload_id FROM files "
             "WHERE episode = ? ORDER BY path",
-            (episode,),
-        ).fetchall()
+            episode,
+        )
         return [FileRecord(*row) for row in rows]
 
     def set_file_state(
@@ -203,11 +208,11 @@ class Journal:
         )
 
     def parts(self, upload_id: str) -> list[PartInfo]:
-        rows = self._db.execute(
+        rows = self._query(
             "SELECT part_number, etag, size, sha256 FROM parts WHERE upload_id = ? "
             "ORDER BY part_number",
-            (upload_id,),
-        ).fetchall()
+            upload_id,
+        )
         return [PartInfo(*row) for row in rows]
 
     def add_part(self, upload_id: str, part: PartInfo) -> None:
@@ -237,10 +242,10 @@ class Journal:
         self._write("INSERT OR REPLACE INTO counters VALUES (?, ?)", name, value)
 
     def counters(self) -> dict[str, float]:
-        return dict(self._db.execute("SELECT name, value FROM counters").fetchall())
+        return dict(self._query("SELECT name, value FROM counters"))
 
     def __iter__(self) -> Iterator[EpisodeRecord]:
-        rows = self._db.execute("SELECT * FROM episodes ORDER BY created_unix").fetchall()
+        rows = self._query("SELECT * FROM episodes ORDER BY created_unix")
         return iter([_episode(r) for r in rows])
 
 

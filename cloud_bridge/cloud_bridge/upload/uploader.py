@@ -34,6 +34,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -357,31 +358,50 @@ class EpisodeUploader:
         self.journal.add("sent_bytes", len(data))
 
     def _upload_multipart(self, record: FileRecord, local: Path, key: str) -> None:
-        part_size = self.config.part_size
-        count = _parts_of(record.size, part_size)
+        count = _parts_of(record.size, self.config.part_size)
+        in_flight_max = self.config.parts_in_flight
         with local.open("rb") as f:
             if os.fstat(f.fileno()).st_size != record.size:
                 raise FileChanged(f"{record.path} changed size since it was queued")
             upload_id, confirmed = self._resume(record, f, key)
             if upload_id is None:
                 return  # the store already holds the complete, identical object
+            # Parts are read, hashed and checked here, in order; up to ``parts_in_flight`` of
+            # them are on the wire at once, each journalled by its sender when confirmed.
             whole = hashlib.sha256()
-            parts: list[PartInfo] = []
-            for number in range(1, count + 1):
-                data = self._read_part(f, record, number)
-                whole.update(data)
-                known = confirmed.get(number)
-                if known is not None:
-                    if hashlib.sha256(data).hexdigest() != known.sha256:
-                        raise FileChanged(
-                            f"{record.path}: part {number} changed after it was sent"
-                        )
-                    parts.append(known)
-                    continue
-                parts.append(self._send_part(key, upload_id, number, data))
+            parts: dict[int, PartInfo] = {}
+            in_flight: dict[Future[PartInfo], int] = {}
+            with ThreadPoolExecutor(in_flight_max, thread_name_prefix="fw-upload") as pool:
+                try:
+                    for number in range(1, count + 1):
+                        data = self._read_part(f, record, number)
+                        whole.update(data)
+                        known = confirmed.get(number)
+                        if known is not None:
+                            if hashlib.sha256(data).hexdigest() != known.sha256:
+                                raise FileChanged(
+                                    f"{record.path}: part {number} changed after it was sent"
+                                )
+                            parts[number] = known
+                            continue
+                        while len(in_flight) >= in_flight_max:
+                            _collect(in_flight, parts, FIRST_COMPLETED)
+                        self._send_allowance(len(data))
+                        if (upload_id, number) in self._sent_parts:
+                            self.journal.add("resent_parts")
+                        self._sent_parts.add((upload_id, number))
+                        future = pool.submit(self._send_part, key, upload_id, number, data)
+                        in_flight[future] = number
+                    while in_flight:
+                        _collect(in_flight, parts, ALL_COMPLETED)
+                finally:
+                    # After a failure, parts already on the wire finish (and are journalled
+                    # when confirmed); the rest are not sent.
+                    for future in in_flight:
+                        future.cancel()
             if whole.hexdigest() != record.sha256:
                 raise FileChanged(f"{record.path} no longer matches its manifest")
-        self._complete(record, key, upload_id, parts)
+        self._complete(record, key, upload_id, [parts[n] for n in sorted(parts)])
 
     def _read_part(self, f: BinaryIO, record: FileRecord, number: int) -> bytes:
         offset = (number - 1) * self.config.part_size
@@ -392,13 +412,11 @@ class EpisodeUploader:
         return data
 
     def _send_part(self, key: str, upload_id: str, number: int, data: bytes) -> PartInfo:
-        sha256 = hashlib.sha256(data).hexdigest()
-        self._send_allowance(len(data))
-        if (upload_id, number) in self._sent_parts:
-            self.journal.add("resent_parts")
-        self._sent_parts.add((upload_id, number))
-        part = self.store.upload_part(key, upload_id, number, data, sha256=sha256)
-        # Committed before the next part goes: a restart continues after this one.
+        """Send one part and journal it (runs on a sender thread)."""
+        part = self.store.upload_part(
+            key, upload_id, number, data, sha256=hashlib.sha256(data).hexdigest()
+        )
+        # Journalled as soon as confirmed: a restart does not send it again.
         self.journal.add_part(upload_id, part)
         self._contact()
         self.journal.add("sent_bytes", len(data))
@@ -560,6 +578,16 @@ class EpisodeUploader:
             deleted += 1
             self.journal.add("retention_deleted")
         return deleted
+
+
+def _collect(
+    in_flight: dict[Future[PartInfo], int], parts: dict[int, PartInfo], return_when: str
+) -> None:
+    """Wait for sent parts; file the confirmed ones, raise the first failure."""
+    done, _ = wait(in_flight, return_when=return_when)
+    for future in done:
+        number = in_flight.pop(future)
+        parts[number] = future.result()
 
 
 def _store_holds(held: PartInfo, data: bytes) -> bool:
