@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cloud_bridge.store.base import PartInfo
+from cloud_bridge.upload.ready import FileDigest
 
 __all__ = ["EpisodeRecord", "FileRecord", "Journal"]
 
@@ -46,6 +47,8 @@ CREATE TABLE IF NOT EXISTS files (
     path TEXT NOT NULL,
     size INTEGER NOT NULL,
     sha256 TEXT NOT NULL,
+    part_size INTEGER NOT NULL,
+    part_sha256 TEXT NOT NULL,
     state TEXT NOT NULL,
     upload_id TEXT,
     PRIMARY KEY (episode, path)
@@ -63,6 +66,11 @@ CREATE TABLE IF NOT EXISTS counters (
     value REAL NOT NULL
 );
 """
+_ADD = (
+    "INSERT INTO counters VALUES (?, ?) "
+    "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value"
+)
+_PUT = "INSERT OR REPLACE INTO counters VALUES (?, ?)"
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,9 @@ class FileRecord:
     path: str
     size: int
     sha256: str
+    #: Bytes per part, and each part's SHA-256, as first seen.
+    part_size: int
+    part_sha256: tuple[str, ...]
     #: ``pending``, ``sending``, ``multipart`` or ``done``.
     state: str
     upload_id: str | None
@@ -129,10 +140,10 @@ class Journal:
         priority: int,
         created_unix: float,
         manifest: dict[str, Any],
-        files: dict[str, tuple[int, str]],
+        files: dict[str, FileDigest],
     ) -> None:
-        """Record a new episode and its files (``path -> (size, sha256)``), in one transaction."""
-        total = sum(size for size, _ in files.values())
+        """Record a new episode and its files, in one transaction."""
+        total = sum(d.size for d in files.values())
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(
@@ -140,8 +151,11 @@ class Journal:
                 (name, str(folder), priority, created_unix, total, json.dumps(manifest), now()),
             )
             self._db.executemany(
-                "INSERT INTO files VALUES (?, ?, ?, ?, 'pending', NULL)",
-                [(name, path, size, sha) for path, (size, sha) in files.items()],
+                "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, 'pending', NULL)",
+                [
+                    (name, path, d.size, d.sha256, d.part_size, json.dumps(d.part_sha256))
+                    for path, d in files.items()
+                ],
             )
 
     def known(self, name: str) -> bool:
@@ -190,11 +204,14 @@ class Journal:
 
     def files(self, episode: str) -> list[FileRecord]:
         rows = self._query(
-            "SELECT episode, path, size, sha256, state, upload_id FROM files "
-            "WHERE episode = ? ORDER BY path",
+            "SELECT episode, path, size, sha256, part_size, part_sha256, state, upload_id "
+            "FROM files WHERE episode = ? ORDER BY path",
             episode,
         )
-        return [FileRecord(*row) for row in rows]
+        return [
+            FileRecord(e, p, size, sha, part_size, tuple(json.loads(parts)), state, upload_id)
+            for e, p, size, sha, part_size, parts, state, upload_id in rows
+        ]
 
     def set_file_state(
         self, episode: str, path: str, state: str, upload_id: str | None = None
@@ -215,15 +232,17 @@ class Journal:
         )
         return [PartInfo(*row) for row in rows]
 
-    def add_part(self, upload_id: str, part: PartInfo) -> None:
-        self._write(
-            "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, ?)",
-            upload_id,
-            part.part_number,
-            part.etag,
-            part.size,
-            part.sha256,
-        )
+    def add_part(self, upload_id: str, part: PartInfo, contact_unix: float | None = None) -> None:
+        """Record a confirmed part, the bytes sent and the store's answer, in one commit."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, ?)",
+                (upload_id, part.part_number, part.etag, part.size, part.sha256),
+            )
+            self._db.execute(_ADD, ("sent_bytes", part.size))
+            if contact_unix is not None:
+                self._db.execute(_PUT, ("last_contact_unix", contact_unix))
 
     def drop_parts(self, upload_id: str) -> None:
         self._write("DELETE FROM parts WHERE upload_id = ?", upload_id)
@@ -231,15 +250,10 @@ class Journal:
     # -- counters -----------------------------------------------------------------------------
 
     def add(self, name: str, amount: float = 1) -> None:
-        self._write(
-            "INSERT INTO counters VALUES (?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-            name,
-            amount,
-        )
+        self._write(_ADD, name, amount)
 
     def put(self, name: str, value: float) -> None:
-        self._write("INSERT OR REPLACE INTO counters VALUES (?, ?)", name, value)
+        self._write(_PUT, name, value)
 
     def counters(self) -> dict[str, float]:
         return dict(self._query("SELECT name, value FROM counters"))

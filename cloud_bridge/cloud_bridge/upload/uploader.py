@@ -55,6 +55,7 @@ from cloud_bridge.upload.ready import (
     HostileEpisode,
     describe_episode,
     episode_prefix,
+    hash_file,
     ready_folders,
 )
 from cloud_bridge.upload.throttle import TokenBucket
@@ -237,7 +238,7 @@ class EpisodeUploader:
             if self.journal.known(folder.name):
                 continue
             try:
-                episode = describe_episode(folder, self.config.robot_id)
+                episode = describe_episode(folder, self.config.robot_id, self.config.part_size)
             except HostileEpisode as exc:
                 self._quarantine_folder(folder, str(exc))
                 quarantined += 1
@@ -258,7 +259,7 @@ class EpisodeUploader:
                 episode.name,
                 "triggered" if episode.priority == 0 else "continuous",
                 len(episode.files),
-                sum(size for size, _ in episode.files.values()),
+                sum(d.size for d in episode.files.values()),
             )
         return enqueued, quarantined
 
@@ -358,7 +359,9 @@ class EpisodeUploader:
         self.journal.add("sent_bytes", len(data))
 
     def _upload_multipart(self, record: FileRecord, local: Path, key: str) -> None:
-        count = _parts_of(record.size, self.config.part_size)
+        count = _parts_of(record.size, record.part_size)
+        if len(record.part_sha256) != count:
+            raise FileChanged(f"{record.path}: the journal's part digests do not fit its size")
         in_flight_max = self.config.parts_in_flight
         with local.open("rb") as f:
             if os.fstat(f.fileno()).st_size != record.size:
@@ -366,60 +369,63 @@ class EpisodeUploader:
             upload_id, confirmed = self._resume(record, f, key)
             if upload_id is None:
                 return  # the store already holds the complete, identical object
-            # Parts are read, hashed and checked here, in order; up to ``parts_in_flight`` of
-            # them are on the wire at once, each journalled by its sender when confirmed.
-            whole = hashlib.sha256()
-            parts: dict[int, PartInfo] = {}
+            # Each part goes with the SHA-256 taken when the episode was first seen: the store
+            # refuses bytes that differ, so a file that changed since is never stored as good.
+            # Up to ``parts_in_flight`` parts are on the wire at once, each journalled by its
+            # sender when confirmed.
+            parts: dict[int, PartInfo] = dict(confirmed)
             in_flight: dict[Future[PartInfo], int] = {}
-            with ThreadPoolExecutor(in_flight_max, thread_name_prefix="fw-upload") as pool:
-                try:
-                    for number in range(1, count + 1):
-                        data = self._read_part(f, record, number)
-                        whole.update(data)
-                        known = confirmed.get(number)
-                        if known is not None:
-                            if hashlib.sha256(data).hexdigest() != known.sha256:
-                                raise FileChanged(
-                                    f"{record.path}: part {number} changed after it was sent"
-                                )
-                            parts[number] = known
-                            continue
-                        while len(in_flight) >= in_flight_max:
-                            _collect(in_flight, parts, FIRST_COMPLETED)
-                        self._send_allowance(len(data))
-                        if (upload_id, number) in self._sent_parts:
-                            self.journal.add("resent_parts")
-                        self._sent_parts.add((upload_id, number))
-                        future = pool.submit(self._send_part, key, upload_id, number, data)
-                        in_flight[future] = number
-                    while in_flight:
-                        _collect(in_flight, parts, ALL_COMPLETED)
-                finally:
-                    # After a failure, parts already on the wire finish (and are journalled
-                    # when confirmed); the rest are not sent.
-                    for future in in_flight:
-                        future.cancel()
-            if whole.hexdigest() != record.sha256:
-                raise FileChanged(f"{record.path} no longer matches its manifest")
-        self._complete(record, key, upload_id, [parts[n] for n in sorted(parts)])
+            try:
+                with ThreadPoolExecutor(in_flight_max, thread_name_prefix="fw-upload") as pool:
+                    try:
+                        for number in range(1, count + 1):
+                            if number in confirmed:
+                                continue
+                            data = self._read_part(f, record, number)
+                            while len(in_flight) >= in_flight_max:
+                                _collect(in_flight, parts, FIRST_COMPLETED)
+                            self._send_allowance(len(data))
+                            if (upload_id, number) in self._sent_parts:
+                                self.journal.add("resent_parts")
+                            self._sent_parts.add((upload_id, number))
+                            sha256 = record.part_sha256[number - 1]
+                            future = pool.submit(
+                                self._send_part, key, upload_id, number, data, sha256
+                            )
+                            in_flight[future] = number
+                        while in_flight:
+                            _collect(in_flight, parts, ALL_COMPLETED)
+                    finally:
+                        # After a failure, parts already on the wire finish (and are journalled
+                        # when confirmed); the rest are not sent.
+                        for future in in_flight:
+                            future.cancel()
+            except IntegrityError:
+                self._raise_if_changed(record, local)
+                raise StoreUnavailable(f"the store refused a part of {key}; retrying") from None
+        self._complete(record, local, key, upload_id, [parts[n] for n in sorted(parts)])
+
+    def _raise_if_changed(self, record: FileRecord, local: Path) -> None:
+        """:class:`FileChanged` when the file no longer hashes to its manifest."""
+        if hash_file(local, record.part_size).sha256 != record.sha256:
+            raise FileChanged(f"{record.path} no longer matches its manifest")
 
     def _read_part(self, f: BinaryIO, record: FileRecord, number: int) -> bytes:
-        offset = (number - 1) * self.config.part_size
+        offset = (number - 1) * record.part_size
         f.seek(offset)
-        data = f.read(min(self.config.part_size, record.size - offset))
-        if len(data) != min(self.config.part_size, record.size - offset):
+        expected = min(record.part_size, record.size - offset)
+        data = f.read(expected)
+        if len(data) != expected:
             raise FileChanged(f"{record.path} is shorter than when it was queued")
         return data
 
-    def _send_part(self, key: str, upload_id: str, number: int, data: bytes) -> PartInfo:
+    def _send_part(
+        self, key: str, upload_id: str, number: int, data: bytes, sha256: str
+    ) -> PartInfo:
         """Send one part and journal it (runs on a sender thread)."""
-        part = self.store.upload_part(
-            key, upload_id, number, data, sha256=hashlib.sha256(data).hexdigest()
-        )
+        part = self.store.upload_part(key, upload_id, number, data, sha256=sha256)
         # Journalled as soon as confirmed: a restart does not send it again.
-        self.journal.add_part(upload_id, part)
-        self._contact()
-        self.journal.add("sent_bytes", len(data))
+        self.journal.add_part(upload_id, part, contact_unix=self._clock())
         return part
 
     def _resume(
@@ -451,15 +457,12 @@ class EpisodeUploader:
                 # Parts that reached the store while the journal did not hear back: adopt them
                 # when they hold this file's bytes, rather than send them again.
                 for number, held in listed.items():
-                    if number in confirmed or number > _parts_of(
-                        record.size, self.config.part_size
-                    ):
+                    if number in confirmed or number > len(record.part_sha256):
                         continue
                     data = self._read_part(f, record, number)
-                    if _store_holds(held, data):
-                        part = PartInfo(
-                            number, held.etag, len(data), hashlib.sha256(data).hexdigest()
-                        )
+                    sha256 = record.part_sha256[number - 1]
+                    if _store_holds(held, data, sha256):
+                        part = PartInfo(number, held.etag, len(data), sha256)
                         self.journal.add_part(upload_id, part)
                         confirmed[number] = part
                 if confirmed:
@@ -467,7 +470,7 @@ class EpisodeUploader:
                         "resuming %s after part %d of %d",
                         key,
                         max(confirmed),
-                        _parts_of(record.size, self.config.part_size),
+                        _parts_of(record.size, record.part_size),
                     )
                 return upload_id, confirmed
         upload_id = self.store.create_multipart(key, sha256=record.sha256)
@@ -476,15 +479,19 @@ class EpisodeUploader:
         return upload_id, {}
 
     def _complete(
-        self, record: FileRecord, key: str, upload_id: str, parts: list[PartInfo]
+        self, record: FileRecord, local: Path, key: str, upload_id: str, parts: list[PartInfo]
     ) -> None:
         try:
             self.store.complete_multipart(key, upload_id, parts, if_none_match=True)
         except IntegrityError:
-            # The store assembled something else than the parts sent: send the file again.
-            _log.error("the store's copy of %s does not match the parts sent: resending", key)
+            # The store assembled other bytes than the digests say: a file that changed after
+            # it was first seen (on a server that does not check part checksums), or damage on
+            # the way. The bad object must not stay (a robot may lack the right to delete: then
+            # it has no manifest, so no catalog lists it).
+            _log.error("the store's copy of %s does not match its parts", key)
             with contextlib.suppress(StoreError):
-                self.store.abort_multipart(key, upload_id)
+                self.store.delete(key)
+            self._raise_if_changed(record, local)
             self.journal.drop_parts(upload_id)
             self.journal.set_file_state(record.episode, record.path, "pending")
             self.journal.add("restarted_files")
@@ -590,13 +597,14 @@ def _collect(
         parts[number] = future.result()
 
 
-def _store_holds(held: PartInfo, data: bytes) -> bool:
-    """Whether a part the store lists holds ``data``: by its SHA-256 when the store lists one,
-    otherwise by its ETag, which S3 makes the MD5 of a part (SSE-S3 or no encryption)."""
-    if held.size != len(data):
+def _store_holds(held: PartInfo, data: bytes, sha256: str) -> bool:
+    """Whether a part the store lists holds ``data`` (whose digest is ``sha256``): by the
+    part's SHA-256 when the store lists one, otherwise by its ETag, which S3 makes the MD5 of a
+    part (SSE-S3 or no encryption)."""
+    if held.size != len(data) or hashlib.sha256(data).hexdigest() != sha256:
         return False
     if held.sha256:
-        return held.sha256 == hashlib.sha256(data).hexdigest()
+        return held.sha256 == sha256
     return held.etag == hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
