@@ -11,8 +11,11 @@ INSTALL := $(CURDIR)/$(WS)/install
 # Every recipe that touches ROS runs inside the venv with the colcon workspace sourced.
 # colcon's setup scripts do not set AMENT_PREFIX_PATH for ament_python packages installed this
 # way, and ament_index_python needs it.
+# cloud_bridge is not installed into the venv: PYTHONPATH finds it (and `python -m cloud_bridge`
+# is the `flywheel` command).
 ROS_ENV := source $(VENV)/bin/activate && source $(WS)/install/setup.bash && \
-	export AMENT_PREFIX_PATH=$(INSTALL) && export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
+	export AMENT_PREFIX_PATH=$(INSTALL) && export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST && \
+	export PYTHONPATH=$(CURDIR)/cloud_bridge:$$PYTHONPATH
 PYTEST_ARGS ?=
 
 .PHONY: help venv lock build test test-unit test-system demo bench lint clean
@@ -68,11 +71,12 @@ bench: build
 PACKAGE_DIRS := $(wildcard $(CURDIR)/$(WS)/src/fw_*)
 MYPYPATH := $(subst $(eval) ,:,$(PACKAGE_DIRS))
 CLOUD_PACKAGE := $(wildcard cloud_bridge/cloud_bridge)
+CLOUD_MYPY := $(if $(CLOUD_PACKAGE),-p cloud_bridge)
 
 lint: venv
 	source $(VENV)/bin/activate && ruff check . && ruff format --check . && \
 	  cores="$$(python .ci/core_modules.py)" && \
-	  MYPYPATH=$(MYPYPATH) mypy $$cores $(CLOUD_PACKAGE) && \
+	  MYPYPATH=$(MYPYPATH):$(CURDIR)/cloud_bridge mypy $$cores $(CLOUD_MYPY) && \
 	  PYTHONPATH=$(MYPYPATH) lint-imports --config .importlinter
 ifneq ($(CLOUD_PACKAGE),)
 	source $(VENV)/bin/activate && \
