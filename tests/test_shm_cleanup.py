@@ -5,9 +5,12 @@ from __future__ import annotations
 import mmap
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from support.shm import remove_unused_fastdds_files
+import pytest
+from support.shm import remove_unused_fastdds_files, used_shm_paths
 
 
 def _file(folder: Path, name: str, age_s: float) -> Path:
@@ -37,3 +40,36 @@ def test_only_old_unused_fastdds_files_are_removed(tmp_path: Path) -> None:
     assert held_lock.exists() and held_segment.exists()
     # Too young to tell, or not Fast DDS's.
     assert fresh.exists() and other.exists()
+
+
+def _segments_made_since(start: float) -> set[str]:
+    """Fast DDS segments (not lock files nor semaphores) made since ``start`` (epoch s) that
+    no live process maps or holds open."""
+    used = used_shm_paths()
+    left = set()
+    for path in Path("/dev/shm").glob("fastdds_*"):
+        if path.name.endswith("_el") or "port" in path.name:
+            continue
+        try:
+            made = path.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if made >= start and str(path) not in used:
+            left.add(path.name)
+    return left
+
+
+@pytest.mark.system
+def test_sigint_of_the_whole_stack_leaves_no_shared_memory_segment(
+    start_robot: Callable[..., Any],
+) -> None:
+    """The composed robot (simulator + every node) removes its participant's segment on SIGINT,
+    without the harness's clean-up: frozen start-up objects used to keep rclpy's context from
+    being finalized at exit."""
+    start = time.time() - 1.0
+    robot = start_robot()
+    assert robot.wait_for_output("[recorder]: mode=", timeout=60), robot.output()
+    time.sleep(2.0)
+    robot.assert_clean_exit()
+    time.sleep(0.5)
+    assert _segments_made_since(start) == set()

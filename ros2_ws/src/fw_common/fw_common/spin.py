@@ -64,7 +64,8 @@ def freeze_startup_objects() -> None:
     walks only what was made since, so callbacks are no longer stalled by it. The cost: a frozen
     object that later becomes part of an unreachable reference cycle is never freed (objects
     without cycles still are, by reference counting), e.g. a policy's first model after a swap;
-    a one-off, bounded amount.
+    a one-off, bounded amount. :func:`run_node` unfreezes them when it shuts down, so that exit
+    finalizes them (rclpy's context, whose Fast DDS participant owns a shared-memory segment).
     """
     gc.collect()
     gc.freeze()
@@ -131,6 +132,9 @@ def run_node(
         # process group, then launch forwards SIGINT): a second one must not interrupt cleanup.
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # Frozen objects are never finalized, not even at exit: rclpy's context among them
+        # would keep its Fast DDS participant from removing its shared-memory segment.
+        gc.unfreeze()
         for node in nodes:
             node.destroy_node()
         if built:
