@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from support.shm import remove_unused_fastdds_files, used_shm_paths
 
 

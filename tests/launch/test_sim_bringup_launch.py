@@ -299,6 +299,9 @@ class TestSimBringupShutdown(unittest.TestCase):
         for name in proc_output.process_names():
             text = "".join(io.text.decode(errors="replace") for io in proc_output[name])
             self.assertNotIn("Traceback", text, f"{name}:\n{text[-3000:]}")
+            # An executor reports a callback that failed (a publish on a context SIGINT
+            # invalidated, say) as FATAL: a clean exit prints none.
+            self.assertNotIn("[FATAL]", text, f"{name}:\n{text[-3000:]}")
 
     def test_the_planned_processes_ran(self, proc_info, single_process: str) -> None:  # type: ignore[no-untyped-def]
         planned = plan_robot("sim", use_sim_time="true", single_process=single_process)

@@ -102,8 +102,10 @@ class RosProcess:
         return False
 
     def assert_clean_exit(self) -> None:
-        """Exit code 0 and no Python traceback: what launch expects of a node on SIGINT."""
+        """Exit code 0, no Python traceback and no [FATAL] line (an executor reporting a
+        callback that failed): what launch expects of a node on SIGINT."""
         code = self.stop()
         out = self.output()
         assert code == 0, f"{self.name} exited with {code}:\n{out[-3000:]}"
         assert "Traceback" not in out, f"{self.name} printed a traceback:\n{out[-3000:]}"
+        assert "[FATAL]" not in out, f"{self.name} logged a FATAL error:\n{out[-3000:]}"

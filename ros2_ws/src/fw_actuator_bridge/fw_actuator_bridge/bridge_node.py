@@ -26,6 +26,7 @@ from fw_common import qos, topics
 from fw_common.conversions import quaternion_from_yaw, stamp_to_ns
 from fw_common.profile import ActuatorBridgeConfig
 from fw_common.ros_params import SectionParameters
+from fw_common.shutdown import QuietShutdown
 from fw_common.spin import run_node
 
 try:  # tf2_msgs ships with every ROS 2 install, but not as a PyPI wheel.
@@ -38,7 +39,7 @@ __all__ = ["ActuatorBridgeNode", "main"]
 _LOG_THROTTLE_S = 2.0
 
 
-class ActuatorBridgeNode(Node):
+class ActuatorBridgeNode(QuietShutdown, Node):
     """Thin wrapper around :class:`ActuatorBridgeCore`."""
 
     def __init__(self, **kwargs: Any) -> None:

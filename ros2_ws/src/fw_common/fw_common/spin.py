@@ -114,9 +114,16 @@ def run_node(
     try:
         try:
             made = factory()
-        except (ValueError, RuntimeError) as exc:
-            print(f"[fatal] {exc}", file=sys.stderr)
-            return 1
+        except Exception as exc:
+            if not rclpy.ok():
+                # SIGINT while the nodes were being built (launch stopping a robot that is
+                # still starting): rclpy shut the context down under the constructor, which
+                # then fails in whatever it was doing. A stop, not an error.
+                return 0
+            if isinstance(exc, ValueError | RuntimeError):
+                print(f"[fatal] {exc}", file=sys.stderr)
+                return 1
+            raise
         built = True
         nodes = [made] if isinstance(made, Node) else list(made)
         freeze_startup_objects()

@@ -17,25 +17,30 @@ _PROBE = textwrap.dedent(
     from rclpy.node import Node
     from fw_common import spin
 
-    built = []
+    built, spinning = [], {}
+
+    def stop():
+        # What run_node did before it spun, seen from the first callback; then stop.
+        spinning.update(frozen=gc.get_freeze_count(), tracked=len(gc.get_objects()))
+        junk = []
+        junk.append(junk)  # a cycle made after start-up: still collected
+        del junk
+        spinning["collected_later"] = gc.collect()
+        rclpy.shutdown()
 
     def factory():
         node = Node("probe")
         built.append(len(gc.get_objects()))
-        # Stop spinning at once: the test is about what run_node did before it spun.
-        node.create_timer(0.0, lambda: rclpy.shutdown())
+        node.create_timer(0.0, stop)
         return node
 
     code = spin.run_node(factory, [])
-    junk = []
-    junk.append(junk)  # a cycle made after start-up: still collected
-    del junk
     print(json.dumps({
         "code": code,
         "before": built[0],
-        "frozen": gc.get_freeze_count(),
-        "tracked": len(gc.get_objects()),
-        "collected_later": gc.collect(),
+        **spinning,
+        # Unfrozen at shutdown, so that exit finalizes rclpy's context.
+        "frozen_after": gc.get_freeze_count(),
     }))
     """
 )
@@ -55,6 +60,7 @@ def test_run_node_freezes_start_up_objects_and_still_collects_new_cycles() -> No
     assert result["tracked"] < 0.1 * result["before"]
     # ... and garbage made afterwards is collected as before.
     assert result["collected_later"] >= 1
+    assert result["frozen_after"] == 0
 
 
 _INTERRUPTED = textwrap.dedent(
@@ -93,4 +99,38 @@ def test_sigint_while_a_node_is_built_exits_cleanly() -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "exit 0" in out.stdout
+    assert "Traceback" not in out.stderr, out.stderr[-2000:]
+
+
+_SHUT_DOWN_UNDER_CONSTRUCTION = textwrap.dedent(
+    """
+    import rclpy
+    from rclpy.node import Node
+    from fw_common import spin
+
+    class StartsSlowly(Node):
+        def __init__(self):
+            # SIGINT arrived before this node exists: rclpy's handler shut the context down
+            # (as here), and creating the node raises rclpy's NotInitializedException.
+            rclpy.get_default_context().try_shutdown()
+            super().__init__("slow")
+
+    print("exit", spin.run_node(StartsSlowly, []))
+    """
+)
+
+
+def test_sigint_that_shuts_the_context_under_a_constructor_exits_cleanly() -> None:
+    """Found by stopping a launch-like stack (one process per node) while it still started,
+    on a loaded host: the constructor failed with a traceback instead of a quiet stop."""
+    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
+    out = subprocess.run(
+        [sys.executable, "-c", _SHUT_DOWN_UNDER_CONSTRUCTION],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "exit 0" in out.stdout, out.stdout + out.stderr[-2000:]
     assert "Traceback" not in out.stderr, out.stderr[-2000:]

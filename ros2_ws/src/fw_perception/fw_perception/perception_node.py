@@ -34,6 +34,7 @@ from fw_common.conversions import (
 from fw_common.laser_scan import LaserScanData
 from fw_common.profile import PerceptionConfig
 from fw_common.ros_params import SectionParameters
+from fw_common.shutdown import QuietShutdown
 from fw_common.spin import run_node
 from fw_common.throttled_log import KeyedThrottle
 from fw_perception.perception_step import GoalInBase, PerceptionStep
@@ -44,7 +45,7 @@ __all__ = ["PerceptionNode", "main"]
 _LOG_THROTTLE_S = 2.0
 
 
-class PerceptionNode(Node):
+class PerceptionNode(QuietShutdown, Node):
     """Thin wrapper around :class:`PerceptionStep`."""
 
     def __init__(self, **kwargs: Any) -> None:

@@ -48,6 +48,7 @@ from fw_common.observation import spec_by_name
 from fw_common.profile import PolicyConfig
 from fw_common.profile.schema import flatten_section, section_from_flat
 from fw_common.ros_params import SectionParameters
+from fw_common.shutdown import QuietShutdown
 from fw_common.spin import run_node
 from fw_policy.classic import FollowTheGap
 from fw_policy.errors import ModelRejectedError
@@ -59,7 +60,7 @@ __all__ = ["PolicyNode", "main"]
 _SWAP_KEYS = ("kind", "model_path", "intra_op_threads", "fallback_kind")
 
 
-class PolicyNode(LifecycleNode):
+class PolicyNode(QuietShutdown, LifecycleNode):
     """Thin wrapper around the policy registry (:mod:`fw_policy.registry`)."""
 
     def __init__(self, **kwargs: Any) -> None:

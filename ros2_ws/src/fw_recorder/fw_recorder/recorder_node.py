@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy._rclpy_pybind11 import InvalidHandle, RCLError
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
@@ -30,6 +28,7 @@ from std_srvs.srv import Trigger
 from fw_common import qos, topics
 from fw_common.profile.recorder import RecorderConfig
 from fw_common.ros_params import SectionParameters
+from fw_common.shutdown import QuietShutdown
 from fw_common.spin import run_node
 from fw_recorder.errors import MessageDefinitionError
 from fw_recorder.qos_match import PublisherQos, subscription_qos
@@ -63,7 +62,7 @@ class _Recorded:
         self.qos = qos_
 
 
-class RecorderNode(Node):
+class RecorderNode(QuietShutdown, Node):
     """Thin wrapper around :class:`RecorderCore`."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -97,29 +96,13 @@ class RecorderNode(Node):
         self.create_subscription(String, topics.SIM_SCENARIO, self._on_scenario, qos.LATCHED)
         self.create_service(Trigger, RECORDER_TRIGGER, self._on_trigger_service)
         self._discover()
-        self.create_timer(config.discovery_period, self._while_running(self._discover))
-        self.create_timer(1.0 / config.status_rate, self._while_running(self._publish_status))
+        self.create_timer(config.discovery_period, self._discover)
+        self.create_timer(1.0 / config.status_rate, self._publish_status)
         self.core.start()
         self.get_logger().info(
             f"mode={config.mode} storage={config.storage} spool={self.core.spool.paths.root} "
             f"robot_id={robot_id} clock={'sim' if self._sim_time else 'system'}"
         )
-
-    def _while_running(self, work: Callable[[], None]) -> Callable[[], None]:
-        """A timer callback doing ``work`` until shutdown. SIGINT invalidates the context
-        while the executor may still be running or about to run a timer; the graph query or
-        publish then fails, and an exception here is what the executor logs as [FATAL]."""
-
-        def callback() -> None:
-            if not self.context.ok():
-                return
-            try:
-                work()
-            except (RCLError, InvalidHandle):
-                if self.context.ok():
-                    raise
-
-        return callback
 
     # ------------------------------------------------------------ discovery
     def _discover(self) -> None:

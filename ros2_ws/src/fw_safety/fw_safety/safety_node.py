@@ -40,6 +40,7 @@ from fw_common import qos, topics
 from fw_common.conversions import ns_to_stamp, stamp_to_ns
 from fw_common.profile import SafetyConfig
 from fw_common.ros_params import SectionParameters
+from fw_common.shutdown import QuietShutdown
 from fw_common.spin import run_node
 from fw_common.throttled_log import KeyedThrottle
 from fw_safety.diagnostics import event_message, status_message
@@ -50,7 +51,7 @@ __all__ = ["SafetyNode", "main"]
 _LOG_THROTTLE_S = 2.0
 
 
-class SafetyNode(Node):
+class SafetyNode(QuietShutdown, Node):
     """Thin wrapper around :class:`SafetySupervisor`."""
 
     def __init__(self, **kwargs: Any) -> None:

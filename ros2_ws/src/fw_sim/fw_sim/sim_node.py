@@ -33,6 +33,7 @@ from std_srvs.srv import Trigger
 from fw_common import frames, qos, topics
 from fw_common.profile.sim import SimConfig
 from fw_common.ros_params import SectionParameters
+from fw_common.shutdown import QuietShutdown
 from fw_common.spin import run_node
 from fw_sim.contacts import ContactEvent
 from fw_sim.joint_state_serializer import JointStateSerializer
@@ -61,7 +62,7 @@ def _diagonal(variance: float) -> list[float]:
     return [variance, 0.0, 0.0, 0.0, variance, 0.0, 0.0, 0.0, variance]
 
 
-class SimNode(Node):
+class SimNode(QuietShutdown, Node):
     """PyBullet simulator node (see the module docstring). ``kwargs`` go to ``Node``."""
 
     def __init__(self, **kwargs: Any) -> None:
