@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -52,6 +53,8 @@ class RosProcess:
             start_new_session=True,
         )
         self.returncode: int | None = None
+        #: True when the process ignored SIGINT until it was killed (see :meth:`stop`).
+        self.hung = False
 
     @property
     def pid(self) -> int:
@@ -70,13 +73,19 @@ class RosProcess:
             self.popen.send_signal(signal.SIGINT)
 
     def stop(self, timeout: float = 15.0) -> int:
-        """SIGINT and wait, as ``ros2 launch`` does; SIGKILL the group if it hangs."""
+        """SIGINT and wait, as ``ros2 launch`` does. A process that hangs is asked for its
+        threads' stacks (SIGUSR1: fw_common.spin registers faulthandler on it; they land in
+        its log) and then SIGKILLed with its group; ``hung`` says so."""
         if self.returncode is not None:
             return self.returncode
         self.send_sigint()
         try:
             self.returncode = self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
+            self.hung = True
+            with contextlib.suppress(ProcessLookupError):
+                self.popen.send_signal(signal.SIGUSR1)
+            time.sleep(1.0)
             os.killpg(self.popen.pid, signal.SIGKILL)
             self.returncode = self.popen.wait()
         self._log.close()

@@ -15,10 +15,26 @@ first: ``class PerceptionNode(QuietShutdown, Node)``.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["QuietShutdown", "while_running"]
+__all__ = ["QuietShutdown", "goes_down", "while_running"]
+
+#: How long an invalid-context error may precede the context's own shutdown (s): rclpy's
+#: signal handling invalidates the context from another thread, and a publish can fail a moment
+#: before ``Context.ok()`` says so.
+SHUTDOWN_GRACE_S = 1.0
+
+
+def goes_down(context: Any, within_s: float = SHUTDOWN_GRACE_S) -> bool:
+    """True when ``context`` is shut down, or shuts down within ``within_s`` (s)."""
+    deadline = time.monotonic() + within_s
+    while context.ok():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def while_running(node: Any, callback: Callable[..., Any]) -> Callable[..., Any]:
@@ -31,8 +47,11 @@ def while_running(node: Any, callback: Callable[..., Any]) -> Callable[..., Any]
             return None
         try:
             return callback(*args)
-        except Exception:
-            if node.context.ok():
+        except Exception as exc:
+            # Only an error that names the context waits for it to go down: any other error
+            # while the context is valid is the callback's own, raised at once.
+            racing = "context" in str(exc) and goes_down(node.context)
+            if node.context.ok() and not racing:
                 raise
             return None
 

@@ -15,17 +15,19 @@ large part of a scan period.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import gc
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
+
+from fw_common.shutdown import goes_down
 
 __all__ = [
     "EXECUTOR_KINDS",
@@ -36,8 +38,6 @@ __all__ = [
 ]
 
 EXECUTOR_KINDS = ("auto", "events", "single_threaded")
-# How long an executor error may precede the SIGINT shutdown it was caused by (s).
-_SHUTDOWN_GRACE_S = 1.0
 
 
 def make_executor(kind: str = "auto", context: Any = None) -> Any:
@@ -85,17 +85,8 @@ def spin_until_shutdown(executor: Any, context: Any = None) -> None:
         # land while the executor converts a message for a callback (pybind11 then reports
         # "Unable to convert call argument"), a moment before rclpy's signal handling shuts
         # the context down. Only an error while the context stays valid is a real one.
-        if not _goes_down(ctx, _SHUTDOWN_GRACE_S):
+        if not goes_down(ctx):
             raise
-
-
-def _goes_down(ctx: Any, within_s: float) -> bool:
-    deadline = time.monotonic() + within_s
-    while ctx.ok():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def run_node(
@@ -108,6 +99,10 @@ def run_node(
     A node that fails to start (invalid parameters, unreadable model) is logged without a
     traceback and exits with code 1.
     """
+    # `kill -USR1 <pid>` prints every thread's Python stack: how a hung node is diagnosed in
+    # the field and by the shutdown stress test.
+    if threading.current_thread() is threading.main_thread():
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     rclpy.init(args=args)
     nodes: list[Node] = []
     built = False
