@@ -11,8 +11,11 @@ INSTALL := $(CURDIR)/$(WS)/install
 # Every recipe that touches ROS runs inside the venv with the colcon workspace sourced.
 # colcon's setup scripts do not set AMENT_PREFIX_PATH for ament_python packages installed this
 # way, and ament_index_python needs it.
+# cloud_bridge is not installed into the venv: PYTHONPATH finds it (and `python -m cloud_bridge`
+# is the `flywheel` command).
 ROS_ENV := source $(VENV)/bin/activate && source $(WS)/install/setup.bash && \
-	export AMENT_PREFIX_PATH=$(INSTALL) && export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
+	export AMENT_PREFIX_PATH=$(INSTALL) && export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST && \
+	export PYTHONPATH=$(CURDIR)/cloud_bridge:$$PYTHONPATH
 PYTEST_ARGS ?=
 
 .PHONY: help venv lock build test test-unit test-system demo bench lint clean
@@ -62,7 +65,7 @@ MYPYPATH := $(subst $(eval) ,:,$(wildcard $(WS)/src/*))
 
 lint: venv
 	source $(VENV)/bin/activate && ruff check . && ruff format --check . && \
-	  MYPYPATH=$(MYPYPATH) mypy $(CORE_MODULES) $(wildcard cloud_bridge/cloud_bridge)
+	  MYPYPATH=$(MYPYPATH):cloud_bridge mypy $(CORE_MODULES) $(wildcard cloud_bridge/cloud_bridge)
 
 clean:
 	rm -rf $(WS)/build $(WS)/install $(WS)/log

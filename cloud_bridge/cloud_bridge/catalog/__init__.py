@@ -1,0 +1,1 @@
+"""The episode catalog: what the store holds, read from the episodes' manifests."""
