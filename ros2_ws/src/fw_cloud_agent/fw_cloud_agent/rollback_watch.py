@@ -4,9 +4,11 @@ Interventions (``fw/safety/events`` at WARN or above) are counted in a sliding w
 ``window`` seconds from the swap on. The new release is rolled back when the window holds at
 least ``min_events`` of them and its rate exceeds the previous release's by more than
 ``margin`` (interventions per minute). The previous release's rate is its whole record on
-this robot (:class:`fw_cloud_agent.state.ReleaseRecord`). Until ``window`` seconds have passed
-the rate is taken over the time since the swap: a burst right after a swap counts at once,
-and ``min_events`` keeps a single early event from deciding.
+this robot (:class:`fw_cloud_agent.state.ReleaseRecord`). The rate is always the window's count
+over the whole window, also before the window has passed since the swap: early on that is a
+lower bound, so a burst right after a swap rolls back at once, yet a few events spread over
+the first seconds do not look like a high rate. ``min_events`` keeps a single event from
+deciding.
 """
 
 from __future__ import annotations
@@ -54,8 +56,7 @@ class RollbackWatch:
     def rate(self, now: float) -> float:
         """Interventions per minute in the window."""
         self._trim(now)
-        span = min(self.thresholds.window, max(now - self.started, 1.0))
-        return 60.0 * len(self._events) / span
+        return 60.0 * len(self._events) / self.thresholds.window
 
     def events(self, now: float) -> int:
         self._trim(now)

@@ -4,6 +4,7 @@ Import sections from here rather than from their modules.
 """
 
 from fw_common.profile.actuator_bridge import ActuatorBridgeConfig
+from fw_common.profile.cloud_agent import CloudAgentConfig
 from fw_common.profile.identity import RobotIdentity
 from fw_common.profile.loader import load_profile, parse_profile
 from fw_common.profile.perception import PerceptionConfig
@@ -26,6 +27,7 @@ __all__ = [
     "NODE_SECTIONS",
     "ActuatorBridgeConfig",
     "ClassicPolicyConfig",
+    "CloudAgentConfig",
     "ParameterValue",
     "PerceptionConfig",
     "PolicyConfig",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fw_common.profile.actuator_bridge import ActuatorBridgeConfig
+from fw_common.profile.cloud_agent import CloudAgentConfig
 from fw_common.profile.identity import RobotIdentity
 from fw_common.profile.perception import PerceptionConfig
 from fw_common.profile.policy import PolicyConfig
@@ -46,6 +47,10 @@ class RobotProfile:
     recorder: RecorderConfig = setting(
         RecorderConfig(), "Topics, modes, triggers, spool and disk policy of the recorder."
     )
+    # Uploads and releases (runs only with a store configured).
+    cloud_agent: CloudAgentConfig = setting(
+        CloudAgentConfig(), "Episode upload, release channel, swap deferral and rollback."
+    )
 
 
 #: Profile sections that configure a node, by section name (= the node's name).
@@ -56,4 +61,5 @@ NODE_SECTIONS: dict[str, type] = {
     "perception": PerceptionConfig,
     "policy": PolicyConfig,
     "recorder": RecorderConfig,
+    "cloud_agent": CloudAgentConfig,
 }
