@@ -92,7 +92,7 @@ class AgentEvent:
     """One decision or refusal, with why."""
 
     #: staged, deferred, swapped, refused, swap_refused, rollback, rollback_failed, restored,
-    #: accepted, not_reinstalled, unreachable, reachable.
+    #: accepted, not_reinstalled, unreachable, reachable, channel_empty.
     kind: str
     #: diagnostic_msgs level: 0 OK, 1 WARN, 2 ERROR.
     level: int
@@ -225,6 +225,9 @@ class CloudAgent:
             self._last_problem = key
             if exc.reason == RefusalReason.UNAVAILABLE:
                 self._event("unreachable", WARN, None, exc.reason, exc.message)
+            elif exc.reason == RefusalReason.NOT_FOUND and exc.release is None:
+                # No release on the channel yet: nothing to refuse, nothing to do.
+                self._event("channel_empty", WARN, None, exc.reason, exc.message)
             else:
                 self._event("refused", ERROR, exc.release, exc.reason, exc.message)
 

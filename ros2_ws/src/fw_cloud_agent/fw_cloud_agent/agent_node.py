@@ -53,9 +53,9 @@ _DIAGNOSTICS_S = 1.0
 _RECORDER_STALE_S = 10.0
 
 
-def _level(msg: DiagnosticStatus) -> int:
-    level = msg.level
-    return level[0] if isinstance(level, bytes | bytearray) else int(level)
+def _level(value: Any) -> int:
+    """A diagnostic level as an int (rclpy gives a one-byte ``bytes``)."""
+    return value[0] if isinstance(value, bytes | bytearray) else int(value)
 
 
 class CloudAgentNode(Node):
@@ -158,7 +158,7 @@ class CloudAgentNode(Node):
 
     # --- inputs ------------------------------------------------------------------------------
     def _on_safety_event(self, msg: DiagnosticStatus) -> None:
-        if self.agent is not None and _level(msg) >= DiagnosticStatus.WARN:
+        if self.agent is not None and _level(msg.level) >= _level(DiagnosticStatus.WARN):
             self.agent.on_intervention()
 
     def _on_goal(self, msg: PoseStamped) -> None:
