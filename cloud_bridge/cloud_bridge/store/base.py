@@ -12,6 +12,10 @@ Semantics shared by the backends (the store tests run each of them against both)
 - Multipart: ``create_multipart`` → ``upload_part`` (any order, a part may be re-sent) →
   ``complete_multipart`` with the parts in order. ``list_parts`` says what the store holds, so an
   upload resumes after a restart. An upload the store forgot raises :class:`NoSuchUpload`.
+  ``upload_part(sha256=...)`` passes a digest the caller already computed from ``data`` (S3
+  checks it against what arrives); ``complete_multipart`` checks what the store assembled
+  against the parts' digests (and against ``create_multipart(sha256=...)`` where the backend
+  can) and raises :class:`IntegrityError` when they differ.
 """
 
 from __future__ import annotations
@@ -97,7 +101,15 @@ class ObjectStore(Protocol):
         self, key: str, *, sha256: str | None = None, metadata: dict[str, str] | None = None
     ) -> str: ...
 
-    def upload_part(self, key: str, upload_id: str, part_number: int, data: bytes) -> PartInfo: ...
+    def upload_part(
+        self,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        data: bytes,
+        *,
+        sha256: str | None = None,
+    ) -> PartInfo: ...
 
     def list_parts(self, key: str, upload_id: str) -> builtins.list[PartInfo]: ...
 

@@ -294,11 +294,19 @@ class LocalStore:
         os.replace(tmp, folder / "upload.json")
         return upload_id
 
-    def upload_part(self, key: str, upload_id: str, part_number: int, data: bytes) -> PartInfo:
+    def upload_part(
+        self,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        data: bytes,
+        *,
+        sha256: str | None = None,
+    ) -> PartInfo:
         if not 1 <= part_number <= 10000:
             raise StoreError(f"part number {part_number} outside 1..10000")
         folder = self._upload_dir(key, upload_id)
-        sha256 = hashlib.sha256(data).hexdigest()
+        sha256 = sha256 or hashlib.sha256(data).hexdigest()
         tmp = self._tmp_path()
         _write_durably(tmp, data)
         part = PartInfo(part_number, sha256, len(data), sha256)

@@ -106,7 +106,7 @@ class S3Store:
             config = Config(
                 connect_timeout=connect_timeout_s,
                 read_timeout=read_timeout_s,
-                retries={"max_attempts": max_attempts, "mode": "standard"},
+                retries={"total_max_attempts": max_attempts, "mode": "standard"},
                 # Path-style addressing: a custom endpoint (MinIO, a local server) rarely has
                 # a wildcard DNS name for virtual-hosted buckets.
                 s3={"addressing_style": "path" if endpoint_url else "auto"},
@@ -309,9 +309,17 @@ class S3Store:
             )
         return str(response["UploadId"])
 
-    def upload_part(self, key: str, upload_id: str, part_number: int, data: bytes) -> PartInfo:
+    def upload_part(
+        self,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        data: bytes,
+        *,
+        sha256: str | None = None,
+    ) -> PartInfo:
         full = self._full(key)
-        sha256 = hashlib.sha256(data).hexdigest()
+        sha256 = sha256 or hashlib.sha256(data).hexdigest()
         with self._translate(f"upload part {part_number} of", key):
             response = self.client.upload_part(
                 Bucket=self.bucket,

@@ -1,15 +1,80 @@
-"""``flywheel upload``: upload a recorder spool's episodes."""
+"""``flywheel upload``: upload a recorder spool's episodes to a store.
+
+Examples::
+
+    # Upload what is ready now, then exit (0 when the queue is empty):
+    flywheel upload --spool /var/flywheel/spool --store s3://fleet-data --robot-id husky7 --once
+
+    # Keep running (what fw_cloud_agent does), capped at 2 MB/s, to a MinIO endpoint:
+    flywheel upload --spool /var/flywheel/spool --store s3://fleet-data \\
+        --endpoint-url http://minio.local:9000 --robot-id husky7 --max-bytes-per-s 2e6
+
+    # Into a folder (the embedded default):
+    flywheel upload --spool /var/flywheel/spool --store /mnt/usb/store --robot-id husky7 --once
+
+Credentials come from boto3's standard chain (``AWS_PROFILE``, environment, instance role).
+SIGINT or SIGTERM stops after the current part; the journal resumes it next time.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
 from typing import Any
 
-__all__ = ["register"]
+from cloud_bridge.store.factory import open_store
+from cloud_bridge.upload.config import MIB, UploaderConfig
+from cloud_bridge.upload.uploader import EpisodeUploader
+
+__all__ = ["register", "run"]
 
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "upload", help="upload the episodes of a recorder's spool"
+        "upload",
+        help="upload the episodes of a recorder's spool",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(func=lambda args: 2)
+    parser.add_argument("--spool", type=Path, required=True, help="the recorder's spool folder")
+    parser.add_argument("--store", required=True, help="s3://bucket[/prefix] or a folder")
+    parser.add_argument("--robot-id", required=True, help="this robot's id")
+    parser.add_argument("--endpoint-url", help="S3 endpoint (MinIO, a local server)")
+    parser.add_argument("--region", help="S3 region")
+    parser.add_argument("--once", action="store_true", help="exit when the queue is empty")
+    parser.add_argument(
+        "--journal", type=Path, help="journal file (default: SPOOL/uploader.sqlite)"
+    )
+    parser.add_argument("--part-size-mib", type=int, default=8, help="multipart part size (MiB)")
+    parser.add_argument("--max-bytes-per-s", type=float, help="bandwidth cap (bytes/s)")
+    parser.add_argument(
+        "--queue-budget-mib", type=int, default=4096, help="most MiB waiting in ready/"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = UploaderConfig(
+        robot_id=args.robot_id,
+        part_size=args.part_size_mib * MIB,
+        multipart_threshold=args.part_size_mib * MIB,
+        max_bytes_per_s=args.max_bytes_per_s,
+        queue_budget_bytes=args.queue_budget_mib * MIB,
+    )
+    store = open_store(args.store, endpoint_url=args.endpoint_url, region=args.region)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    uploader = EpisodeUploader(args.spool, store, config, journal_path=args.journal, stop=stop)
+    try:
+        uploader.run(until_empty=args.once)
+    finally:
+        uploader.close()
+    status = uploader.status()
+    json.dump(status, sys.stdout, indent=1, sort_keys=True)
+    sys.stdout.write("\n")
+    return 0 if status["queue_episodes"] == 0 else 1

@@ -1,0 +1,262 @@
+"""The uploader's journal: a sqlite file beside the spool that makes restarts resume.
+
+What it records, each change committed before the uploader acts on it:
+
+- ``episodes``: every episode the uploader has seen, its priority, its state (``queued``,
+  ``done``, ``quarantined``, ``dropped``) and the manifest it will upload (the SHA-256 and size
+  of each file, taken when the episode was first seen: what the files must still hash to);
+- ``files``: per file, ``pending`` → ``sending`` (a single put may have reached the store) or
+  ``multipart`` (with its upload id) → ``done``;
+- ``parts``: every part the store confirmed, so a multipart upload continues after the last one;
+- ``counters``: totals for the status (drops, quarantines, bytes sent, parts re-sent, ...).
+
+WAL mode with ``synchronous=FULL``: a SIGKILL or power loss loses at most the step in flight,
+which the store itself then settles (listed parts, an existing object).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cloud_bridge.store.base import PartInfo
+
+__all__ = ["EpisodeRecord", "FileRecord", "Journal"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS episodes (
+    name TEXT PRIMARY KEY,
+    folder TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    created_unix REAL NOT NULL,
+    total_bytes INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    manifest TEXT NOT NULL,
+    reason TEXT,
+    updated_unix REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS files (
+    episode TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    state TEXT NOT NULL,
+    upload_id TEXT,
+    PRIMARY KEY (episode, path)
+);
+CREATE TABLE IF NOT EXISTS parts (
+    upload_id TEXT NOT NULL,
+    part_number INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (upload_id, part_number)
+);
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One file of an episode, as the journal knows it."""
+
+    episode: str
+    #: Relative to the episode folder, ``/``-separated.
+    path: str
+    size: int
+    sha256: str
+    #: ``pending``, ``sending``, ``multipart`` or ``done``.
+    state: str
+    upload_id: str | None
+
+
+@dataclass(frozen=True)
+class EpisodeRecord:
+    """One episode, as the journal knows it."""
+
+    name: str
+    folder: Path
+    #: 0 = triggered (sent first), 1 = continuous.
+    priority: int
+    created_unix: float
+    total_bytes: int
+    state: str
+    manifest: dict[str, Any]
+    reason: str | None
+
+
+class Journal:
+    """The sqlite journal at ``path`` (created if missing)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _write(self, sql: str, *args: Any) -> None:
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(sql, args)
+
+    # -- episodes -----------------------------------------------------------------------------
+
+    def add_episode(
+        self,
+        name: str,
+        folder: Path,
+        priority: int,
+        created_unix: float,
+        manifest: dict[str, Any],
+        files: dict[str, tuple[int, str]],
+    ) -> None:
+        """Record a new episode and its files (``path -> (size, sha256)``), in one transaction."""
+        total = sum(size for size, _ in files.values())
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT INTO episodes VALUES (?, ?, ?, ?, ?, 'queued', ?, NULL, ?)",
+                (name, str(folder), priority, created_unix, total, json.dumps(manifest), now()),
+            )
+            self._db.executemany(
+                "INSERT INTO files VALUES (?, ?, ?, ?, 'pending', NULL)",
+                [(name, path, size, sha) for path, (size, sha) in files.items()],
+            )
+
+    def known(self, name: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM episodes WHERE name = ?", (name,)).fetchone()
+        return row is not None
+
+    def episode(self, name: str) -> EpisodeRecord | None:
+        row = self._db.execute("SELECT * FROM episodes WHERE name = ?", (name,)).fetchone()
+        return _episode(row) if row else None
+
+    def queued(self) -> list[EpisodeRecord]:
+        """Episodes still to upload, in upload order: triggered first, then oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM episodes WHERE state = 'queued' ORDER BY priority, created_unix, name"
+        ).fetchall()
+        return [_episode(r) for r in rows]
+
+    def episodes(self, state: str) -> list[EpisodeRecord]:
+        rows = self._db.execute(
+            "SELECT * FROM episodes WHERE state = ? ORDER BY created_unix", (state,)
+        ).fetchall()
+        return [_episode(r) for r in rows]
+
+    def set_episode_state(self, name: str, state: str, reason: str | None = None) -> None:
+        self._write(
+            "UPDATE episodes SET state = ?, reason = ?, updated_unix = ? WHERE name = ?",
+            state,
+            reason,
+            now(),
+            name,
+        )
+
+    def move_episode(self, name: str, folder: Path) -> None:
+        self._write("UPDATE episodes SET folder = ? WHERE name = ?", str(folder), name)
+
+    def forget_episode(self, name: str) -> None:
+        """Remove an episode (whose folder is gone) and everything about it."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "DELETE FROM parts WHERE upload_id IN "
+                "(SELECT upload_id FROM files WHERE episode = ? AND upload_id IS NOT NULL)",
+                (name,),
+            )
+            self._db.execute("DELETE FROM files WHERE episode = ?", (name,))
+            self._db.execute("DELETE FROM episodes WHERE name = ?", (name,))
+
+    # -- files and parts ----------------------------------------------------------------------
+
+    def files(self, episode: str) -> list[FileRecord]:
+        rows = self._db.execute(
+            "SELECT episode, path, size, sha256, state, upload_id FROM files "
+            "WHERE episode = ? ORDER BY path",
+            (episode,),
+        ).fetchall()
+        return [FileRecord(*row) for row in rows]
+
+    def set_file_state(
+        self, episode: str, path: str, state: str, upload_id: str | None = None
+    ) -> None:
+        self._write(
+            "UPDATE files SET state = ?, upload_id = ? WHERE episode = ? AND path = ?",
+            state,
+            upload_id,
+            episode,
+            path,
+        )
+
+    def parts(self, upload_id: str) -> list[PartInfo]:
+        rows = self._db.execute(
+            "SELECT part_number, etag, size, sha256 FROM parts WHERE upload_id = ? "
+            "ORDER BY part_number",
+            (upload_id,),
+        ).fetchall()
+        return [PartInfo(*row) for row in rows]
+
+    def add_part(self, upload_id: str, part: PartInfo) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, ?)",
+            upload_id,
+            part.part_number,
+            part.etag,
+            part.size,
+            part.sha256,
+        )
+
+    def drop_parts(self, upload_id: str) -> None:
+        self._write("DELETE FROM parts WHERE upload_id = ?", upload_id)
+
+    # -- counters -----------------------------------------------------------------------------
+
+    def add(self, name: str, amount: float = 1) -> None:
+        self._write(
+            "INSERT INTO counters VALUES (?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+            name,
+            amount,
+        )
+
+    def put(self, name: str, value: float) -> None:
+        self._write("INSERT OR REPLACE INTO counters VALUES (?, ?)", name, value)
+
+    def counters(self) -> dict[str, float]:
+        return dict(self._db.execute("SELECT name, value FROM counters").fetchall())
+
+    def __iter__(self) -> Iterator[EpisodeRecord]:
+        rows = self._db.execute("SELECT * FROM episodes ORDER BY created_unix").fetchall()
+        return iter([_episode(r) for r in rows])
+
+
+def now() -> float:
+    return time.time()
+
+
+def _episode(row: tuple[Any, ...]) -> EpisodeRecord:
+    name, folder, priority, created, total, state, manifest, reason, _updated = row
+    return EpisodeRecord(
+        name,
+        Path(folder),
+        int(priority),
+        float(created),
+        int(total),
+        state,
+        json.loads(manifest),
+        reason,
+    )
