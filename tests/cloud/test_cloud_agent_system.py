@@ -4,7 +4,8 @@ One bringup process runs the simulated Husky, perception, policy, safety, the ac
 and the cloud agent, which follows ``fleet/canary`` in a folder store holding a real TUF
 repository. The test publishes releases the way an operator does and watches what the robot
 runs (``fw/policy/info``), what the agent says (``fw/cloud_agent/status`` and ``events``) and
-what it wrote to the store (``robots/<id>/status.json``).
+what it wrote to the store (``robots/<id>/status.json``, and the episodes the recorder wrote
+around the interventions, sent by the agent's uploader).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.system
 SEED = 6
 POLL_S = 2.0
 DEFER_S = 4.0
-NODES = "sim,perception,policy,safety,actuator_bridge,cloud_agent"
+NODES = "sim,perception,policy,safety,actuator_bridge,recorder,cloud_agent"
 
 
 def obstacle_ahead(seed: int) -> float | None:
@@ -90,7 +91,7 @@ def test_the_robot_swaps_a_published_release_and_rolls_back_a_bad_one(
             "cloud_agent.rollback_window=20.0",
             "cloud_agent.rollback_min_events=2",
             "cloud_agent.rollback_margin=3.0",
-            "cloud_agent.upload=false",
+            f"cloud_agent.spool_dir={tmp_path / 'spool'}",  # the recorder's (start_robot)
         ],
     )
     assert status.wait_for(lambda m: json.loads(m.data).get("problem"), timeout=60), (
@@ -147,8 +148,12 @@ def test_the_robot_swaps_a_published_release_and_rolls_back_a_bad_one(
     assert "safety interventions" in rollback.message and "r2" in rollback.message
     assert any(m.name.startswith("safety/") for m in safety.messages)
     assert info.wait_for(lambda m: json.loads(m.data).get("model_sha256") == r1, timeout=15)
-    agent = _json(status)
-    assert agent["active"] == "r1" and "r2" in agent["rolled_back"], agent
+    assert status.wait_for(
+        lambda m: (
+            json.loads(m.data)["active"] == "r1" and "r2" in json.loads(m.data)["rolled_back"]
+        ),
+        timeout=5,
+    ), _json(status)
     # ...and says so in the store, and does not reinstall r2 though the channel names it.
     time.sleep(POLL_S * 2)
     in_store = json.loads(store.get_bytes("robots/sim_husky/status.json")[0])
@@ -156,5 +161,16 @@ def test_the_robot_swaps_a_published_release_and_rolls_back_a_bad_one(
     assert in_store["channel_release"] == "r2"
     assert _json(info)["model_sha256"] == r1
     assert any(m.name == "cloud_agent/not_reinstalled" for m in events.messages)
+    # The recorder wrote the episode around the interventions; the agent's uploader sent it.
+    deadline = time.monotonic() + 30
+    manifests: list[str] = []
+    while not manifests and time.monotonic() < deadline:
+        manifests = [
+            o.key for o in store.list("episodes/sim_husky/") if o.key.endswith("manifest.json")
+        ]
+        time.sleep(0.5)
+    assert manifests, _json(status)["uploads"]
+    uploads = _json(status)["uploads"]
+    assert uploads["robot_id"] == "sim_husky" and "queue_episodes" in uploads, uploads
     probe.node.destroy_publisher(goal_pub)
     robot.assert_clean_exit()

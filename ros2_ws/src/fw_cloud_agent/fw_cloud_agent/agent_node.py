@@ -38,7 +38,7 @@ from std_msgs.msg import String
 
 from fw_cloud_agent.agent import AgentEvent, AgentSettings, CloudAgent, SwapRequest
 from fw_cloud_agent.rollback_watch import RollbackThresholds
-from fw_cloud_agent.uploads import start_uploads
+from fw_cloud_agent.uploads import UploadRunner
 from fw_common import qos, topics
 from fw_common.observation import spec_by_name
 from fw_common.profile import CloudAgentConfig
@@ -71,7 +71,7 @@ class CloudAgentNode(Node):
         )
         self.diag_pub = self.create_publisher(DiagnosticArray, topics.DIAGNOSTICS, qos.STATUS)
         self.agent: CloudAgent | None = None
-        self.uploads: Any = None
+        self.uploads: UploadRunner | None = None
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._published: str | None = None
@@ -123,7 +123,14 @@ class CloudAgentNode(Node):
             spec_by_name(config.observation_spec or "nav_scan_goal"),
             prefix=config.tuf_prefix,
         )
-        self.uploads = start_uploads(config, store, robot_id, self.get_logger())
+        if config.upload:
+            self.uploads = UploadRunner(
+                store,
+                Path(config.spool_dir),
+                robot_id,
+                max_bytes_per_s=config.upload_bandwidth or None,
+                queue_budget_mb=config.upload_queue_budget_mb,
+            )
         settings = AgentSettings(
             robot_id=robot_id,
             fleet=config.fleet,

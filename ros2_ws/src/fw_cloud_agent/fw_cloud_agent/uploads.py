@@ -1,34 +1,77 @@
-"""The episode uploader the agent runs beside its release channel (cloud_bridge.upload).
+"""The episode uploader the agent runs beside its release channel.
 
-The uploader itself (journal, multipart, retries, retention) is cloud_bridge's; this module
-only starts it from the agent's profile section and exposes its status dict (queue size, bytes
-pending, last upload, last contact, drops) for the agent's status. A cloud_bridge without the
-uploader leaves the episodes in the spool and says so.
+The uploader itself (:class:`cloud_bridge.upload.uploader.EpisodeUploader`: journal,
+multipart, retries, bandwidth cap, disk budget, retention) is cloud_bridge's; this module only
+runs it in its own thread from the agent's profile section, and hands its status dict (queue
+size, bytes pending, last upload, last contact, drops) to the agent's status.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import logging
+import threading
+from pathlib import Path
+from typing import Any
 
-__all__ = ["UploadRunner", "start_uploads"]
+__all__ = ["UploadRunner"]
+
+log = logging.getLogger(__name__)
+
+_MIB = 1 << 20
 
 
-class UploadRunner(Protocol):
-    """A running uploader."""
+class UploadRunner:
+    """``EpisodeUploader.run()`` in a thread (which also opens its sqlite journal)."""
 
-    def status(self) -> dict[str, Any]: ...
+    def __init__(
+        self,
+        store: Any,
+        spool_dir: Path,
+        robot_id: str,
+        *,
+        max_bytes_per_s: float | None = None,
+        queue_budget_mb: float = 4096.0,
+    ) -> None:
+        from cloud_bridge.upload.config import UploaderConfig
 
-    def stop(self) -> None: ...
+        self.spool_dir = Path(spool_dir)
+        self.config = UploaderConfig(
+            robot_id=robot_id,
+            max_bytes_per_s=max_bytes_per_s,
+            queue_budget_bytes=int(queue_budget_mb * _MIB),
+        )
+        self.store = store
+        self._stop = threading.Event()
+        self._uploader: Any = None
+        self._error: str | None = None
+        self._thread = threading.Thread(target=self._run, name="fw_uploader", daemon=True)
+        self._thread.start()
 
+    def _run(self) -> None:
+        from cloud_bridge.upload.uploader import EpisodeUploader
 
-def start_uploads(config: Any, store: Any, robot_id: str, logger: Any) -> UploadRunner | None:
-    """Start uploading ``config.spool_dir``'s ready episodes, or None (disabled/unavailable)."""
-    if not config.upload:
-        return None
-    try:
-        from cloud_bridge.upload import start_uploader  # type: ignore[attr-defined]
-    except ImportError:
-        logger.warning("this cloud_bridge has no episode uploader: episodes stay in the spool")
-        return None
-    runner: UploadRunner = start_uploader(store, config.spool_dir, robot_id)
-    return runner
+        try:
+            uploader = EpisodeUploader(self.spool_dir, self.store, self.config, stop=self._stop)
+        except Exception as exc:  # an unusable spool: say so in the status, never crash
+            self._error = f"uploader not started: {exc}"
+            log.error(self._error)
+            return
+        self._uploader = uploader
+        try:
+            uploader.run()
+        except Exception as exc:
+            self._error = f"uploader stopped: {type(exc).__name__}: {exc}"
+            log.error(self._error)
+        finally:
+            uploader.close()
+
+    def status(self) -> dict[str, Any]:
+        uploader = self._uploader
+        status: dict[str, Any] = {} if uploader is None else dict(uploader.status())
+        if self._error is not None:
+            status["error"] = self._error
+        return status
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)

@@ -94,3 +94,11 @@ class CloudAgentConfig:
     upload: bool = setting(True, "Upload recorded episodes.", read_only=True)
     # The recorder's spool folder (its ready/ holds finished episodes).
     spool_dir: str = setting("/tmp/fw_spool", "Recorder spool folder.", read_only=True)
+    # Upload bandwidth cap (bytes/s); 0: none.
+    upload_bandwidth: float = setting(
+        0.0, "Upload bandwidth cap (bytes/s); 0: none.", minimum=0.0, maximum=1e10, read_only=True
+    )
+    # Most MiB of episodes kept waiting for upload; beyond it the oldest continuous ones drop.
+    upload_queue_budget_mb: float = setting(
+        4096.0, "Disk budget of the upload queue (MiB).", minimum=1.0, maximum=1e7, read_only=True
+    )
