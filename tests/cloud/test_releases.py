@@ -15,6 +15,7 @@ import pytest
 from cloud_bridge.cli import main as flywheel
 from cloud_bridge.releases import (
     ChannelConflictError,
+    ChannelPointer,
     ReleaseClient,
     ReleaseError,
     ReleaseRepository,
@@ -206,3 +207,27 @@ def test_an_interrupted_publish_does_not_block_the_next(
     r.publish("r2", models["mlp2"])
     client = ReleaseClient(store, r.root, tmp_path / "robot", DEFAULT_SPEC)
     assert client.check("fleet", "canary").release == "r2"
+
+
+@pytest.mark.parametrize(
+    "name", ["../r1", "/abs", "r1/../../x", "a\x00b", "x" * 65, "", ".hidden", "r 1"]
+)
+def test_hostile_release_fleet_and_channel_names_are_refused(
+    tmp_path: Path, models: dict[str, Path], name: str
+) -> None:
+    store = LocalStore(tmp_path / "store")
+    r = RepoUnderTest.create(store, tmp_path)
+    with pytest.raises(ReleaseError, match="not a valid name"):
+        r.publish(name, models["mlp1"])
+    r.publish("r1", models["mlp1"], channel=None)
+    with pytest.raises(ReleaseError, match="not a valid name"):
+        r.promote("r1", (name, "canary"))
+    with pytest.raises(ReleaseError, match="not a valid name"):
+        r.promote("r1", ("fleet", name))
+    # A signed pointer naming a hostile release is refused on the robot as well.
+    pointer = {"fleet": "fleet", "channel": "canary", "release": name}
+    with pytest.raises(ReleaseError, match="not a valid name"):
+        ChannelPointer.from_json(json.dumps(pointer))
+    client = ReleaseClient(store, r.root, tmp_path / "robot", DEFAULT_SPEC)
+    with pytest.raises(ReleaseError, match="not a valid name"):
+        client.stage(name)
