@@ -5,7 +5,7 @@ and the cloud agent, which follows ``fleet/canary`` in a folder store holding a 
 repository. The test publishes releases the way an operator does and watches what the robot
 runs (``fw/policy/info``), what the agent says (``fw/cloud_agent/status`` and ``events``) and
 what it wrote to the store (``robots/<id>/status.json``, and the episodes the recorder wrote
-around the interventions, sent by the agent's uploader).
+around the interventions, sent by the agent's uploader); then restarts the robot.
 """
 
 from __future__ import annotations
@@ -76,24 +76,21 @@ def test_the_robot_swaps_a_published_release_and_rolls_back_a_bad_one(
     safety: MessageLog[DiagnosticStatus] = probe.subscribe(
         DiagnosticStatus, topics.SAFETY_EVENTS, qos.EVENT
     )
-    robot = start_robot(
-        seed=SEED,
-        nodes=NODES,
-        sets=[
-            "sim.real_time_factor=2.0",
-            f"cloud_agent.store_url={store.root}",
-            f"cloud_agent.trusted_root={repo.root}",
-            f"cloud_agent.cache_dir={tmp_path / 'agent'}",
-            "cloud_agent.fleet=fleet",
-            "cloud_agent.channel=canary",
-            f"cloud_agent.poll_period={POLL_S}",
-            f"cloud_agent.defer_timeout={DEFER_S}",
-            "cloud_agent.rollback_window=20.0",
-            "cloud_agent.rollback_min_events=2",
-            "cloud_agent.rollback_margin=3.0",
-            f"cloud_agent.spool_dir={tmp_path / 'spool'}",  # the recorder's (start_robot)
-        ],
-    )
+    sets = [
+        "sim.real_time_factor=2.0",
+        f"cloud_agent.store_url={store.root}",
+        f"cloud_agent.trusted_root={repo.root}",
+        f"cloud_agent.cache_dir={tmp_path / 'agent'}",
+        "cloud_agent.fleet=fleet",
+        "cloud_agent.channel=canary",
+        f"cloud_agent.poll_period={POLL_S}",
+        f"cloud_agent.defer_timeout={DEFER_S}",
+        "cloud_agent.rollback_window=20.0",
+        "cloud_agent.rollback_min_events=2",
+        "cloud_agent.rollback_margin=3.0",
+        f"cloud_agent.spool_dir={tmp_path / 'spool'}",  # the recorder's (start_robot)
+    ]
+    robot = start_robot(seed=SEED, nodes=NODES, sets=sets)
     assert status.wait_for(lambda m: json.loads(m.data).get("problem"), timeout=60), (
         "no status from the agent:\n" + robot.output()[-3000:]
     )
@@ -174,3 +171,21 @@ def test_the_robot_swaps_a_published_release_and_rolls_back_a_bad_one(
     assert uploads["robot_id"] == "sim_husky" and "queue_episodes" in uploads, uploads
     probe.node.destroy_publisher(goal_pub)
     robot.assert_clean_exit()
+
+    # A restart (the whole robot): the policy comes up on its profile's model, the agent puts
+    # r1 back from its state file, and r2 stays rolled back.
+    info.clear()
+    status.clear()
+    restarted = start_robot(seed=SEED, nodes=NODES, sets=sets, name="robot_restarted")
+    assert info.wait_for(lambda m: json.loads(m.data).get("model_sha256") == r1, timeout=60), (
+        restarted.output()[-3000:]
+    )
+    assert status.wait_for(
+        lambda m: (
+            json.loads(m.data)["active"] == "r1" and "r2" in json.loads(m.data)["rolled_back"]
+        ),
+        timeout=10,
+    )
+    restarted.assert_clean_exit()
+    # (The restore happens before a subscriber can join: its event is in the node's log.)
+    assert "restored r1: release restored" in restarted.output()

@@ -175,13 +175,8 @@ class CloudAgent:
     ) -> AgentEvent:
         event = AgentEvent(kind, level, release, reason, message, self._wall())
         self.events.append(event)
-        log.log(
-            {OK: logging.INFO, WARN: logging.WARNING}.get(level, logging.ERROR),
-            "%s %s: %s",
-            kind,
-            release or "",
-            message,
-        )
+        # The node logs each event as it drains them (ROS logging); here for other hosts.
+        log.debug("%s %s: %s", kind, release or "", message)
         return event
 
     def drain_events(self) -> list[AgentEvent]:

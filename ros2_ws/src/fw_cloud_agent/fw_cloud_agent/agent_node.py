@@ -198,6 +198,7 @@ class CloudAgentNode(Node):
             self._send(request)
         for event in agent.drain_events():
             self.events_pub.publish(self._event_message(event))
+            self._log_event(event)
         self._publish_status(agent.status())
 
     def _send(self, request: SwapRequest) -> None:
@@ -234,6 +235,16 @@ class CloudAgentNode(Node):
         self.agent.swap_done(swap[0], False, f"no answer from the policy node in {timeout:g} s")
 
     # --- outputs -----------------------------------------------------------------------------
+    def _log_event(self, event: AgentEvent) -> None:
+        text = f"{event.kind} {event.release or ''}: {event.message}"
+        logger = self.get_logger()
+        if event.level >= _level(DiagnosticStatus.ERROR):
+            logger.error(text)
+        elif event.level >= _level(DiagnosticStatus.WARN):
+            logger.warning(text)
+        else:
+            logger.info(text)
+
     def _event_message(self, event: AgentEvent) -> DiagnosticStatus:
         return DiagnosticStatus(
             level=bytes([event.level]),
