@@ -88,8 +88,8 @@ def test_the_robot_swaps_a_published_release_and_rolls_back_a_bad_one(
         "cloud_agent.rollback_window=20.0",
         "cloud_agent.rollback_min_events=2",
         "cloud_agent.rollback_margin=3.0",
-        f"cloud_agent.spool_dir={tmp_path / 'spool'}",  # the recorder's (start_robot)
     ]
+    # The agent uploads from the recorder's spool (start_robot puts it in tmp_path/spool).
     robot = start_robot(seed=SEED, nodes=NODES, sets=sets)
     assert status.wait_for(lambda m: json.loads(m.data).get("problem"), timeout=60), (
         "no status from the agent:\n" + robot.output()[-3000:]
@@ -186,6 +186,9 @@ def test_the_robot_swaps_a_published_release_and_rolls_back_a_bad_one(
         ),
         timeout=10,
     )
+    # The restore happens before a subscriber can join: its event is in the node's log.
+    deadline = time.monotonic() + 10
+    while "restored r1: release restored" not in restarted.output():
+        assert time.monotonic() < deadline, restarted.output()[-3000:]
+        time.sleep(0.2)
     restarted.assert_clean_exit()
-    # (The restore happens before a subscriber can join: its event is in the node's log.)
-    assert "restored r1: release restored" in restarted.output()

@@ -100,6 +100,15 @@ def test_a_truncated_model_is_refused(setup, models) -> None:
     robot.refused_with(RefusalReason.TRUNCATED)
 
 
+def test_truncated_metadata_is_refused(setup, models) -> None:
+    store, repo, robot = setup
+    repo.publish("r2", models["mlp2"])
+    state = repo.repo.read()
+    key = repo.repo.metadata_key(f"{state.snapshot.signed.version}.snapshot.json")
+    store.put_bytes(key, store.get_bytes(key)[0][:200])
+    assert "Observed length 200" in robot.refused_with(RefusalReason.TRUNCATED)
+
+
 def test_unsigned_metadata_is_refused(setup) -> None:
     store, repo, robot = setup
     _rewrite_timestamp(store, repo, lambda md: md.signatures.clear())

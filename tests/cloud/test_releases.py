@@ -48,6 +48,9 @@ def test_publish_promote_rollback_list_history(
     pointer = r.repo.rollback("fleet", "canary", r.targets, r.online, note="too many stops")
     assert (pointer.release, pointer.previous, pointer.withdrawn) == ("r1", "r2", ("r2",))
     assert client.check("fleet", "canary").withdrawn == ("r2",)
+    # Rolling back again would name r2, which was withdrawn: only when the operator says so.
+    with pytest.raises(ReleaseError, match="was withdrawn"):
+        r.repo.rollback("fleet", "canary", r.targets, r.online)
     # A withdrawn release is not promoted back by mistake.
     with pytest.raises(ReleaseError, match="withdrawn"):
         r.promote("r2", ("fleet", "canary"))

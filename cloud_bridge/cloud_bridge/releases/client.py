@@ -14,8 +14,10 @@ Only then is it moved from ``staging/`` to ``releases/<id>/``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -47,6 +49,9 @@ if TYPE_CHECKING:
 __all__ = ["ReleaseClient", "StagedRelease"]
 
 log = logging.getLogger(__name__)
+
+# python-tuf's message for a length mismatch (tuf.api._payload.BaseFile._verify_length).
+_OBSERVED_LENGTH = re.compile(r"Observed length (\d+) does not match expected length (\d+)")
 
 #: Largest model the robot downloads (bytes): the signed length bounds it too.
 MAX_MODEL_BYTES = 512 * 1024 * 1024
@@ -140,7 +145,11 @@ class ReleaseClient:
 
     @staticmethod
     def _length_reason(message: str) -> str:
-        return RefusalReason.TRUNCATED if "length" in message.lower() else RefusalReason.TAMPERED
+        """Shorter than signed: truncated; otherwise (longer, or another hash): tampered."""
+        match = _OBSERVED_LENGTH.search(message)
+        if match and int(match.group(1)) < int(match.group(2)):
+            return RefusalReason.TRUNCATED
+        return RefusalReason.TAMPERED
 
     def _signature_reason(self, data: bytes) -> str:
         try:
@@ -218,14 +227,16 @@ class ReleaseClient:
 
     # --- staging -------------------------------------------------------------------------------
     def installed(self, release: str) -> StagedRelease | None:
-        """A release verified earlier and still on disk (re-checked against its card)."""
+        """A release verified earlier and still on disk, its model still the card's bytes
+        (else None: it is staged again)."""
         folder = self.releases_dir / check_name("release", release)
+        model = folder / MODEL_FILE
         try:
             card = ReleaseCard.from_json((folder / CARD_FILE).read_bytes())
+            digest = hashlib.sha256(model.read_bytes()).hexdigest()
         except (OSError, ReleaseError):
             return None
-        model = folder / MODEL_FILE
-        return StagedRelease(release, card, model, {}) if model.is_file() else None
+        return StagedRelease(release, card, model, {}) if digest == card.model_sha256 else None
 
     def stage(self, release: str, updater: Updater | None = None) -> StagedRelease:
         """Download ``release`` to staging, verify it there, move it to ``releases/``."""

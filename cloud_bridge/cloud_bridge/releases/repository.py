@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from securesystemslib.signer import Signer
+from tuf.api.exceptions import LengthOrHashMismatchError, RepositoryError
 from tuf.api.metadata import (
     Metadata,
     MetaFile,
@@ -149,7 +150,10 @@ class ReleaseRepository:
 
     def _metadata(self, name: str, kind: type[T]) -> Metadata[T]:
         data, _ = self._get(name)
-        md = Metadata[T].from_bytes(data)
+        try:
+            md = Metadata[T].from_bytes(data)
+        except RepositoryError as exc:  # not metadata at all (a truncated or foreign file)
+            raise ReleaseError(f"{name} is not TUF metadata: {exc}") from None
         if not isinstance(md.signed, kind):
             raise ReleaseError(f"{name} holds {md.signed.type} metadata, not {kind.type}")
         return md
@@ -164,7 +168,16 @@ class ReleaseRepository:
 
     def read(self) -> RepositoryState:
         """The current state, each role verified with the keys its delegator names."""
+        try:
+            return self._read()
+        except RepositoryError as exc:
+            raise ReleaseError(
+                f"{self.store.url}: the repository's metadata does not verify: {exc}"
+            ) from None
+
+    def _read(self) -> RepositoryState:
         root = self._metadata("1.root.json", Root)
+        root.verify_delegate(Root.type, root)
         version = 2
         while True:  # follow the root chain (key rotations)
             try:
@@ -192,7 +205,12 @@ class ReleaseRepository:
         if target is None:
             raise ReleaseNotFoundError(f"{path} is not a signed target")
         data, _ = self.store.get_bytes(self.target_key(target))
-        target.verify_length_and_hashes(data)
+        try:
+            target.verify_length_and_hashes(data)
+        except LengthOrHashMismatchError as exc:
+            raise ReleaseError(
+                f"the store's copy of {path} differs from what was signed: {exc}"
+            ) from None
         return data
 
     # --- creating ----------------------------------------------------------------------------
@@ -300,11 +318,22 @@ class ReleaseRepository:
             raise ReleaseNotFoundError(
                 f"channel {fleet}/{channel} has no previous release; name one with --to"
             )
+        if to is None and target in current.withdrawn:
+            raise ReleaseError(
+                f"the previous release of {fleet}/{channel}, {target!r}, was withdrawn; "
+                "name the release to go back to with --to"
+            )
         if target == current.release:
             raise ReleaseError(f"channel {fleet}/{channel} already names {target!r}")
         withdrawn = (*current.withdrawn, current.release)
         files = self._pointer_file(
-            state, target, fleet, channel, note=note, withdrawn=withdrawn, allow_withdrawn=True
+            state,
+            target,
+            fleet,
+            channel,
+            note=note,
+            withdrawn=withdrawn,
+            allow_withdrawn=to is not None,  # the operator named it
         )
         self._commit(state, files, targets_signer, online, expiry)
         return ChannelPointer.from_json(next(iter(files.values())))
@@ -365,13 +394,19 @@ class ReleaseRepository:
             if version > state.targets.signed.version:
                 continue  # a file of a publish that lost its commit: never signed in
             md = self._metadata(f"{version}.targets.json", Targets)
-            state.root.verify_delegate(Targets.type, md)
+            try:
+                state.root.verify_delegate(Targets.type, md)
+            except RepositoryError as exc:
+                raise ReleaseError(f"targets v{version} does not verify: {exc}") from None
             target = md.signed.targets.get(path)
             if target is None or target.hashes["sha256"] in seen:
                 continue
             seen.add(target.hashes["sha256"])
             data, _ = self.store.get_bytes(self.target_key(target))
-            target.verify_length_and_hashes(data)
+            try:
+                target.verify_length_and_hashes(data)
+            except LengthOrHashMismatchError as exc:
+                raise ReleaseError(f"{path} v{version} is not what was signed: {exc}") from None
             out.append((version, ChannelPointer.from_json(data)))
         return out
 

@@ -24,7 +24,7 @@ def node_parameters(profile: RobotProfile, node: str) -> dict[str, ParameterValu
 
     A node setting named ``robot_id`` left empty takes the profile's ``robot.id``, so episode
     metadata and logs name the robot without repeating its id in every section; likewise an
-    empty ``observation_spec`` takes the policy's.
+    empty ``observation_spec`` takes the policy's and an empty ``spool_dir`` the recorder's.
     """
     if node not in NODE_SECTIONS:
         raise KeyError(f"no profile section for node {node!r}; known: {sorted(NODE_SECTIONS)}")
@@ -33,6 +33,8 @@ def node_parameters(profile: RobotProfile, node: str) -> dict[str, ParameterValu
         params["robot_id"] = profile.robot.id
     if params.get("observation_spec") == "":
         params["observation_spec"] = profile.policy.observation_spec
+    if params.get("spool_dir") == "":
+        params["spool_dir"] = profile.recorder.spool_dir
     return params
 
 

@@ -351,15 +351,23 @@ class CloudAgent:
             "install", candidate.release, str(candidate.model_path), reason, self.state.active
         )
 
-    def swap_done(self, request: SwapRequest, ok: bool, message: str = "") -> None:
-        """The policy node's answer to ``request`` (``message``: its reason when refused)."""
+    def swap_done(
+        self, request: SwapRequest, ok: bool, message: str = "", *, answered: bool = True
+    ) -> None:
+        """The policy node's answer to ``request``: ``ok``, or refused with ``message``. With
+        ``answered=False`` the policy node did not answer (not up yet, a timeout): the same
+        swap is asked again a few seconds later."""
         with self._lock:
             self._pending = None
             now = self._monotonic()
+            if not ok and not answered:
+                self._retry_at = now + _RETRY_S
+                self._event("swap_failed", WARN, request.release, "no_answer", message)
+                return
             if request.kind == "install":
                 self._install_done(request, ok, message, now)
             elif request.kind == "rollback":
-                self._rollback_done(request, ok, message, now)
+                self._rollback_done(request, ok, message)
             else:
                 self._restore = False
                 if ok:
@@ -375,11 +383,6 @@ class CloudAgent:
         self._candidate = None
         self._deferred = None
         if not ok:
-            if message.startswith("no answer"):
-                self._retry_at = now + _RETRY_S
-                self._candidate = self.source.installed(request.release)
-                self._event("swap_failed", WARN, request.release, "policy", message)
-                return
             state.refused[request.release] = f"policy refused: {message}"
             self._event("swap_refused", ERROR, request.release, "policy", message)
             return
@@ -389,7 +392,7 @@ class CloudAgent:
         state.record(request.release)
         self._restore = False
         if state.previous is not None:
-            baseline = state.record(state.previous).rate_per_minute() or 0.0
+            baseline = self._baseline(state.previous)
             self._watch = RollbackWatch(request.release, baseline, now, self.settings.thresholds)
             note = f"; watching it against {state.previous}'s {baseline:.1f} interventions/min"
         else:
@@ -404,11 +407,27 @@ class CloudAgent:
         )
         self.source.prune({r for r in (state.active, state.previous) if r})
 
-    def _rollback_done(self, request: SwapRequest, ok: bool, message: str, now: float) -> None:
+    def _baseline(self, release: str) -> float:
+        """``release``'s interventions per minute on this robot. A release that ran for less
+        than one window counts as having run one window: a short record gives a low baseline
+        (so a worse successor is still caught), never an inflated one."""
+        record = self.state.record(release)
+        seconds = max(record.seconds, self.settings.thresholds.window)
+        return 60.0 * record.interventions / seconds
+
+    def _rollback_done(self, request: SwapRequest, ok: bool, message: str) -> None:
         state = self.state
         if not ok:
-            self._retry_at = now + _RETRY_S
-            self._event("rollback_failed", ERROR, request.replaces, "policy", message)
+            # The policy refused the release it ran before (its file damaged, say): keep the
+            # current one rather than nothing, stop watching, and say so loudly.
+            self._watch = None
+            self._event(
+                "rollback_failed",
+                ERROR,
+                request.replaces,
+                "policy",
+                f"could not go back to {request.release}: {message}",
+            )
             return
         bad = request.replaces or ""
         state.rolled_back[bad] = request.reason

@@ -102,9 +102,7 @@ class CloudAgentNode(Node):
         self.create_timer(_DIAGNOSTICS_S, self._publish_diagnostics)
         self._worker = threading.Thread(target=self._poll_loop, name="cloud_agent", daemon=True)
         self._worker.start()
-        self.get_logger().info(
-            f"following {config.fleet}/{config.channel} in {self.agent.source.store.url}"  # type: ignore[attr-defined]
-        )
+        self.get_logger().info(f"following {config.fleet}/{config.channel} in {config.store_url}")
 
     def _make_agent(self, config: CloudAgentConfig) -> CloudAgent:
         from cloud_bridge.releases import ReleaseClient
@@ -204,7 +202,9 @@ class CloudAgentNode(Node):
     def _send(self, request: SwapRequest) -> None:
         assert self.agent is not None
         if not self.policy_params.service_is_ready():
-            self.agent.swap_done(request, False, "no answer: the policy node is not available")
+            self.agent.swap_done(
+                request, False, "the policy node's parameter service is not up", answered=False
+            )
             return
         call = SetParametersAtomically.Request()
         call.parameters = [
@@ -222,7 +222,7 @@ class CloudAgentNode(Node):
         try:
             result = future.result().result
         except Exception as exc:
-            self.agent.swap_done(request, False, f"no answer: {exc}")
+            self.agent.swap_done(request, False, f"no answer: {exc}", answered=False)
             return
         self.agent.swap_done(request, bool(result.successful), result.reason)
 
@@ -232,7 +232,9 @@ class CloudAgentNode(Node):
             return
         self._swap = None
         swap[1].cancel()
-        self.agent.swap_done(swap[0], False, f"no answer from the policy node in {timeout:g} s")
+        self.agent.swap_done(
+            swap[0], False, f"no answer from the policy node in {timeout:g} s", answered=False
+        )
 
     # --- outputs -----------------------------------------------------------------------------
     def _log_event(self, event: AgentEvent) -> None:
@@ -289,7 +291,7 @@ class CloudAgentNode(Node):
     def destroy_node(self) -> None:
         self._stop.set()
         if self._worker is not None:
-            self._worker.join(timeout=10.0)
+            self._worker.join(timeout=5.0)  # daemon: a store call in flight does not hold exit
         if self.uploads is not None:
             self.uploads.stop()
         super().destroy_node()

@@ -178,6 +178,40 @@ def test_more_interventions_than_the_previous_release_roll_back(tmp_path, channe
     assert agent.state.active == "r3" and agent.state.previous == "r1"
 
 
+def test_a_short_record_gives_a_low_baseline_not_a_high_one(tmp_path, channel, clock) -> None:
+    """r1 ran 2 s with one intervention: its baseline counts one window (2/min), not 30/min,
+    so r2 intervening 6 times a minute is still rolled back."""
+    agent = make_agent(tmp_path, channel, clock)
+    install(agent, channel, "r1")
+    agent.on_intervention()
+    clock.t += 2.0
+    agent.tick()
+    install(agent, channel, "r2")
+    assert agent.status()["watching"]["baseline_per_min"] == pytest.approx(2.0)
+    for _ in range(3):
+        clock.t += 1.0
+        agent.on_intervention()
+    request = agent.tick()
+    assert request is not None and request.kind == "rollback"
+
+
+def test_a_rollback_the_policy_refuses_keeps_the_release_and_says_so(
+    tmp_path, channel, clock
+) -> None:
+    agent = make_agent(tmp_path, channel, clock)
+    install(agent, channel, "r1")
+    install(agent, channel, "r2")
+    for _ in range(3):
+        agent.on_intervention()
+    request = agent.tick()
+    assert request is not None and request.kind == "rollback"
+    agent.swap_done(request, False, "model file is gone")
+    assert agent.state.active == "r2" and agent.status()["watching"] is None
+    (event,) = [e for e in agent.drain_events() if e.kind == "rollback_failed"]
+    assert event.level == 2 and "model file is gone" in event.message
+    assert agent.tick() is None
+
+
 def test_a_rate_within_the_margin_is_accepted(tmp_path, channel, clock) -> None:
     agent = make_agent(tmp_path, channel, clock)
     install(agent, channel, "r1")
@@ -247,7 +281,7 @@ def test_a_policy_that_does_not_answer_is_retried(tmp_path, channel, clock) -> N
     agent.poll()
     request = agent.tick()
     assert request is not None
-    agent.swap_done(request, False, "no answer: the policy node is not available")
+    agent.swap_done(request, False, "service not up", answered=False)
     assert agent.tick() is None
     clock.t += 6.0
     retry = agent.tick()
@@ -270,9 +304,15 @@ def test_state_survives_a_restart(tmp_path, channel, clock) -> None:
     again = make_agent(tmp_path, channel, clock)
     assert again.state.active == "r1" and "r2" in again.state.rolled_back
     assert again.state.record("r1").seconds == pytest.approx(30.0)
-    # The policy restarted with its profile's model: the agent puts r1 back first.
+    # The policy restarted with its profile's model: the agent puts r1 back first, and asks
+    # again when the policy node is not up yet.
     restore = again.tick()
     assert restore is not None and (restore.kind, restore.release) == ("restore", "r1")
+    again.swap_done(restore, False, "service not up", answered=False)
+    assert again.tick() is None
+    clock.t += 6.0
+    restore = again.tick()
+    assert restore is not None and restore.kind == "restore"
     again.swap_done(restore, True)
     again.poll()
     assert again.tick() is None, "r2 stays rolled back after a restart"

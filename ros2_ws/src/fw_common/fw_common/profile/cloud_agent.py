@@ -92,8 +92,10 @@ class CloudAgentConfig:
     )
     # Upload episodes from the recorder's spool.
     upload: bool = setting(True, "Upload recorded episodes.", read_only=True)
-    # The recorder's spool folder (its ready/ holds finished episodes).
-    spool_dir: str = setting("/tmp/fw_spool", "Recorder spool folder.", read_only=True)
+    # The recorder's spool folder (its ready/ holds finished episodes); empty: the recorder's.
+    spool_dir: str = setting(
+        "", "Spool folder to upload from; empty: recorder.spool_dir.", read_only=True
+    )
     # Upload bandwidth cap (bytes/s); 0: none.
     upload_bandwidth: float = setting(
         0.0, "Upload bandwidth cap (bytes/s); 0: none.", minimum=0.0, maximum=1e10, read_only=True
