@@ -167,7 +167,9 @@ def test_uploader_sigkilled_mid_upload_resumes_from_its_journal(
     ]  # fmt: skip
     try:
         first = subprocess.Popen(
-            [*command, "--max-bytes-per-s", str(10 * MIB)],
+            # One part on the wire at a time, slowly: the kill lands with at most one part
+            # unconfirmed, so the resume may re-send at most that one.
+            [*command, "--max-bytes-per-s", str(10 * MIB), "--parts-in-flight", "1"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

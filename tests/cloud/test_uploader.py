@@ -13,6 +13,7 @@ import pytest
 from cloud_bridge.store import ObjectStore, S3Store
 from cloud_bridge.upload.backoff import Backoff
 from cloud_bridge.upload.config import MIB, UploaderConfig
+from cloud_bridge.upload.disk_policy import Waiting, choose_drops, choose_expired
 from cloud_bridge.upload.throttle import TokenBucket
 from cloud_bridge.upload.uploader import QUARANTINE_NOTE, EpisodeUploader
 from support.episodes import add_episode, add_golden_episode
@@ -215,3 +216,24 @@ def test_token_bucket_caps_the_average_rate() -> None:
     waited = sum(bucket.take(MIB) for _ in range(4))
     # The first MiB is the burst; three more at 10 MiB/s owe 0.3 s.
     assert waited == pytest.approx(0.3, abs=0.05)
+
+
+def test_disk_policies_choose_in_the_documented_order() -> None:
+    queued = [
+        Waiting("trig_old", 1.0, 10, priority=0),
+        Waiting("cont_new", 5.0, 10),
+        Waiting("cont_old", 2.0, 10),
+        Waiting("trig_new", 6.0, 10, priority=0),
+    ]
+    assert choose_drops(queued, 40) == []
+    assert [w.name for w in choose_drops(queued, 25)] == ["cont_old", "cont_new"]
+    assert [w.name for w in choose_drops(queued, 5)] == [
+        "cont_old",
+        "cont_new",
+        "trig_old",
+        "trig_new",
+    ]
+    uploaded = [Waiting("a", 100.0, 10), Waiting("b", 200.0, 10), Waiting("c", 300.0, 10)]
+    assert choose_expired(uploaded, now=310.0, max_age_s=1000.0, max_bytes=30) == []
+    assert [w.name for w in choose_expired(uploaded, 310.0, 1000.0, 15)] == ["a", "b"]
+    assert [w.name for w in choose_expired(uploaded, 310.0, 150.0, 30)] == ["a"]

@@ -12,10 +12,11 @@ Semantics shared by the backends (the store tests run each of them against both)
 - Multipart: ``create_multipart`` → ``upload_part`` (any order, a part may be re-sent) →
   ``complete_multipart`` with the parts in order. ``list_parts`` says what the store holds, so an
   upload resumes after a restart. An upload the store forgot raises :class:`NoSuchUpload`.
-  ``upload_part(sha256=...)`` passes a digest the caller already computed from ``data`` (S3
-  checks it against what arrives); ``complete_multipart`` checks what the store assembled
-  against the parts' digests (and against ``create_multipart(sha256=...)`` where the backend
-  can) and raises :class:`IntegrityError` when they differ.
+  ``upload_part(sha256=...)`` passes the digest ``data`` must have: the store refuses bytes
+  that differ (:class:`IntegrityError`; S3 checks ``x-amz-checksum-sha256``).
+  ``complete_multipart`` checks what the store assembled against the parts' digests (and
+  against ``create_multipart(sha256=...)`` where the backend can), :class:`IntegrityError`
+  when they differ.
 """
 
 from __future__ import annotations

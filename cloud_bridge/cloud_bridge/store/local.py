@@ -306,7 +306,13 @@ class LocalStore:
         if not 1 <= part_number <= 10000:
             raise StoreError(f"part number {part_number} outside 1..10000")
         folder = self._upload_dir(key, upload_id)
-        sha256 = sha256 or hashlib.sha256(data).hexdigest()
+        actual = hashlib.sha256(data).hexdigest()
+        # Like S3 with x-amz-checksum-sha256: bytes that do not match their digest are refused.
+        if sha256 is not None and sha256 != actual:
+            raise IntegrityError(
+                f"part {part_number} of {key!r}: content does not match its SHA-256"
+            )
+        sha256 = actual
         tmp = self._tmp_path()
         _write_durably(tmp, data)
         part = PartInfo(part_number, sha256, len(data), sha256)

@@ -50,6 +50,7 @@ def register(subparsers: Any) -> None:
         "--journal", type=Path, help="journal file (default: SPOOL/uploader.sqlite)"
     )
     parser.add_argument("--part-size-mib", type=int, default=8, help="multipart part size (MiB)")
+    parser.add_argument("--parts-in-flight", type=int, default=4, help="parts sent at once")
     parser.add_argument("--max-bytes-per-s", type=float, help="bandwidth cap (bytes/s)")
     parser.add_argument(
         "--queue-budget-mib", type=int, default=4096, help="most MiB waiting in ready/"
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         robot_id=args.robot_id,
         part_size=args.part_size_mib * MIB,
         multipart_threshold=args.part_size_mib * MIB,
+        parts_in_flight=args.parts_in_flight,
         max_bytes_per_s=args.max_bytes_per_s,
         queue_budget_bytes=args.queue_budget_mib * MIB,
     )

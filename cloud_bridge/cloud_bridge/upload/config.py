@@ -20,6 +20,9 @@ class UploaderConfig:
     #: Bytes per part of a multipart upload; S3 needs at least 5 MiB (except the last part).
     #: A connection cut costs at most one part, re-sent.
     part_size: int = 8 * MIB
+    #: Parts on the wire at once (each on its own connection); a cut costs the part on the
+    #: cut connection, a restart at most these.
+    parts_in_flight: int = 4
     #: Files of at least this many bytes go in parts; smaller ones in one put.
     multipart_threshold: int = 8 * MIB
     #: Bandwidth cap (bytes/s) averaged over parts; ``None`` for none.
@@ -41,6 +44,8 @@ class UploaderConfig:
     def __post_init__(self) -> None:
         if self.part_size < 5 * MIB:
             raise ValueError("part_size must be at least 5 MiB (S3's smallest part)")
+        if self.parts_in_flight < 1:
+            raise ValueError("parts_in_flight must be at least 1")
         if self.multipart_threshold < 1:
             raise ValueError("multipart_threshold must be positive")
         if self.max_bytes_per_s is not None and self.max_bytes_per_s <= 0:

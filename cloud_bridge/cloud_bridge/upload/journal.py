@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cloud_bridge.store.base import PartInfo
+from cloud_bridge.upload.ready import FileDigest
 
 __all__ = ["EpisodeRecord", "FileRecord", "Journal"]
 
@@ -45,6 +47,8 @@ CREATE TABLE IF NOT EXISTS files (
     path TEXT NOT NULL,
     size INTEGER NOT NULL,
     sha256 TEXT NOT NULL,
+    part_size INTEGER NOT NULL,
+    part_sha256 TEXT NOT NULL,
     state TEXT NOT NULL,
     upload_id TEXT,
     PRIMARY KEY (episode, path)
@@ -62,6 +66,11 @@ CREATE TABLE IF NOT EXISTS counters (
     value REAL NOT NULL
 );
 """
+_ADD = (
+    "INSERT INTO counters VALUES (?, ?) "
+    "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value"
+)
+_PUT = "INSERT OR REPLACE INTO counters VALUES (?, ?)"
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,9 @@ class FileRecord:
     path: str
     size: int
     sha256: str
+    #: Bytes per part, and each part's SHA-256, as first seen.
+    part_size: int
+    part_sha256: tuple[str, ...]
     #: ``pending``, ``sending``, ``multipart`` or ``done``.
     state: str
     upload_id: str | None
@@ -103,12 +115,19 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        # One connection shared by the uploader's part senders: one statement at a time.
+        self._lock = threading.RLock()
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
+
+    def _query(self, sql: str, *args: Any) -> list[Any]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
 
     def _write(self, sql: str, *args: Any) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(sql, args)
 
@@ -121,40 +140,40 @@ class Journal:
         priority: int,
         created_unix: float,
         manifest: dict[str, Any],
-        files: dict[str, tuple[int, str]],
+        files: dict[str, FileDigest],
     ) -> None:
-        """Record a new episode and its files (``path -> (size, sha256)``), in one transaction."""
-        total = sum(size for size, _ in files.values())
-        with self._db:
+        """Record a new episode and its files, in one transaction."""
+        total = sum(d.size for d in files.values())
+        with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(
                 "INSERT INTO episodes VALUES (?, ?, ?, ?, ?, 'queued', ?, NULL, ?)",
                 (name, str(folder), priority, created_unix, total, json.dumps(manifest), now()),
             )
             self._db.executemany(
-                "INSERT INTO files VALUES (?, ?, ?, ?, 'pending', NULL)",
-                [(name, path, size, sha) for path, (size, sha) in files.items()],
+                "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, 'pending', NULL)",
+                [
+                    (name, path, d.size, d.sha256, d.part_size, json.dumps(d.part_sha256))
+                    for path, d in files.items()
+                ],
             )
 
     def known(self, name: str) -> bool:
-        row = self._db.execute("SELECT 1 FROM episodes WHERE name = ?", (name,)).fetchone()
-        return row is not None
+        return bool(self._query("SELECT 1 FROM episodes WHERE name = ?", name))
 
     def episode(self, name: str) -> EpisodeRecord | None:
-        row = self._db.execute("SELECT * FROM episodes WHERE name = ?", (name,)).fetchone()
-        return _episode(row) if row else None
+        rows = self._query("SELECT * FROM episodes WHERE name = ?", name)
+        return _episode(rows[0]) if rows else None
 
     def queued(self) -> list[EpisodeRecord]:
         """Episodes still to upload, in upload order: triggered first, then oldest first."""
-        rows = self._db.execute(
+        rows = self._query(
             "SELECT * FROM episodes WHERE state = 'queued' ORDER BY priority, created_unix, name"
-        ).fetchall()
+        )
         return [_episode(r) for r in rows]
 
     def episodes(self, state: str) -> list[EpisodeRecord]:
-        rows = self._db.execute(
-            "SELECT * FROM episodes WHERE state = ? ORDER BY created_unix", (state,)
-        ).fetchall()
+        rows = self._query("SELECT * FROM episodes WHERE state = ? ORDER BY created_unix", state)
         return [_episode(r) for r in rows]
 
     def set_episode_state(self, name: str, state: str, reason: str | None = None) -> None:
@@ -171,7 +190,7 @@ class Journal:
 
     def forget_episode(self, name: str) -> None:
         """Remove an episode (whose folder is gone) and everything about it."""
-        with self._db:
+        with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(
                 "DELETE FROM parts WHERE upload_id IN "
@@ -184,12 +203,15 @@ class Journal:
     # -- files and parts ----------------------------------------------------------------------
 
     def files(self, episode: str) -> list[FileRecord]:
-        rows = self._db.execute(
-            "SELECT episode, path, size, sha256, state, upload_id FROM files "
-            "WHERE episode = ? ORDER BY path",
-            (episode,),
-        ).fetchall()
-        return [FileRecord(*row) for row in rows]
+        rows = self._query(
+            "SELECT episode, path, size, sha256, part_size, part_sha256, state, upload_id "
+            "FROM files WHERE episode = ? ORDER BY path",
+            episode,
+        )
+        return [
+            FileRecord(e, p, size, sha, part_size, tuple(json.loads(parts)), state, upload_id)
+            for e, p, size, sha, part_size, parts, state, upload_id in rows
+        ]
 
     def set_file_state(
         self, episode: str, path: str, state: str, upload_id: str | None = None
@@ -203,22 +225,24 @@ class Journal:
         )
 
     def parts(self, upload_id: str) -> list[PartInfo]:
-        rows = self._db.execute(
+        rows = self._query(
             "SELECT part_number, etag, size, sha256 FROM parts WHERE upload_id = ? "
             "ORDER BY part_number",
-            (upload_id,),
-        ).fetchall()
+            upload_id,
+        )
         return [PartInfo(*row) for row in rows]
 
-    def add_part(self, upload_id: str, part: PartInfo) -> None:
-        self._write(
-            "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, ?)",
-            upload_id,
-            part.part_number,
-            part.etag,
-            part.size,
-            part.sha256,
-        )
+    def add_part(self, upload_id: str, part: PartInfo, contact_unix: float | None = None) -> None:
+        """Record a confirmed part, the bytes sent and the store's answer, in one commit."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, ?)",
+                (upload_id, part.part_number, part.etag, part.size, part.sha256),
+            )
+            self._db.execute(_ADD, ("sent_bytes", part.size))
+            if contact_unix is not None:
+                self._db.execute(_PUT, ("last_contact_unix", contact_unix))
 
     def drop_parts(self, upload_id: str) -> None:
         self._write("DELETE FROM parts WHERE upload_id = ?", upload_id)
@@ -226,21 +250,16 @@ class Journal:
     # -- counters -----------------------------------------------------------------------------
 
     def add(self, name: str, amount: float = 1) -> None:
-        self._write(
-            "INSERT INTO counters VALUES (?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-            name,
-            amount,
-        )
+        self._write(_ADD, name, amount)
 
     def put(self, name: str, value: float) -> None:
-        self._write("INSERT OR REPLACE INTO counters VALUES (?, ?)", name, value)
+        self._write(_PUT, name, value)
 
     def counters(self) -> dict[str, float]:
-        return dict(self._db.execute("SELECT name, value FROM counters").fetchall())
+        return dict(self._query("SELECT name, value FROM counters"))
 
     def __iter__(self) -> Iterator[EpisodeRecord]:
-        rows = self._db.execute("SELECT * FROM episodes ORDER BY created_unix").fetchall()
+        rows = self._query("SELECT * FROM episodes ORDER BY created_unix")
         return iter([_episode(r) for r in rows])
 
 

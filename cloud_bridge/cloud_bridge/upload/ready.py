@@ -4,8 +4,8 @@ The recorder renames a finished episode folder into ``ready/`` in one step, with
 ``manifest.json`` already written, so a folder there without a readable manifest is damaged,
 not in progress. Only regular files are uploaded: a symlink or a special file in an episode
 makes it hostile (it could read anything on the robot) and it is quarantined. The SHA-256 of
-each file is taken when the uploader first sees the episode; the files must still hash to it
-when they are sent.
+each file, and of each of its parts, is taken in one read when the uploader first sees the
+episode: what the store must receive, however long the episode waits for it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = [
     "EPISODE_FORMAT",
     "MANIFEST_NAME",
     "SKIPPED_NAMES",
+    "FileDigest",
     "HostileEpisode",
     "ReadyEpisode",
     "describe_episode",
@@ -40,7 +42,6 @@ EPISODE_FORMAT = "flywheel.episode/1"
 #: Files in an episode folder that are not uploaded as files: the recorder's manifest (its
 #: content goes into the store's manifest), the recorder's uploaded marker, temporaries.
 SKIPPED_NAMES = {MANIFEST_NAME, MANIFEST_NAME + ".tmp", "UPLOADED"}
-_CHUNK = 1 << 20
 
 
 class HostileEpisode(Exception):  # noqa: N818 - it is a verdict, not a failure
@@ -59,19 +60,39 @@ class ReadyEpisode:
     created_unix: float
     #: What the store's ``manifest.json`` will say (without ``uploaded_unix``).
     manifest: dict[str, Any]
-    #: ``relative path -> (size, sha256)``.
-    files: dict[str, tuple[int, str]]
+    #: ``relative path -> digest``.
+    files: dict[str, FileDigest]
 
 
-def hash_file(path: Path) -> tuple[int, str]:
-    """Size (bytes) and hex SHA-256 of a file."""
-    digest = hashlib.sha256()
+@dataclass(frozen=True)
+class FileDigest:
+    """What a file held when it was first seen."""
+
+    #: Bytes.
+    size: int
+    #: Hex SHA-256 of the whole file.
+    sha256: str
+    #: Bytes per part, and the hex SHA-256 of each part (the last one may be shorter).
+    part_size: int
+    part_sha256: tuple[str, ...]
+
+
+def hash_file(path: Path, part_size: int) -> FileDigest:
+    """Size and SHA-256 of a file, whole and per ``part_size`` bytes, in one read. The two
+    digests of a chunk are computed on two threads (hashlib releases the GIL on large
+    buffers), so this takes about one pass's time where a second core is free."""
+    whole = hashlib.sha256()
+    parts: list[str] = []
     size = 0
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
+    with path.open("rb") as f, ThreadPoolExecutor(1, thread_name_prefix="fw-hash") as pool:
+        while chunk := f.read(part_size):
+            whole_done = pool.submit(whole.update, chunk)
+            parts.append(hashlib.sha256(chunk).hexdigest())
+            whole_done.result()
             size += len(chunk)
-    return size, digest.hexdigest()
+    if not parts:
+        parts.append(hashlib.sha256(b"").hexdigest())
+    return FileDigest(size, whole.hexdigest(), part_size, tuple(parts))
 
 
 def episode_prefix(robot_id: str, name: str) -> str:
@@ -120,7 +141,7 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def describe_episode(folder: Path, robot_id: str) -> ReadyEpisode:
+def describe_episode(folder: Path, robot_id: str, part_size: int) -> ReadyEpisode:
     """Read and hash an episode folder; :class:`HostileEpisode` when it must not be uploaded."""
     name = folder.name
     try:
@@ -130,7 +151,7 @@ def describe_episode(folder: Path, robot_id: str) -> ReadyEpisode:
     recorder = _read_recorder_manifest(folder)
     if recorder.get("status") == "recording":
         raise HostileEpisode("manifest says it is still recording, yet it is in ready/")
-    files: dict[str, tuple[int, str]] = {}
+    files: dict[str, FileDigest] = {}
     for directory, dirs, names in os.walk(folder):
         for entry in sorted(dirs + names):
             path = Path(directory) / entry
@@ -146,7 +167,7 @@ def describe_episode(folder: Path, robot_id: str) -> ReadyEpisode:
                 validate_key(f"{prefix}/{rel}")
             except InvalidKey as exc:
                 raise HostileEpisode(f"file name {rel!r} is not a safe key: {exc}") from None
-            files[rel] = hash_file(path)
+            files[rel] = hash_file(path, part_size)
     if not files:
         raise HostileEpisode("no files besides the manifest")
     created = _number(recorder.get("created_unix")) or folder.stat().st_mtime
@@ -163,7 +184,7 @@ def describe_episode(folder: Path, robot_id: str) -> ReadyEpisode:
         "start_unix": created,
         "end_unix": _number(recorder.get("closed_unix")),
         "status": recorder.get("status"),
-        "files": {rel: {"size": size, "sha256": sha} for rel, (size, sha) in files.items()},
+        "files": {rel: {"size": d.size, "sha256": d.sha256} for rel, d in files.items()},
         "recorder": recorder,
     }
     return ReadyEpisode(name, folder, 0 if triggered else 1, created, manifest, files)

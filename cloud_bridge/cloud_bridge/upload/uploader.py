@@ -5,8 +5,8 @@ One pass (:meth:`EpisodeUploader.run_pass`):
 1. **Scan** ``ready/``: each new episode is described (files hashed) and journalled; a damaged
    or hostile one is quarantined.
 2. **Budget**: while the queued episodes hold more than ``queue_budget_bytes``, drop the oldest
-   continuous one (then, only if nothing else is left, the oldest triggered one); every drop is
-   counted, logged and kept in the status.
+   continuous one (then, only if nothing else is left, the oldest triggered one; see
+   :mod:`~cloud_bridge.upload.disk_policy`); every drop is counted, logged and in the status.
 3. **Upload** the queue in order (triggered first, then oldest first): each file to
    ``episodes/<robot_id>/<episode>/<path>`` (one conditional put, or a multipart upload that
    resumes from the last part the journal and the store agree on), each byte checked against
@@ -34,6 +34,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -48,12 +49,14 @@ from cloud_bridge.store.errors import (
 )
 from cloud_bridge.upload.backoff import Backoff
 from cloud_bridge.upload.config import UploaderConfig
+from cloud_bridge.upload.disk_policy import Waiting, choose_drops, choose_expired
 from cloud_bridge.upload.journal import EpisodeRecord, FileRecord, Journal
 from cloud_bridge.upload.ready import (
     MANIFEST_NAME,
     HostileEpisode,
     describe_episode,
     episode_prefix,
+    hash_file,
     ready_folders,
 )
 from cloud_bridge.upload.throttle import TokenBucket
@@ -236,7 +239,7 @@ class EpisodeUploader:
             if self.journal.known(folder.name):
                 continue
             try:
-                episode = describe_episode(folder, self.config.robot_id)
+                episode = describe_episode(folder, self.config.robot_id, self.config.part_size)
             except HostileEpisode as exc:
                 self._quarantine_folder(folder, str(exc))
                 quarantined += 1
@@ -257,7 +260,7 @@ class EpisodeUploader:
                 episode.name,
                 "triggered" if episode.priority == 0 else "continuous",
                 len(episode.files),
-                sum(size for size, _ in episode.files.values()),
+                sum(d.size for d in episode.files.values()),
             )
         return enqueued, quarantined
 
@@ -265,13 +268,14 @@ class EpisodeUploader:
 
     def enforce_budget(self) -> int:
         """Drop queued episodes until they fit ``queue_budget_bytes``; how many were dropped."""
-        queued = self.journal.queued()
-        total = sum(e.total_bytes for e in queued)
-        dropped = 0
-        # Continuous (priority 1) before triggered, oldest first.
-        for episode in sorted(queued, key=lambda e: (-e.priority, e.created_unix, e.name)):
-            if total <= self.config.queue_budget_bytes:
-                break
+        queued = {e.name: e for e in self.journal.queued()}
+        waiting = [
+            Waiting(e.name, e.created_unix, e.total_bytes, e.priority) for e in queued.values()
+        ]
+        total = sum(w.size for w in waiting)
+        drops = choose_drops(waiting, self.config.queue_budget_bytes)
+        for drop in drops:
+            episode = queued[drop.name]
             triggered = episode.priority == 0
             (_log.error if triggered else _log.warning)(
                 "queue over its budget (%d > %d bytes): dropping %s episode %s (%d bytes)",
@@ -281,15 +285,14 @@ class EpisodeUploader:
                 episode.name,
                 episode.total_bytes,
             )
+            total -= episode.total_bytes
             shutil.rmtree(episode.folder, ignore_errors=True)
             self.journal.set_episode_state(episode.name, "dropped", "queue over its disk budget")
             self.journal.add("drops")
             self.journal.add("dropped_bytes", episode.total_bytes)
             if triggered:
                 self.journal.add("drops_triggered")
-            total -= episode.total_bytes
-            dropped += 1
-        return dropped
+        return len(drops)
 
     # -- 3. upload ----------------------------------------------------------------------------
 
@@ -357,51 +360,73 @@ class EpisodeUploader:
         self.journal.add("sent_bytes", len(data))
 
     def _upload_multipart(self, record: FileRecord, local: Path, key: str) -> None:
-        part_size = self.config.part_size
-        count = _parts_of(record.size, part_size)
+        count = _parts_of(record.size, record.part_size)
+        if len(record.part_sha256) != count:
+            raise FileChanged(f"{record.path}: the journal's part digests do not fit its size")
+        in_flight_max = self.config.parts_in_flight
         with local.open("rb") as f:
             if os.fstat(f.fileno()).st_size != record.size:
                 raise FileChanged(f"{record.path} changed size since it was queued")
             upload_id, confirmed = self._resume(record, f, key)
             if upload_id is None:
                 return  # the store already holds the complete, identical object
-            whole = hashlib.sha256()
-            parts: list[PartInfo] = []
-            for number in range(1, count + 1):
-                data = self._read_part(f, record, number)
-                whole.update(data)
-                known = confirmed.get(number)
-                if known is not None:
-                    if hashlib.sha256(data).hexdigest() != known.sha256:
-                        raise FileChanged(
-                            f"{record.path}: part {number} changed after it was sent"
-                        )
-                    parts.append(known)
-                    continue
-                parts.append(self._send_part(key, upload_id, number, data))
-            if whole.hexdigest() != record.sha256:
-                raise FileChanged(f"{record.path} no longer matches its manifest")
-        self._complete(record, key, upload_id, parts)
+            # Each part goes with the SHA-256 taken when the episode was first seen: the store
+            # refuses bytes that differ, so a file that changed since is never stored as good.
+            # Up to ``parts_in_flight`` parts are on the wire at once, each journalled by its
+            # sender when confirmed.
+            parts: dict[int, PartInfo] = dict(confirmed)
+            in_flight: dict[Future[PartInfo], int] = {}
+            try:
+                with ThreadPoolExecutor(in_flight_max, thread_name_prefix="fw-upload") as pool:
+                    try:
+                        for number in range(1, count + 1):
+                            if number in confirmed:
+                                continue
+                            data = self._read_part(f, record, number)
+                            while len(in_flight) >= in_flight_max:
+                                _collect(in_flight, parts, FIRST_COMPLETED)
+                            self._send_allowance(len(data))
+                            if (upload_id, number) in self._sent_parts:
+                                self.journal.add("resent_parts")
+                            self._sent_parts.add((upload_id, number))
+                            sha256 = record.part_sha256[number - 1]
+                            future = pool.submit(
+                                self._send_part, key, upload_id, number, data, sha256
+                            )
+                            in_flight[future] = number
+                        while in_flight:
+                            _collect(in_flight, parts, ALL_COMPLETED)
+                    finally:
+                        # After a failure, parts already on the wire finish (and are journalled
+                        # when confirmed); the rest are not sent.
+                        for future in in_flight:
+                            future.cancel()
+            except IntegrityError:
+                self._raise_if_changed(record, local)
+                raise StoreUnavailable(f"the store refused a part of {key}; retrying") from None
+        self._complete(record, local, key, upload_id, [parts[n] for n in sorted(parts)])
+
+    def _raise_if_changed(self, record: FileRecord, local: Path) -> None:
+        """:class:`FileChanged` when the file no longer hashes to its manifest."""
+        if hash_file(local, record.part_size).sha256 != record.sha256:
+            raise FileChanged(f"{record.path} no longer matches its manifest")
 
     def _read_part(self, f: BinaryIO, record: FileRecord, number: int) -> bytes:
-        offset = (number - 1) * self.config.part_size
+        offset = (number - 1) * record.part_size
         f.seek(offset)
-        data = f.read(min(self.config.part_size, record.size - offset))
-        if len(data) != min(self.config.part_size, record.size - offset):
+        expected = min(record.part_size, record.size - offset)
+        data = f.read(expected)
+        if len(data) != expected:
             raise FileChanged(f"{record.path} is shorter than when it was queued")
         return data
 
-    def _send_part(self, key: str, upload_id: str, number: int, data: bytes) -> PartInfo:
-        sha256 = hashlib.sha256(data).hexdigest()
-        self._send_allowance(len(data))
-        if (upload_id, number) in self._sent_parts:
-            self.journal.add("resent_parts")
-        self._sent_parts.add((upload_id, number))
+    def _send_part(
+        self, key: str, upload_id: str, number: int, data: bytes, sha256: str
+    ) -> PartInfo:
+        """Send one part and journal it (runs on a sender thread)."""
         part = self.store.upload_part(key, upload_id, number, data, sha256=sha256)
-        # Committed before the next part goes: a restart continues after this one.
-        self.journal.add_part(upload_id, part)
-        self._contact()
-        self.journal.add("sent_bytes", len(data))
+        # Journalled as soon as confirmed: a restart does not send it again.
+        self.journal.add_part(upload_id, part, contact_unix=self._clock())
         return part
 
     def _resume(
@@ -433,15 +458,12 @@ class EpisodeUploader:
                 # Parts that reached the store while the journal did not hear back: adopt them
                 # when they hold this file's bytes, rather than send them again.
                 for number, held in listed.items():
-                    if number in confirmed or number > _parts_of(
-                        record.size, self.config.part_size
-                    ):
+                    if number in confirmed or number > len(record.part_sha256):
                         continue
                     data = self._read_part(f, record, number)
-                    if _store_holds(held, data):
-                        part = PartInfo(
-                            number, held.etag, len(data), hashlib.sha256(data).hexdigest()
-                        )
+                    sha256 = record.part_sha256[number - 1]
+                    if _store_holds(held, data, sha256):
+                        part = PartInfo(number, held.etag, len(data), sha256)
                         self.journal.add_part(upload_id, part)
                         confirmed[number] = part
                 if confirmed:
@@ -449,7 +471,7 @@ class EpisodeUploader:
                         "resuming %s after part %d of %d",
                         key,
                         max(confirmed),
-                        _parts_of(record.size, self.config.part_size),
+                        _parts_of(record.size, record.part_size),
                     )
                 return upload_id, confirmed
         upload_id = self.store.create_multipart(key, sha256=record.sha256)
@@ -458,15 +480,19 @@ class EpisodeUploader:
         return upload_id, {}
 
     def _complete(
-        self, record: FileRecord, key: str, upload_id: str, parts: list[PartInfo]
+        self, record: FileRecord, local: Path, key: str, upload_id: str, parts: list[PartInfo]
     ) -> None:
         try:
             self.store.complete_multipart(key, upload_id, parts, if_none_match=True)
         except IntegrityError:
-            # The store assembled something else than the parts sent: send the file again.
-            _log.error("the store's copy of %s does not match the parts sent: resending", key)
+            # The store assembled other bytes than the digests say: a file that changed after
+            # it was first seen (on a server that does not check part checksums), or damage on
+            # the way. The bad object must not stay (a robot may lack the right to delete: then
+            # it has no manifest, so no catalog lists it).
+            _log.error("the store's copy of %s does not match its parts", key)
             with contextlib.suppress(StoreError):
-                self.store.abort_multipart(key, upload_id)
+                self.store.delete(key)
+            self._raise_if_changed(record, local)
             self.journal.drop_parts(upload_id)
             self.journal.set_file_state(record.episode, record.path, "pending")
             self.journal.add("restarted_files")
@@ -540,35 +566,43 @@ class EpisodeUploader:
 
     def apply_retention(self) -> int:
         """Delete uploaded episodes past the age limit or beyond the byte budget; how many."""
-        now = self._clock()
-        entries = []
+        held = []
         for folder in self.uploaded_dir.iterdir():
             if folder.is_dir():
                 record = self.journal.episode(folder.name)
                 created = record.created_unix if record else folder.stat().st_mtime
                 size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-                entries.append((created, folder, size))
-        entries.sort()
-        total = sum(size for _, _, size in entries)
-        deleted = 0
-        for created, folder, size in entries:
-            too_old = now - created > self.config.retain_uploaded_s
-            if not too_old and total <= self.config.retain_uploaded_bytes:
-                break
-            shutil.rmtree(folder, ignore_errors=True)
-            total -= size
-            deleted += 1
+                held.append(Waiting(folder.name, created, size))
+        expired = choose_expired(
+            held,
+            self._clock(),
+            self.config.retain_uploaded_s,
+            self.config.retain_uploaded_bytes,
+        )
+        for episode in expired:
+            shutil.rmtree(self.uploaded_dir / episode.name, ignore_errors=True)
             self.journal.add("retention_deleted")
-        return deleted
+        return len(expired)
 
 
-def _store_holds(held: PartInfo, data: bytes) -> bool:
-    """Whether a part the store lists holds ``data``: by its SHA-256 when the store lists one,
-    otherwise by its ETag, which S3 makes the MD5 of a part (SSE-S3 or no encryption)."""
-    if held.size != len(data):
+def _collect(
+    in_flight: dict[Future[PartInfo], int], parts: dict[int, PartInfo], return_when: str
+) -> None:
+    """Wait for sent parts; file the confirmed ones, raise the first failure."""
+    done, _ = wait(in_flight, return_when=return_when)
+    for future in done:
+        number = in_flight.pop(future)
+        parts[number] = future.result()
+
+
+def _store_holds(held: PartInfo, data: bytes, sha256: str) -> bool:
+    """Whether a part the store lists holds ``data`` (whose digest is ``sha256``): by the
+    part's SHA-256 when the store lists one, otherwise by its ETag, which S3 makes the MD5 of a
+    part (SSE-S3 or no encryption)."""
+    if held.size != len(data) or hashlib.sha256(data).hexdigest() != sha256:
         return False
     if held.sha256:
-        return held.sha256 == hashlib.sha256(data).hexdigest()
+        return held.sha256 == sha256
     return held.etag == hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
