@@ -158,6 +158,17 @@ def test_the_robot_swaps_a_published_release_and_rolls_back_a_bad_one(
     assert in_store["channel_release"] == "r2"
     assert _json(info)["model_sha256"] == r1
     assert any(m.name == "cloud_agent/not_reinstalled" for m in events.messages)
+    # A release for another observation spec is refused with the reason; r1 keeps driving.
+    repo.publish("r3", models["other_spec"], channel=("fleet", "canary"))
+    assert events.wait_for(lambda m: m.name == "cloud_agent/refused", timeout=15), [
+        (m.name, m.message) for m in events.messages
+    ]
+    (refused,) = [m for m in events.messages if m.name == "cloud_agent/refused"]
+    values = {kv.key: kv.value for kv in refused.values}
+    assert values["release"] == "r3" and values["reason"] == "wrong_spec", values
+    assert "observation spec" in refused.message
+    assert status.wait_for(lambda m: "r3" in json.loads(m.data)["refused"], timeout=5)
+    assert _json(info)["model_sha256"] == r1
     # The recorder wrote the episode around the interventions; the agent's uploader sent it.
     deadline = time.monotonic() + 30
     manifests: list[str] = []
