@@ -108,6 +108,20 @@ def test_the_flywheel_command(tmp_path: Path, models: dict[str, Path], capsys) -
     channel = ["--fleet", "f", "--channel", "canary"]
     assert flywheel(["release", "promote", *common, "--release", "r2", *channel]) == 0
     assert flywheel(["release", "rollback", *common, *channel, "--reason", "bad"]) == 0
+    with pytest.raises(SystemExit):  # a typo never creates a channel no robot follows
+        flywheel(
+            [
+                "release",
+                "promote",
+                *common,
+                "--release",
+                "r2",
+                "--fleet",
+                "f",
+                "--channel",
+                "stabel",
+            ]
+        )
     capsys.readouterr()
     assert flywheel(["release", "list", "--store", str(store_dir), "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)

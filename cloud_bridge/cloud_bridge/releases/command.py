@@ -38,7 +38,7 @@ from typing import Any
 from cloud_bridge.releases.card import ReleaseCard
 from cloud_bridge.releases.errors import ChannelConflictError, ReleaseError
 from cloud_bridge.releases.keys import key_path, load_signer
-from cloud_bridge.releases.layout import DEFAULT_TUF_PREFIX
+from cloud_bridge.releases.layout import CHANNELS, DEFAULT_TUF_PREFIX
 from cloud_bridge.releases.repository import Expiry, OnlineSigners, ReleaseRepository
 from cloud_bridge.store import StoreError, open_store
 
@@ -69,7 +69,8 @@ def _key_args(parser: argparse.ArgumentParser, targets: bool = True) -> None:
 
 def _channel_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
     parser.add_argument("--fleet", required=required, help="fleet name")
-    parser.add_argument("--channel", required=required, help="channel (canary, stable)")
+    # Only the channels robots follow: a typo must not create a channel nobody reads.
+    parser.add_argument("--channel", required=required, choices=CHANNELS, help="channel")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
