@@ -210,6 +210,7 @@ class CloudAgent:
             release = self._wanted(pointer)
         if release is not None:
             self._stage(release)
+        self._prune()
         self._write_status()
 
     def _problem(self, exc: ReleaseRefusedError) -> None:
@@ -266,6 +267,17 @@ class CloudAgent:
             self._candidate_since = self._monotonic()
             self._deferred = None
             self._event("staged", OK, release, "verified", f"{release} verified, ready to swap")
+
+    def _prune(self) -> None:
+        """Remove verified releases nothing needs any more. Here, in the thread that stages,
+        so a release being staged is never removed under it."""
+        with self._lock:
+            keep = {self.state.active, self.state.previous}
+            if self._candidate is not None:
+                keep.add(self._candidate.release)
+            if self._pending is not None:
+                keep.add(self._pending.release)
+        self.source.prune({r for r in keep if r})
 
     def _write_status(self) -> None:
         if self.status_sink is None:
@@ -405,7 +417,6 @@ class CloudAgent:
             "install",
             f"now running {request.release} ({request.reason}){note}",
         )
-        self.source.prune({r for r in (state.active, state.previous) if r})
 
     def _baseline(self, release: str) -> float:
         """``release``'s interventions per minute on this robot. A release that ran for less

@@ -39,6 +39,7 @@ class Channel:
         self.refuse: dict[str, str] = {}
         self.down = False
         self.staged: list[str] = []
+        self.kept: set[str] = set()
 
     def check(self, fleet: str, channel: str) -> ChannelPointer:
         if self.down:
@@ -61,7 +62,7 @@ class Channel:
         return self._staged(release) if release in self.staged else None
 
     def prune(self, keep: set[str]) -> None:
-        pass
+        self.kept = keep
 
 
 THRESHOLDS = RollbackThresholds(window=30.0, min_events=3, margin=2.0, watch=120.0)
@@ -176,6 +177,10 @@ def test_more_interventions_than_the_previous_release_roll_back(tmp_path, channe
     # A later release on the channel is installed as usual.
     install(agent, channel, "r3")
     assert agent.state.active == "r3" and agent.state.previous == "r1"
+    # A staged candidate stays on disk with the active and previous releases.
+    channel.release = "r4"
+    agent.poll()
+    assert channel.kept == {"r1", "r3", "r4"}
 
 
 def test_a_short_record_gives_a_low_baseline_not_a_high_one(tmp_path, channel, clock) -> None:
