@@ -188,8 +188,8 @@ class ReleaseClient:
 
     def refresh(self) -> Updater:
         """A refreshed updater: the repository's current signed state, verified."""
-        updater = self._updater()
         with self._tuf():
+            updater = self._updater()  # re-verifies the trusted root chain on disk
             updater.refresh()
         return updater
 
@@ -207,22 +207,22 @@ class ReleaseClient:
             if cached is None:
                 self._download(updater, info, local)
         try:
-            return ChannelPointer.from_json(local.read_bytes())
+            pointer = ChannelPointer.from_json(local.read_bytes())
         except ReleaseError as exc:
             raise ReleaseRefusedError(RefusalReason.INVALID_CARD, str(exc)) from None
+        if (pointer.fleet, pointer.channel) != (fleet, channel):
+            raise ReleaseRefusedError(
+                RefusalReason.INVALID_CARD,
+                f"{path} names {pointer.fleet}/{pointer.channel}, not {fleet}/{channel}",
+            )
+        return pointer
 
     def _download(self, updater: Updater, info: Any, path: Path) -> None:
         """Download a target; a length/hash mismatch says truncated or tampered."""
         try:
             updater.download_target(info, str(path))
         except tuf_errors.LengthOrHashMismatchError as exc:
-            key = f"{self._prefix}/targets/" + _hashed_path(info.path, info.hashes["sha256"])
-            head = self.store.head(key)
-            reason = (
-                RefusalReason.TRUNCATED
-                if head is not None and head.size < info.length
-                else RefusalReason.TAMPERED
-            )
+            reason = self._length_reason(str(exc))
             raise ReleaseRefusedError(reason, f"{info.path}: {exc}") from None
 
     # --- staging -------------------------------------------------------------------------------
@@ -310,8 +310,3 @@ class ReleaseClient:
         for folder in self.releases_dir.iterdir():
             if folder.name not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
-
-
-def _hashed_path(path: str, digest: str) -> str:
-    directory, sep, base = path.rpartition("/")
-    return f"{directory}{sep}{digest}.{base}"
