@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +20,9 @@ from cloud_bridge.store import AccessDenied, S3Store, StoreError
 from cloud_bridge.upload.config import MIB, UploaderConfig
 from cloud_bridge.upload.uploader import JOURNAL_NAME, EpisodeUploader
 from support.episodes import add_episode
+from support.flywheel_cli import FLYWHEEL, flywheel_env
 from support.moto_server import MotoServer, s3_client
 
-REPO = Path(__file__).resolve().parents[2]
 BUCKET = "fw-fleet"
 ADMIN_POLICY = {
     "Version": "2012-10-17",
@@ -169,14 +167,9 @@ def test_uploader_with_robot_credentials_and_no_leaks(
 
     # The command, with the credentials where boto3's chain finds them.
     add_episode(spool / "ready", "e_cli", MIB, seed=3)
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": key_id,
-        "AWS_SECRET_ACCESS_KEY": secret,
-        "PYTHONPATH": f"{REPO / 'cloud_bridge'}:{os.environ.get('PYTHONPATH', '')}",
-    }
+    env = flywheel_env(AWS_ACCESS_KEY_ID=key_id, AWS_SECRET_ACCESS_KEY=secret)
     command = [
-        sys.executable, "-m", "cloud_bridge", "-v", "upload", "--spool", str(spool),
+        *FLYWHEEL, "-v", "upload", "--spool", str(spool),
         "--store", f"s3://{BUCKET}", "--endpoint-url", server.url, "--robot-id", "r1", "--once",
     ]  # fmt: skip
     run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)

@@ -30,6 +30,7 @@ HOSTILE_KEYS = [
     "/etc/passwd",
     "nul\x00byte",
     "line\nbreak",
+    "c1\x85control",
     "back\\slash",
     "a//b",
     "trailing/",
