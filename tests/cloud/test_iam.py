@@ -185,3 +185,17 @@ def test_uploader_with_robot_credentials_and_no_leaks(
         assert secret not in text and key_id not in text
     # botocore's own DEBUG log carries the key id in signed headers, never the secret.
     assert secret not in caplog.text
+
+
+@pytest.mark.parametrize("robot_id", ["*", "r1/../r2", "r1/*", "", "r\n1"])
+def test_policy_templates_refuse_ids_that_widen_them(robot_id: str) -> None:
+    with pytest.raises(ValueError):
+        render_policy("robot", bucket=BUCKET, robot_id=robot_id)
+
+
+def test_robot_policy_names_only_its_own_prefixes() -> None:
+    text = json.dumps(render_policy("robot", bucket=BUCKET, robot_id="r7"))
+    assert "episodes/r7/*" in text and "robots/r7/*" in text
+    assert "${" not in text and "episodes/*" not in text and "Delete" not in text
+    with pytest.raises(ValueError, match="unknown policy"):
+        render_policy("admin", bucket=BUCKET)
