@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from cloud_bridge.upload.disk_policy import Waiting, choose_drops, choose_expire
 from cloud_bridge.upload.throttle import TokenBucket
 from cloud_bridge.upload.uploader import QUARANTINE_NOTE, EpisodeUploader
 from support.episodes import add_episode, add_golden_episode
+from support.flywheel_cli import FLYWHEEL, flywheel_env
 from support.moto_server import MotoServer, free_port, s3_client
 
 
@@ -237,3 +239,22 @@ def test_disk_policies_choose_in_the_documented_order() -> None:
     assert choose_expired(uploaded, now=310.0, max_age_s=1000.0, max_bytes=30) == []
     assert [w.name for w in choose_expired(uploaded, 310.0, 1000.0, 15)] == ["a", "b"]
     assert [w.name for w in choose_expired(uploaded, 310.0, 150.0, 30)] == ["a"]
+
+
+def test_upload_command_once_gives_up_on_a_dead_store(tmp_path: Path) -> None:
+    spool = tmp_path / "spool"
+    add_episode(spool / "ready", "waiting", 1000)
+    run = subprocess.run(
+        [
+            *FLYWHEEL, "upload", "--spool", str(spool),
+            "--store", "s3://fw-nowhere", "--endpoint-url", f"http://127.0.0.1:{free_port()}",
+            "--robot-id", "r1", "--once", "--give-up-after", "1",
+        ],
+        env=flywheel_env(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 1
+    status = json.loads(run.stdout)
+    assert status["queue_episodes"] == 1 and "EndpointConnectionError" in status["last_error"]
+    assert "s3://fw-nowhere/episodes/r1/waiting/" in status["last_error"]
+    assert "giving up after 1 store failures" in run.stderr
+    assert (spool / "ready" / "waiting").is_dir(), "nothing is deleted before it is uploaded"

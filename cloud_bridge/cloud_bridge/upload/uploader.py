@@ -187,15 +187,19 @@ class EpisodeUploader:
 
     # -- the loop -----------------------------------------------------------------------------
 
-    def run(self, *, until_empty: bool = False) -> None:
+    def run(self, *, until_empty: bool = False, max_failures: int | None = None) -> None:
         """Pass after pass until :attr:`stop` is set (or, with ``until_empty``, until the queue
-        is empty); after a store failure, wait with backoff."""
+        is empty, or after ``max_failures`` store failures in a row); after a store failure,
+        wait with backoff."""
         while not self.stop.is_set():
             result = self.run_pass()
             if until_empty and result.queued == 0 and result.store_error is None:
                 return
             if result.store_error is not None:
                 self.journal.add("store_failures")
+                if max_failures is not None and self.backoff.failures + 1 >= max_failures:
+                    _log.error("giving up after %d store failures in a row", max_failures)
+                    return
                 delay = self.backoff.next_delay()
                 _log.warning(
                     "store unavailable (%s); next try in %.1f s", result.store_error, delay
