@@ -130,10 +130,11 @@ def test_metadata_signed_by_an_unknown_key_is_refused(setup) -> None:
 def test_expired_metadata_is_refused(setup, models) -> None:
     """A freeze: the store keeps serving a timestamp nobody re-signs."""
     _, repo, robot = setup
-    repo.publish("r2", models["mlp2"], channel=None, timestamp_s=1.0)
+    # Expiry is signed to the second: 2 s leave at least 1 s for the first check.
+    repo.publish("r2", models["mlp2"], channel=None, timestamp_s=2.0)
     robot.agent.poll()  # still valid: nothing new on the channel, nothing refused
     assert not [e for e in robot.agent.drain_events() if e.kind == "refused"]
-    time.sleep(2.1)
+    time.sleep(3.1)
     assert "expired" in robot.refused_with(RefusalReason.EXPIRED).lower()
 
 
