@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from diagnostic_msgs.msg import DiagnosticStatus
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import PoseStamped
 from std_msgs.msg import String
 
@@ -76,6 +77,9 @@ def test_the_robot_swaps_a_published_release_and_rolls_back_a_bad_one(
     safety: MessageLog[DiagnosticStatus] = probe.subscribe(
         DiagnosticStatus, topics.SAFETY_EVENTS, qos.EVENT
     )
+    diagnostics: MessageLog[DiagnosticArray] = probe.subscribe(
+        DiagnosticArray, topics.DIAGNOSTICS, qos.STATUS
+    )
     sets = [
         "sim.real_time_factor=2.0",
         f"cloud_agent.store_url={store.root}",
@@ -97,15 +101,17 @@ def test_the_robot_swaps_a_published_release_and_rolls_back_a_bad_one(
     assert "no signed channel" in _json(status)["problem"]
     assert info.wait_for(lambda m: json.loads(m.data)["kind"] == "classic", timeout=30)
 
-    # A publish: the robot runs it within one poll (plus the model's load in the policy).
+    # A publish: the next poll stages it, and the robot, idle, runs it at once.
     repo.publish("r1", models["still"], channel=("fleet", "canary"))
     published = time.monotonic()
     r1 = sha256(models["still"])
+    assert events.wait_for(lambda m: m.name == "cloud_agent/staged", timeout=20)
+    staged_s = time.monotonic() - published
+    # One poll period, plus the check, download and verification (a loaded host is slow).
+    assert staged_s < POLL_S + 3.0, f"staged {staged_s:.1f} s after the publish, poll {POLL_S} s"
     assert info.wait_for(lambda m: json.loads(m.data).get("model_sha256") == r1, timeout=20), (
         _json(status)
     )
-    swap_s = time.monotonic() - published
-    assert swap_s < POLL_S + 3.0, f"swap took {swap_s:.1f} s with a {POLL_S} s poll"
     assert _json(info)["kind"] == "onnx" and _json(info)["model_version"] == "still-v1"
     assert status.wait_for(lambda m: json.loads(m.data)["active"] == "r1", timeout=10)
     time.sleep(3.0)  # r1 drives a while (standing still: no interventions): the baseline
@@ -124,17 +130,16 @@ def test_the_robot_swaps_a_published_release_and_rolls_back_a_bad_one(
     assert events.wait_for(
         lambda m: m.name == "cloud_agent/deferred" and "goal is active" in m.message, timeout=15
     ), [e.name for e in events.messages]
-    deferred = time.monotonic()
     assert info.wait_for(lambda m: json.loads(m.data).get("model_sha256") == r2, timeout=20)
-    assert time.monotonic() - deferred > DEFER_S - 1.0, "the swap did not wait for the goal"
     assert events.wait_for(
-        lambda m: (
-            m.name == "cloud_agent/swapped"
-            and "now running r2" in m.message
-            and "swapping although a goal is active" in m.message
-        ),
-        timeout=5,
+        lambda m: m.name == "cloud_agent/swapped" and "now running r2" in m.message, timeout=5
     ), [m.message for m in events.messages]
+    swapped = next(m.message for m in events.messages if "now running r2" in m.message)
+    # The agent's own clock: it waited the whole deferral, then swapped although busy.
+    waited = re.search(
+        r"deferred (\d+) s, the limit: swapping although .*a goal is active", swapped
+    )
+    assert waited and int(waited.group(1)) >= DEFER_S, swapped
 
     # Safety intervenes; the agent rolls r2 back on its own: the robot is back on r1.
     assert events.wait_for(lambda m: m.name == "cloud_agent/rollback", timeout=30), (
@@ -169,8 +174,15 @@ def test_the_robot_swaps_a_published_release_and_rolls_back_a_bad_one(
     assert "observation spec" in refused.message
     assert status.wait_for(lambda m: "r3" in json.loads(m.data)["refused"], timeout=5)
     assert _json(info)["model_sha256"] == r1
+
+    def agent_diagnostics(msg: DiagnosticArray) -> dict[str, str]:
+        return {kv.key: kv.value for s in msg.status if "cloud_agent" in s.name for kv in s.values}
+
+    assert diagnostics.wait_for(lambda m: "r3" in agent_diagnostics(m).get("refused", ""), 5)
+    values = agent_diagnostics(diagnostics.latest())
+    assert values["active"] == "r1" and "r2" in values["rolled_back"], values
     # The recorder wrote the episode around the interventions; the agent's uploader sent it.
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     manifests: list[str] = []
     while not manifests and time.monotonic() < deadline:
         manifests = [

@@ -129,6 +129,10 @@ def test_the_flywheel_command(tmp_path: Path, models: dict[str, Path], capsys) -
     assert listing[0]["metrics"] == {"success_rate": 0.9} and listing[0]["dataset_hash"] == "abc"
     assert flywheel(["release", "history", "--store", str(store_dir), *channel, "--json"]) == 0
     assert [h["release"] for h in json.loads(capsys.readouterr().out)] == ["r1", "r2", "r1"]
+    # The online timestamp key re-signs the timestamp (a schedule runs this).
+    capsys.readouterr()
+    assert flywheel(["release", "refresh", *common, "--timestamp-days", "2"]) == 0
+    assert "timestamp re-signed: version" in capsys.readouterr().out
     # A model no robot can run is not published; a wrong key is refused with the reason.
     assert flywheel([*publish, "--release", "r3", "--model", str(models["nan"])]) == 1
     assert "non-finite" in capsys.readouterr().err
