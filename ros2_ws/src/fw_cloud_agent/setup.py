@@ -12,6 +12,7 @@ setup(
     ],
     # cloud_bridge[robot] (boto3, tuf) is a pip package, installed beside ROS: see README.md.
     install_requires=["setuptools"],
+    extras_require={"test": ["pytest"]},
     zip_safe=True,
     maintainer="Flywheel developers",
     maintainer_email="dev@flywheel.invalid",

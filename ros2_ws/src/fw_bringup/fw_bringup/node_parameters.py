@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fw_common.profile import NODE_SECTIONS, ParameterValue, RobotProfile, flatten_section
+from fw_recorder.spool import default_spool_dir
 
 __all__ = [
     "clock_remappings",
@@ -24,7 +25,8 @@ def node_parameters(profile: RobotProfile, node: str) -> dict[str, ParameterValu
 
     A node setting named ``robot_id`` left empty takes the profile's ``robot.id``, so episode
     metadata and logs name the robot without repeating its id in every section; likewise an
-    empty ``observation_spec`` takes the policy's and an empty ``spool_dir`` the recorder's.
+    empty ``observation_spec`` takes the policy's and an empty ``spool_dir`` the recorder's
+    (its default folder, ``fw_recorder.spool.default_spool_dir``, when that is empty too).
     """
     if node not in NODE_SECTIONS:
         raise KeyError(f"no profile section for node {node!r}; known: {sorted(NODE_SECTIONS)}")
@@ -33,8 +35,11 @@ def node_parameters(profile: RobotProfile, node: str) -> dict[str, ParameterValu
         params["robot_id"] = profile.robot.id
     if params.get("observation_spec") == "":
         params["observation_spec"] = profile.policy.observation_spec
-    if params.get("spool_dir") == "":
-        params["spool_dir"] = profile.recorder.spool_dir
+    if params.get("spool_dir") == "" and node != "recorder":
+        # The recorder's folder, resolved as the recorder resolves it: an empty path here would
+        # make the cloud agent upload from its working directory.
+        recorder_id = profile.recorder.robot_id or profile.robot.id
+        params["spool_dir"] = profile.recorder.spool_dir or str(default_spool_dir(recorder_id))
     return params
 
 

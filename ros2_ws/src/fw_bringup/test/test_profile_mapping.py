@@ -89,3 +89,20 @@ def test_the_body_reaches_its_nodes_as_robot_parameters() -> None:
 def test_a_nodes_copy_of_the_body_cannot_be_set_on_its_own() -> None:
     with pytest.raises(ProfileError, match=r"set once, as --set robot\.laser\.x"):
         load_with_overrides(SIM, ["perception.robot.laser.x=0.3"])
+
+
+def test_the_cloud_agent_uploads_from_the_recorders_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty spool everywhere means the recorder's default folder, never the agent's
+    working directory."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    profile = load_profile(default_profile_path("sim"))
+    assert profile.recorder.spool_dir == "" and profile.cloud_agent.spool_dir == ""
+    agent = node_parameters(profile, "cloud_agent")
+    assert agent["spool_dir"] == str(tmp_path / "flywheel" / profile.robot.id / "spool")
+    assert node_parameters(profile, "recorder")["spool_dir"] == ""  # resolved by the recorder
+    chosen = load_with_overrides(
+        default_profile_path("sim"), [f"recorder.spool_dir={tmp_path / 'mine'}"]
+    )
+    assert node_parameters(chosen, "cloud_agent")["spool_dir"] == str(tmp_path / "mine")

@@ -123,6 +123,8 @@ class CloudAgentNode(QuietShutdown, Node):
             prefix=config.tuf_prefix,
         )
         if config.upload:
+            if not config.spool_dir:
+                raise ValueError("cloud_agent.spool_dir is empty: no spool folder to upload from")
             self.uploads = UploadRunner(
                 store,
                 Path(config.spool_dir),
