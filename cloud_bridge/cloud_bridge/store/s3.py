@@ -107,9 +107,16 @@ class S3Store:
                 connect_timeout=connect_timeout_s,
                 read_timeout=read_timeout_s,
                 retries={"total_max_attempts": max_attempts, "mode": "standard"},
-                # Path-style addressing: a custom endpoint (MinIO, a local server) rarely has
-                # a wildcard DNS name for virtual-hosted buckets.
-                s3={"addressing_style": "path" if endpoint_url else "auto"},
+                s3={
+                    # Path-style addressing: a custom endpoint (MinIO, a local server) rarely
+                    # has a wildcard DNS name for virtual-hosted buckets.
+                    "addressing_style": "path" if endpoint_url else "auto",
+                    # Every put and part carries its SHA-256 in a signed header, which binds
+                    # the body to the signature; hashing the body again for SigV4 (what
+                    # botocore does on plain http) would only repeat it. Over https botocore
+                    # already skips it when a checksum header is present.
+                    "payload_signing_enabled": False,
+                },
                 tcp_keepalive=True,
             )
             client = boto3.session.Session().client(
