@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cloud_bridge.store import ObjectStore, S3Store
+from cloud_bridge.store import LocalStore, ObjectStore, S3Store
 from cloud_bridge.upload.backoff import Backoff
 from cloud_bridge.upload.config import MIB, UploaderConfig
 from cloud_bridge.upload.disk_policy import Waiting, choose_drops, choose_expired
@@ -258,3 +258,21 @@ def test_upload_command_once_gives_up_on_a_dead_store(tmp_path: Path) -> None:
     assert "s3://fw-nowhere/episodes/r1/waiting/" in status["last_error"]
     assert "giving up after 1 store failures" in run.stderr
     assert (spool / "ready" / "waiting").is_dir(), "nothing is deleted before it is uploaded"
+
+
+def test_failing_folder_store_is_a_store_failure_not_a_bad_episode(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    spool = tmp_path / "spool"
+    add_episode(spool / "ready", "fine", 1000)
+    # The store's disk refuses writes (as a full or read-only one would): its staging folder
+    # is not a folder any more.
+    staging = tmp_path / "store" / ".fwstore" / "tmp"
+    staging.rmdir()
+    staging.write_text("")
+    uploader = _uploader(spool, store)
+    result = uploader.run_pass()
+    assert result.store_error is not None and result.quarantined == 0
+    assert (spool / "ready" / "fine").is_dir()
+    staging.unlink()
+    staging.mkdir()
+    assert uploader.run_pass().uploaded == 1

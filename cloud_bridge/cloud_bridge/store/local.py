@@ -15,15 +15,16 @@ from __future__ import annotations
 import builtins
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cloud_bridge.store.base import MultipartInfo, ObjectInfo, PartInfo
 from cloud_bridge.store.errors import (
@@ -33,6 +34,7 @@ from cloud_bridge.store.errors import (
     ObjectNotFound,
     PreconditionFailed,
     StoreError,
+    StoreUnavailable,
 )
 from cloud_bridge.store.keys import validate_key, validate_prefix
 
@@ -42,6 +44,25 @@ __all__ = ["INTERNAL_DIR", "LocalStore"]
 #: may start with it.
 INTERNAL_DIR = ".fwstore"
 _CHUNK = 1 << 20
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _os_errors_unavailable(method: _F) -> _F:
+    """A disk that is full, gone or read-only is a store that is unavailable (retry later);
+    the store's own verdicts (not found, precondition, key) pass through."""
+
+    @functools.wraps(method)
+    def wrapper(self: LocalStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"{method.__name__} in {self.url}: {exc.strerror or type(exc).__name__}"
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _sha256_file(path: Path) -> str:
@@ -161,6 +182,7 @@ class LocalStore:
 
     # -- single objects -----------------------------------------------------------------------
 
+    @_os_errors_unavailable
     def put_bytes(
         self,
         key: str,
@@ -189,6 +211,7 @@ class LocalStore:
         finally:
             tmp.unlink(missing_ok=True)
 
+    @_os_errors_unavailable
     def get_bytes(self, key: str) -> tuple[bytes, ObjectInfo]:
         path = self._path(key)
         with self._locked(exclusive=False):
@@ -201,6 +224,7 @@ class LocalStore:
             raise IntegrityError(f"{key!r} in {self.url} does not match its recorded SHA-256")
         return data, info
 
+    @_os_errors_unavailable
     def head(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
         with self._locked(exclusive=False):
@@ -230,6 +254,7 @@ class LocalStore:
                 if path.is_file():
                     yield self._info(key, path, with_meta=False)
 
+    @_os_errors_unavailable
     def delete(self, key: str) -> None:
         path = self._path(key)
         with self._locked(exclusive=True):
@@ -243,6 +268,7 @@ class LocalStore:
                         folder.rmdir()  # only when empty
                         folder = folder.parent
 
+    @_os_errors_unavailable
     def download_file(self, key: str, path: Path) -> ObjectInfo:
         source = self._path(key)
         target = Path(path)
@@ -276,6 +302,7 @@ class LocalStore:
             raise NoSuchUpload(f"no multipart upload {upload_id!r} for {key!r} in {self.url}")
         return folder
 
+    @_os_errors_unavailable
     def create_multipart(
         self, key: str, *, sha256: str | None = None, metadata: dict[str, str] | None = None
     ) -> str:
@@ -294,6 +321,7 @@ class LocalStore:
         os.replace(tmp, folder / "upload.json")
         return upload_id
 
+    @_os_errors_unavailable
     def upload_part(
         self,
         key: str,
@@ -320,6 +348,7 @@ class LocalStore:
         (folder / f"{part_number:05d}.json").write_text(json.dumps(part.__dict__))
         return part
 
+    @_os_errors_unavailable
     def list_parts(self, key: str, upload_id: str) -> builtins.list[PartInfo]:
         folder = self._upload_dir(key, upload_id)
         parts = []
@@ -330,6 +359,7 @@ class LocalStore:
                 parts.append(PartInfo(**json.loads(record.read_text())))
         return parts
 
+    @_os_errors_unavailable
     def complete_multipart(
         self,
         key: str,
@@ -382,10 +412,12 @@ class LocalStore:
             raise IntegrityError(f"{key!r}: part {part.part_number} is corrupt in the store")
         return data
 
+    @_os_errors_unavailable
     def abort_multipart(self, key: str, upload_id: str) -> None:
         folder = self._upload_dir(key, upload_id)
         shutil.rmtree(folder, ignore_errors=True)
 
+    @_os_errors_unavailable
     def list_multipart(self, prefix: str = "") -> builtins.list[MultipartInfo]:
         validate_prefix(prefix)
         uploads = []

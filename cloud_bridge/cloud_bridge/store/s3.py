@@ -8,7 +8,10 @@
 - Every put and part carries its SHA-256 (``x-amz-checksum-sha256``): the server refuses bytes
   that do not match. The whole object's SHA-256 is kept in the user metadata ``fw-sha256``; a
   completed multipart object is checked against S3's composite checksum of its parts, which the
-  server computes from what it holds.
+  server computes from what it holds. The signed checksum header binds each body to the
+  request's signature, so bodies are not hashed a second time for SigV4 (``UNSIGNED-PAYLOAD``,
+  which botocore uses over https anyway); the completion's part list, the one body without a
+  checksum, is checked afterwards by that composite checksum and the object's size.
 - Conditional writes map to S3's ``If-Match`` / ``If-None-Match: *``.
 - botocore retries a failed call a few times (``max_attempts``) within short timeouts; longer
   outages surface as :class:`StoreUnavailable` for the caller's own backoff.
@@ -107,9 +110,16 @@ class S3Store:
                 connect_timeout=connect_timeout_s,
                 read_timeout=read_timeout_s,
                 retries={"total_max_attempts": max_attempts, "mode": "standard"},
-                # Path-style addressing: a custom endpoint (MinIO, a local server) rarely has
-                # a wildcard DNS name for virtual-hosted buckets.
-                s3={"addressing_style": "path" if endpoint_url else "auto"},
+                s3={
+                    # Path-style addressing: a custom endpoint (MinIO, a local server) rarely
+                    # has a wildcard DNS name for virtual-hosted buckets.
+                    "addressing_style": "path" if endpoint_url else "auto",
+                    # Every put and part carries its SHA-256 in a signed header, which binds
+                    # the body to the signature; hashing the body again for SigV4 (what
+                    # botocore does on plain http) would only repeat it. Over https botocore
+                    # already skips it when a checksum header is present.
+                    "payload_signing_enabled": False,
+                },
                 tcp_keepalive=True,
             )
             client = boto3.session.Session().client(

@@ -250,6 +250,10 @@ class EpisodeUploader:
                 continue
             except FileNotFoundError:
                 continue  # removed while we looked: nothing to send
+            except OSError as exc:
+                self._quarantine_folder(folder, f"unreadable: {exc.strerror or exc}")
+                quarantined += 1
+                continue
             self.journal.add_episode(
                 episode.name,
                 episode.folder,
@@ -322,7 +326,8 @@ class EpisodeUploader:
                 self.journal.set_file_state(episode.name, record.path, "done")
                 self._refresh_status()
             self._put_manifest(episode, f"{prefix}/{MANIFEST_NAME}")
-        except (FileChanged, _ConflictError, FileNotFoundError) as exc:
+        except (FileChanged, _ConflictError, OSError) as exc:
+            # OSError: the local file is gone or unreadable (the stores raise StoreError).
             reason = f"{type(exc).__name__}: {exc}"
             self._abort_uploads(episode, prefix)
             self._quarantine_folder(episode.folder, reason)
