@@ -1,0 +1,122 @@
+"""Episodes for the dataset tests: golden bags uploaded to a store by the real uploader,
+recorded messages read back, and bags derived from a golden one (with expert labels added,
+Fast CDR tails appended) by rosbags' own writer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from rosbags.highlevel import AnyReader
+from rosbags.rosbag2 import StoragePlugin, Writer
+
+from cloud_bridge.store import ObjectStore
+from cloud_bridge.upload.config import UploaderConfig
+from cloud_bridge.upload.uploader import EpisodeUploader
+from fw_common.conversions import stamp_to_ns
+from fw_recorder.episode_reader import FAST_CDR_TAIL, read_episode
+from support.episodes import GOLDEN, add_golden_episode
+
+__all__ = [
+    "GOLDEN",
+    "derive_bag",
+    "episode_name",
+    "recorded",
+    "upload_folders",
+    "upload_golden",
+]
+
+
+def episode_name(golden: str) -> str:
+    """The episode name a golden bag is uploaded under."""
+    return str(json.loads((GOLDEN[golden] / "manifest.json").read_text())["name"])
+
+
+def upload_folders(store: ObjectStore, spool: Path, robot_id: str = "r1") -> int:
+    """Upload every episode in ``spool/ready`` with the robot's uploader; how many went."""
+    # Golden bags are weeks old: keep them past the default retention age.
+    config = UploaderConfig(robot_id=robot_id, retain_uploaded_s=1e9)
+    uploader = EpisodeUploader(spool, store, config)
+    try:
+        result = uploader.run_pass()
+    finally:
+        uploader.close()
+    assert result.queued == 0 and result.quarantined == 0, result
+    return result.uploaded
+
+
+def upload_golden(
+    store: ObjectStore, spool: Path, names: Iterable[str], robot_id: str = "r1"
+) -> None:
+    for name in names:
+        add_golden_episode(spool / "ready", name)
+    upload_folders(store, spool, robot_id)
+
+
+def recorded(folder: Path, topic: str) -> list[tuple[int, Any]]:
+    """``(receive time ns, message)`` of one topic of an episode."""
+    return [(t, msg) for name, t, msg in read_episode(folder) if name == topic]
+
+
+def derive_bag(
+    source: Path,
+    target: Path,
+    *,
+    expert: Callable[[int], tuple[float, float] | None] | None = None,
+    expert_period_ns: int = 50_000_000,
+    tail_topics: frozenset[str] = frozenset(),
+) -> Path:
+    """A copy of the episode at ``source`` in ``target`` (its manifest, a new MCAP bag):
+    ``expert(stamp_ns)`` labels on ``/fw/expert/cmd_vel`` every ``expert_period_ns`` over the
+    recording (None: no label then), and Fast CDR's 4 trailing bytes on ``tail_topics``."""
+    target.mkdir(parents=True)
+    shutil.copy(source / "manifest.json", target / "manifest.json")
+    with AnyReader([source / "bag"]) as reader:
+        typestore = reader.typestore
+        writer = Writer(target / "bag", version=9, storage_plugin=StoragePlugin.MCAP)
+        with writer:
+            out = {
+                c.id: writer.add_connection(c.topic, c.msgtype, typestore=typestore)
+                for c in reader.connections
+            }
+            labels = None
+            if expert is not None:
+                labels = writer.add_connection(
+                    "/fw/expert/cmd_vel", "geometry_msgs/msg/TwistStamped", typestore=typestore
+                )
+            next_label = None
+            for conn, t_ns, raw in reader.messages():
+                if labels is not None and expert is not None:
+                    next_label = next_label or -(-t_ns // expert_period_ns) * expert_period_ns
+                    while next_label <= t_ns:
+                        value = expert(next_label)
+                        if value is not None:
+                            data = _twist(typestore, next_label, *value)
+                            writer.write(labels, next_label, data)
+                        next_label += expert_period_ns
+                data = bytes(raw)
+                if conn.topic in tail_topics:
+                    data += b"\xa5" * FAST_CDR_TAIL
+                writer.write(out[conn.id], t_ns, data)
+    return target
+
+
+def _twist(typestore: Any, stamp_ns: int, linear: float, angular: float) -> bytes:
+    types = typestore.types
+    msg = types["geometry_msgs/msg/TwistStamped"](
+        header=types["std_msgs/msg/Header"](
+            stamp=types["builtin_interfaces/msg/Time"](
+                sec=stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000
+            ),
+            frame_id="base_link",
+        ),
+        twist=types["geometry_msgs/msg/Twist"](
+            linear=types["geometry_msgs/msg/Vector3"](x=linear, y=0.0, z=0.0),
+            angular=types["geometry_msgs/msg/Vector3"](x=0.0, y=0.0, z=angular),
+        ),
+    )
+    assert stamp_to_ns(msg.header.stamp) == stamp_ns
+    return bytes(typestore.serialize_cdr(msg, "geometry_msgs/msg/TwistStamped"))
