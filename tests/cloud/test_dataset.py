@@ -20,11 +20,10 @@ from cloud_bridge.store import LocalStore, ObjectStore
 from fw_common.conversions import stamp_to_ns
 from fw_common.observation import spec_by_name
 from fw_common.profile import RobotProfile
-from support.dataset_bags import GOLDEN, episode_name, recorded, upload_golden
+from support.dataset_bags import GOLDEN, check_no_skew, episode_name, recorded, upload_golden
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "replay"))
 from compare import LOOP
-from records import Command
 
 DRIVE, SAFETY = "sim_seed3_drive", "sim_seed2_safety"
 
@@ -37,38 +36,6 @@ def profile() -> RobotProfile:
 def _episode(table: pa.Table, golden: str) -> dict[str, list]:
     rows = table.filter(pa.compute.equal(table["episode_id"], episode_name(golden)))
     return rows.to_pydict()
-
-
-def check_no_skew(rows: dict[str, list], folder: Path) -> None:
-    """The rows' policy command is the recorded ``fw/cmd_vel_raw`` of the same scan (by
-    stamp): every recorded command after the robot had a goal has its row, and at least
-    ``LOOP.commands_exact`` of them are reproduced exactly (``compare.LOOP`` says why not
-    all); the rest stay close."""
-    goal_at = min(t for t, _ in recorded(folder, "/goal_pose"))
-    commands = {
-        stamp_to_ns(m.header.stamp): Command(
-            stamp_to_ns(m.header.stamp), m.twist.linear.x, m.twist.angular.z
-        )
-        for t, m in recorded(folder, "/fw/cmd_vel_raw")
-        if t > goal_at
-    }
-    ours = dict(
-        zip(
-            rows["stamp_ns"],
-            zip(rows["policy_linear"], rows["policy_angular"], strict=True),
-            strict=True,
-        )
-    )
-    matched = [(ours[s], c) for s, c in commands.items() if s in ours]
-    assert len(matched) >= LOOP.matched * len(commands), (len(matched), len(commands))
-    # float32 columns: "exact" is within float32 rounding of the recorded float64.
-    exact = [
-        1 for (lin, ang), c in matched
-        if abs(lin - c.linear) <= 1e-6 and abs(ang - c.angular) <= 1e-6
-    ]  # fmt: skip
-    assert len(exact) >= LOOP.commands_exact * len(matched), (len(exact), len(matched))
-    moving = sum(abs(c.linear) + abs(c.angular) > 0.05 for _, c in matched)
-    assert moving >= 0.2 * len(matched), "the recorded policy hardly moves: nothing compared"
 
 
 def test_golden_episodes_rows_hold_what_the_robot_computed(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,15 @@ from cloud_bridge.upload.config import UploaderConfig
 from cloud_bridge.upload.uploader import EpisodeUploader
 from fw_common.conversions import stamp_to_ns
 from fw_recorder.episode_reader import FAST_CDR_TAIL, read_episode
-from support.episodes import GOLDEN, add_golden_episode
+from support.episodes import GOLDEN, REPO, add_golden_episode
+
+sys.path.insert(0, str(REPO / "tests" / "replay"))
+from compare import LOOP
+from records import Command
 
 __all__ = [
     "GOLDEN",
+    "check_no_skew",
     "derive_bag",
     "episode_name",
     "recorded",
@@ -120,3 +126,35 @@ def _twist(typestore: Any, stamp_ns: int, linear: float, angular: float) -> byte
     )
     assert stamp_to_ns(msg.header.stamp) == stamp_ns
     return bytes(typestore.serialize_cdr(msg, "geometry_msgs/msg/TwistStamped"))
+
+
+def check_no_skew(rows: dict[str, list[Any]], folder: Path) -> None:
+    """The rows' policy command is the recorded ``fw/cmd_vel_raw`` of the same scan (by
+    stamp): every recorded command after the robot had a goal has its row, and at least
+    ``LOOP.commands_exact`` of them are reproduced exactly (``compare.LOOP`` says why not
+    all); the rest stay close."""
+    goal_at = min(t for t, _ in recorded(folder, "/goal_pose"))
+    commands = {
+        stamp_to_ns(m.header.stamp): Command(
+            stamp_to_ns(m.header.stamp), m.twist.linear.x, m.twist.angular.z
+        )
+        for t, m in recorded(folder, "/fw/cmd_vel_raw")
+        if t > goal_at
+    }
+    ours = dict(
+        zip(
+            rows["stamp_ns"],
+            zip(rows["policy_linear"], rows["policy_angular"], strict=True),
+            strict=True,
+        )
+    )
+    matched = [(ours[s], c) for s, c in commands.items() if s in ours]
+    assert len(matched) >= LOOP.matched * len(commands), (len(matched), len(commands))
+    # float32 columns: "exact" is within float32 rounding of the recorded float64.
+    exact = [
+        1 for (lin, ang), c in matched
+        if abs(lin - c.linear) <= 1e-6 and abs(ang - c.angular) <= 1e-6
+    ]  # fmt: skip
+    assert len(exact) >= LOOP.commands_exact * len(matched), (len(exact), len(matched))
+    moving = sum(abs(c.linear) + abs(c.angular) > 0.05 for _, c in matched)
+    assert moving >= 0.2 * len(matched), "the recorded policy hardly moves: nothing compared"

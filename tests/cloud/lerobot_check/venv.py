@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 __all__ = ["CHECK_SCRIPT", "RECIPE", "STUBS", "VenvUnavailable", "check_env", "lerobot_python"]
@@ -46,6 +47,9 @@ RECIPE: tuple[tuple[str, ...], ...] = (
 )
 #: Seconds one pip step may take (torch is a large download on a cold cache).
 PIP_TIMEOUT_S = 1800
+#: After a failed attempt, how long (s) the failure is reported again without retrying, so a
+#: host without an index does not pay for pip's timeouts on every run.
+RETRY_AFTER_S = 3600
 
 
 class VenvUnavailable(Exception):  # noqa: N818 - a condition the test reports as a skip
@@ -90,13 +94,22 @@ def lerobot_python() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one maker at a time; the others wait and reuse
         if ready.exists() and ready.read_text().strip() == _recipe_id() and python.exists():
             return python
+        failed = venv.parent / (venv.name + ".failed")
+        if failed.exists() and time.time() - failed.stat().st_mtime < RETRY_AFTER_S:
+            raise VenvUnavailable(f"failed recently (retried after {failed} ages 1 h): "
+                                  + failed.read_text())  # fmt: skip
         shutil.rmtree(venv, ignore_errors=True)
         log = venv.parent / (venv.name + ".log")
         log.write_text("")
         base = getattr(sys, "_base_executable", sys.executable)
-        _run([base, "-m", "venv", str(venv)], log)
-        for step in RECIPE:
-            _run([str(python), "-m", "pip", "install", "--quiet", *step], log)
+        try:
+            _run([base, "-m", "venv", str(venv)], log)
+            for step in RECIPE:
+                _run([str(python), "-m", "pip", "install", "--quiet", *step], log)
+        except VenvUnavailable as exc:
+            failed.write_text(str(exc))
+            raise
+        failed.unlink(missing_ok=True)
         ready.write_text(_recipe_id() + "\n")
         return python
 
