@@ -74,10 +74,12 @@ def derive_bag(
     expert: Callable[[int], tuple[float, float] | None] | None = None,
     expert_period_ns: int = 50_000_000,
     tail_topics: frozenset[str] = frozenset(),
+    policy_info: str | None = None,
 ) -> Path:
     """A copy of the episode at ``source`` in ``target`` (its manifest, a new MCAP bag):
     ``expert(stamp_ns)`` labels on ``/fw/expert/cmd_vel`` every ``expert_period_ns`` over the
-    recording (None: no label then), and Fast CDR's 4 trailing bytes on ``tail_topics``."""
+    recording (None: no label then), Fast CDR's 4 trailing bytes on ``tail_topics``, and
+    ``policy_info`` in place of the ``/fw/policy/info`` messages."""
     target.mkdir(parents=True)
     shutil.copy(source / "manifest.json", target / "manifest.json")
     with AnyReader([source / "bag"]) as reader:
@@ -104,6 +106,9 @@ def derive_bag(
                             writer.write(labels, next_label, data)
                         next_label += expert_period_ns
                 data = bytes(raw)
+                if conn.topic == "/fw/policy/info" and policy_info is not None:
+                    info = typestore.types["std_msgs/msg/String"](data=policy_info)
+                    data = bytes(typestore.serialize_cdr(info, "std_msgs/msg/String"))
                 if conn.topic in tail_topics:
                     data += b"\xa5" * FAST_CDR_TAIL
                 writer.write(out[conn.id], t_ns, data)
