@@ -169,87 +169,105 @@ def build_dataset(
     """
     profile = profile or default_profile()
     spec = spec_by_name(profile.policy.observation_spec)
-    fps = control_rate(profile)
     root = Path(root)
     (root / "data").mkdir(parents=True, exist_ok=True)
-    state = _load_state(root, spec.spec_id, fps)
+    state = _load_state(root, spec.spec_id, control_rate(profile))
     state["observation_size"] = spec.size
     quarantine: dict[str, Any] = read_json(root / "quarantine.json", {})
     _remove_orphans(root, state)
-    built: dict[str, Any] = state["episodes"]
 
     entries = sorted(list_episodes(store, robot), key=lambda e: (e.robot_id, e.episode))
-    shards = [int(Path(e["shard"]).stem.split("-")[1]) for e in built.values()]
-    writer = _ShardWriter(root, max(shards, default=-1) + 1)
     counts = {"decoded": 0, "unchanged": 0, "quarantined": 0, "pending": 0}
     own_cache = cache is None
     cache_dir = Path(tempfile.mkdtemp(prefix="fw-dataset-")) if cache is None else Path(cache)
-    new_rows: dict[str, dict[str, Any]] = {}
+    build = _Build(store, root, state, quarantine, cache_dir, profile, models)
     try:
         for done, entry in enumerate(entries, 1):
-            key = f"{entry.robot_id}/{entry.episode}"
-            outcome = _one_episode(
-                store, entry.robot_id, entry.episode, key, built, quarantine,
-                cache_dir, profile, fps, models, new_rows, writer,
-            )  # fmt: skip
+            outcome = build.episode(entry.robot_id, entry.episode)
             counts[outcome.verdict] += 1
             if progress is not None:
                 progress(done, len(entries), outcome)
-        writer.flush()
+        build.writer.flush()
     finally:
         if own_cache:
             shutil.rmtree(cache_dir, ignore_errors=True)
-    for key, record in new_rows.items():
-        built[key] = {**record, "shard": writer.written[key]}
+    for key, record in build.new_episodes.items():
+        state["episodes"][key] = {**record, "shard": build.writer.written[key]}
     write_json(root / "quarantine.json", quarantine)
     write_json(root / "episodes.json", state)  # the commit point
     return _finish(root, state, quarantine, spec.feature_names(), counts)
 
 
-def _one_episode(
-    store: ObjectStore,
-    robot_id: str,
-    episode: str,
-    key: str,
-    built: dict[str, Any],
-    quarantine: dict[str, Any],
-    cache: Path,
-    profile: RobotProfile,
-    fps: float,
-    models: Mapping[str, Policy] | None,
-    new_rows: dict[str, dict[str, Any]],
-    writer: _ShardWriter,
-) -> EpisodeOutcome:
-    try:
-        digest = files_digest(read_manifest(store, robot_id, episode))
-    except EpisodeRejected as exc:
-        digest = ""
-        reason = str(exc)
-    else:
-        reason = ""
-    if key in built:
-        if built[key]["bag_sha256"] == digest:
-            return EpisodeOutcome(key, "unchanged")
-        reason = "changed in the store after it was built: rebuild into a new folder"
-    if key in quarantine and quarantine[key]["bag_sha256"] == digest:
-        return EpisodeOutcome(key, "unchanged", reason=quarantine[key]["reason"])
-    if not reason:
+class _Build:
+    """One build's decisions on each episode of the store."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        root: Path,
+        state: dict[str, Any],
+        quarantine: dict[str, Any],
+        cache: Path,
+        profile: RobotProfile,
+        models: Mapping[str, Policy] | None,
+    ) -> None:
+        self.store = store
+        self.built: dict[str, Any] = state["episodes"]
+        self.fps = float(state["fps"])
+        self.quarantine = quarantine
+        self.cache = cache
+        self.profile = profile
+        self.models = models
+        shards = [int(Path(e["shard"]).stem.split("-")[1]) for e in self.built.values()]
+        self.writer = _ShardWriter(root, max(shards, default=-1) + 1)
+        #: Episodes decoded by this build: their ``episodes.json`` records, less the shard.
+        self.new_episodes: dict[str, dict[str, Any]] = {}
+
+    def episode(self, robot_id: str, episode: str) -> EpisodeOutcome:
+        """Decode one episode unless this version of it was built or refused before."""
+        key = f"{robot_id}/{episode}"
         try:
-            files = fetch_episode(store, robot_id, episode, cache)
+            manifest = read_manifest(self.store, robot_id, episode)
+        except EpisodeRejected as exc:
+            return self._refuse(robot_id, episode, "", str(exc))
+        digest = files_digest(manifest)
+        if key in self.built:
+            if self.built[key]["bag_sha256"] == digest:
+                return EpisodeOutcome(key, "unchanged")
+            reason = "changed in the store after it was built: rebuild into a new folder"
+            return self._refuse(robot_id, episode, digest, reason)
+        refused = self.quarantine.get(key)
+        if refused is not None and refused["bag_sha256"] == digest:
+            return EpisodeOutcome(key, "unchanged", reason=refused["reason"])
+        try:
+            files = fetch_episode(self.store, robot_id, episode, self.cache, manifest)
             replay = replay_episode(
-                files.folder, profile, episode_id=episode, robot_id=robot_id, fps=fps,
-                models=models,
+                files.folder, self.profile, episode_id=episode, robot_id=robot_id,
+                fps=self.fps, models=self.models,
             )  # fmt: skip
         except ReleaseUnavailable as exc:
             _log.warning("%s: %s (left for a later build)", key, exc)
             return EpisodeOutcome(key, "pending", reason=str(exc))
         except EpisodeRejected as exc:
-            reason = str(exc)
-        else:
-            digest = files.digest
-    if reason:
+            return self._refuse(robot_id, episode, digest, str(exc))
+        self.quarantine.pop(key, None)
+        table = replay.table
+        self.new_episodes[key] = {
+            "robot_id": robot_id,
+            "episode": episode,
+            "bag_sha256": digest,
+            "content_sha256": content_sha256(table),
+            "rows": table.num_rows,
+            "releases": replay.releases,
+            "messages": replay.messages,
+        }
+        self.writer.add(key, table)
+        return EpisodeOutcome(key, "decoded", table.num_rows, replay.messages)
+
+    def _refuse(self, robot_id: str, episode: str, digest: str, reason: str) -> EpisodeOutcome:
+        key = f"{robot_id}/{episode}"
         _log.warning("quarantined %s: %s", key, reason)
-        quarantine[key] = {
+        self.quarantine[key] = {
             "robot_id": robot_id,
             "episode": episode,
             "bag_sha256": digest,
@@ -257,19 +275,6 @@ def _one_episode(
             "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         return EpisodeOutcome(key, "quarantined", reason=reason)
-    quarantine.pop(key, None)
-    table = replay.table
-    new_rows[key] = {
-        "robot_id": robot_id,
-        "episode": episode,
-        "bag_sha256": digest,
-        "content_sha256": content_sha256(table),
-        "rows": table.num_rows,
-        "releases": replay.releases,
-        "messages": replay.messages,
-    }
-    writer.add(key, table)
-    return EpisodeOutcome(key, "decoded", table.num_rows, replay.messages)
 
 
 def _finish(

@@ -82,9 +82,17 @@ def _expected(rel: str, entry: Any) -> tuple[int, str]:
     return size, sha256.lower()
 
 
-def fetch_episode(store: ObjectStore, robot_id: str, episode: str, cache: Path) -> EpisodeFiles:
-    """Download (or reuse from ``cache``) every file of an episode and verify it."""
-    manifest = read_manifest(store, robot_id, episode)
+def fetch_episode(
+    store: ObjectStore,
+    robot_id: str,
+    episode: str,
+    cache: Path,
+    manifest: dict[str, Any] | None = None,
+) -> EpisodeFiles:
+    """Download (or reuse from ``cache``) every file of an episode and verify it against
+    ``manifest`` (read from the store when not given)."""
+    if manifest is None:
+        manifest = read_manifest(store, robot_id, episode)
     folder = cache / robot_id / episode
     for rel, entry in sorted(manifest["files"].items()):
         size, sha256 = _expected(str(rel), entry)
