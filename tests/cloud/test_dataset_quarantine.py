@@ -93,6 +93,24 @@ def test_damaged_episodes_are_quarantined_with_their_reason(
     assert "r1/truncated" in third.episodes and third.quarantined == 4
 
 
+def test_a_timer_triggered_profile_is_refused_before_any_episode(
+    tmp_path: Path, profile: RobotProfile
+) -> None:
+    import dataclasses
+
+    from cloud_bridge.dataset import DatasetError
+
+    timer = dataclasses.replace(
+        profile, policy=dataclasses.replace(profile.policy, trigger="timer")
+    )
+    store = LocalStore(tmp_path / "store")
+    add_golden_episode(tmp_path / "spool" / "ready", "sim_seed3_drive")
+    upload_folders(store, tmp_path / "spool")
+    with pytest.raises(DatasetError, match="scan-triggered"):
+        build_dataset(store, tmp_path / "ds", profile=timer)
+    assert not (tmp_path / "ds" / "quarantine.json").exists()
+
+
 def test_a_bag_that_is_not_a_bag_is_quarantined(tmp_path: Path, profile: RobotProfile) -> None:
     """Random bytes under a valid manifest (an MCAP file name, a metadata.yaml that is not
     rosbag2's) do not reach the loop."""

@@ -168,6 +168,13 @@ def build_dataset(
     called after each episode with ``(done, total, outcome)``.
     """
     profile = profile or default_profile()
+    if profile.policy.trigger != "scan":
+        # A timer-triggered policy decides on the robot's timer, which a bag does not record:
+        # refused here rather than every episode quarantined as having no step.
+        raise DatasetError(
+            f"the profile's policy.trigger is {profile.policy.trigger!r}: the dataset build "
+            "re-runs scan-triggered policies only"
+        )
     spec = spec_by_name(profile.policy.observation_spec)
     root = Path(root)
     (root / "data").mkdir(parents=True, exist_ok=True)

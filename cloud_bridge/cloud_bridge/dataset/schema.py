@@ -80,8 +80,8 @@ STATS_COLUMNS: tuple[str, ...] = (
 
 def control_rate(profile: RobotProfile) -> float:
     """The policy's command rate (Hz), the dataset's fps: one command per scan (``trigger:
-    scan``, at the lidar's rate, which the profile's ``sim.lidar.rate`` states for simulated
-    and real robots alike) or the timer's rate."""
+    scan``, at the lidar's rate, which the profile's ``sim.lidar.rate`` states) or the
+    timer's rate."""
     if profile.policy.trigger == "timer":
         return float(profile.policy.timer_rate)
     return float(profile.sim.lidar.rate)
