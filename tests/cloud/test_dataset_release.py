@@ -71,6 +71,47 @@ def test_onnx_release_is_rerun_from_its_model(
         )
 
 
+def test_a_release_swapped_mid_episode_is_followed(
+    tmp_path: Path, profile: RobotProfile, model_path: Path
+) -> None:
+    """The robot swapped from classic to the ONNX release 7 s in (a new fw/policy/info): the
+    steps after it carry the release and its commands, those before the classic policy's."""
+    store = LocalStore(tmp_path / "store")
+    swap_ns = 7 * 10**9
+    info = {"kind": "onnx", "model_version": RELEASE, "model_sha256": "cd" * 32}
+    derive_bag(
+        GOLDEN["sim_seed3_drive"], tmp_path / "spool" / "ready" / "swapped",
+        announce=((swap_ns, json.dumps(info)),),
+    )  # fmt: skip
+    upload_folders(store, tmp_path / "spool")
+    spec = spec_by_name(profile.policy.observation_spec)
+    model = load_model(model_path, spec)
+    card = build_dataset(
+        store, tmp_path / "ds", profile=profile, models={RELEASE: OnnxPolicy(model)}
+    )
+    assert card.releases == ["", RELEASE]
+    rows = load_steps(tmp_path / "ds").to_pydict()
+    before = [i for i, s in enumerate(rows["stamp_ns"]) if s < swap_ns - 10**8]
+    after = [i for i, s in enumerate(rows["stamp_ns"]) if s > swap_ns + 10**8]
+    assert before and after
+    assert {rows["release_id"][i] for i in before} == {""}
+    assert {rows["release_id"][i] for i in after} == {RELEASE}
+
+    def model_command(i: int) -> np.ndarray:
+        raw = model.run(np.asarray(rows["observation"][i], np.float32))
+        return np.clip(raw, -1.0, 1.0) * np.array(SCALE)
+
+    def command(i: int) -> np.ndarray:
+        return np.array([rows["policy_linear"][i], rows["policy_angular"][i]])
+
+    acted_after = [i for i in after if rows["policy_reason"][i] == ""]
+    assert len(acted_after) > 20
+    for i in acted_after:
+        np.testing.assert_allclose(command(i), model_command(i), rtol=0, atol=1e-6)
+    acted_before = [i for i in before if rows["policy_reason"][i] == ""]
+    assert any(np.abs(command(i) - model_command(i)).max() > 0.05 for i in acted_before)
+
+
 def test_flywheel_dataset_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = tmp_path / "store"
     upload_golden(LocalStore(store), tmp_path / "spool", ["sim_seed2_safety"])

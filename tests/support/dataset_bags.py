@@ -75,11 +75,13 @@ def derive_bag(
     expert_period_ns: int = 50_000_000,
     tail_topics: frozenset[str] = frozenset(),
     policy_info: str | None = None,
+    announce: tuple[tuple[int, str], ...] = (),
 ) -> Path:
     """A copy of the episode at ``source`` in ``target`` (its manifest, a new MCAP bag):
     ``expert(stamp_ns)`` labels on ``/fw/expert/cmd_vel`` every ``expert_period_ns`` over the
-    recording (None: no label then), Fast CDR's 4 trailing bytes on ``tail_topics``, and
-    ``policy_info`` in place of the ``/fw/policy/info`` messages."""
+    recording (None: no label then), Fast CDR's 4 trailing bytes on ``tail_topics``,
+    ``policy_info`` in place of the ``/fw/policy/info`` messages, and ``announce``'s
+    ``(receive time ns, text)`` added to them (a policy swapped mid-episode)."""
     target.mkdir(parents=True)
     shutil.copy(source / "manifest.json", target / "manifest.json")
     with AnyReader([source / "bag"]) as reader:
@@ -96,7 +98,12 @@ def derive_bag(
                     "/fw/expert/cmd_vel", "geometry_msgs/msg/TwistStamped", typestore=typestore
                 )
             next_label = None
+            (info,) = [c for c in reader.connections if c.topic == "/fw/policy/info"]
+            pending = sorted(announce)
             for conn, t_ns, raw in reader.messages():
+                while pending and pending[0][0] <= t_ns:
+                    at, text = pending.pop(0)
+                    writer.write(out[info.id], at, _string(typestore, text))
                 if labels is not None and expert is not None:
                     next_label = next_label or -(-t_ns // expert_period_ns) * expert_period_ns
                     while next_label <= t_ns:
@@ -107,12 +114,16 @@ def derive_bag(
                         next_label += expert_period_ns
                 data = bytes(raw)
                 if conn.topic == "/fw/policy/info" and policy_info is not None:
-                    info = typestore.types["std_msgs/msg/String"](data=policy_info)
-                    data = bytes(typestore.serialize_cdr(info, "std_msgs/msg/String"))
+                    data = _string(typestore, policy_info)
                 if conn.topic in tail_topics:
                     data += b"\xa5" * FAST_CDR_TAIL
                 writer.write(out[conn.id], t_ns, data)
     return target
+
+
+def _string(typestore: Any, text: str) -> bytes:
+    msg = typestore.types["std_msgs/msg/String"](data=text)
+    return bytes(typestore.serialize_cdr(msg, "std_msgs/msg/String"))
 
 
 def _twist(typestore: Any, stamp_ns: int, linear: float, angular: float) -> bytes:

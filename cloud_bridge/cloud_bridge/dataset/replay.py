@@ -21,9 +21,11 @@ One row per cleaned scan that produced a policy command:
 - the expert label is the ``fw/expert/cmd_vel`` message whose stamp is nearest the scan's,
   when within one control period.
 - the release is the one ``fw/policy/info`` announced last before the step: its
-  ``model_version`` for an ONNX policy, ``""`` for a classic one. An ONNX release is re-run
-  from its model file (``models``); without it the episode cannot be rebuilt faithfully and
-  :class:`ReleaseUnavailable` says so (the build retries it on a later run).
+  ``model_version`` for an ONNX policy, ``""`` for a classic one, and the loop re-runs that
+  policy, swapping it where the robot did. An ONNX release is re-run from its model
+  (``models``); without it the episode cannot be rebuilt faithfully and
+  :class:`ReleaseUnavailable` says so (the build retries it on a later run). A bag without
+  the info is re-run with the profile's policy.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from fw_common.profile import RobotProfile
 from fw_perception.perception_step import GoalInBase
 from fw_perception.state_fusion import FusedState
 from fw_policy.base import Policy
+from fw_policy.registry import POLICY_KINDS, build_policy, make_policy
 from fw_recorder.episode_reader import deserialize
 
 __all__ = [
@@ -202,15 +205,22 @@ def replay_episode(
         raise EpisodeRejected(f"bag does not read: {type(exc).__name__}: {exc}") from None
 
 
-def _loop_for(
-    profile: RobotProfile, release: str, kind: str, models: Mapping[str, Policy] | None
-) -> RobotLoop:
-    if kind != "onnx":
-        return RobotLoop(profile)
-    policy = (models or {}).get(release)
-    if policy is None:
-        raise ReleaseUnavailable(f"driven by ONNX release {release!r}: its model is needed")
-    return RobotLoop(profile, policy)
+def _policy_for(
+    profile: RobotProfile,
+    spec: ObservationSpec,
+    release: str,
+    kind: str,
+    models: Mapping[str, Policy] | None,
+) -> Policy:
+    """The policy that re-runs what ``fw/policy/info`` announced."""
+    if kind == "onnx":
+        policy = (models or {}).get(release)
+        if policy is None:
+            raise ReleaseUnavailable(f"driven by ONNX release {release!r}: its model is needed")
+        return policy
+    if kind in POLICY_KINDS:
+        return make_policy(kind, profile.policy, spec)
+    return build_policy(profile.policy, spec).policy  # no (usable) info: the profile's
 
 
 def _replay(
@@ -225,14 +235,14 @@ def _replay(
 ) -> EpisodeReplay:
     info_topic, expert_topic = ns + POLICY_INFO_TOPIC, ns + EXPERT_TOPIC
     inputs = {ns + t: t for t in LOOP_INPUTS}
-    # The release that drove first decides the loop's policy (a change mid-episode is
-    # followed below only for its id: the loop cannot swap policies under a replay).
-    first_release, kind = "", "classic"
+    # The policy the first fw/policy/info announced drives from the start (the message is
+    # latched: it opens the recording); a later one swaps it, as the policy node does.
+    driving = ("", "")
     for _, _, msg in _messages(reader, {info_topic}):
-        first_release, kind = _release_of(str(msg.data))
+        driving = _release_of(str(msg.data))
         break
-    loop = _loop_for(profile, first_release, kind, models)
-    release, releases = first_release, [first_release]
+    loop = RobotLoop(profile, _policy_for(profile, spec, *driving, models))
+    release, releases = driving[0], [driving[0]]
     rows, expert = _Rows(), []
     refused: dict[str, int] = {}
     state: FusedState | None = None
@@ -241,7 +251,11 @@ def _replay(
     for topic, t_ns, msg in _messages(reader, {*inputs, info_topic, expert_topic}):
         messages += 1
         if topic == info_topic:
-            release = _release_of(str(msg.data))[0]
+            announced = _release_of(str(msg.data))
+            if announced != driving:
+                loop.policy.policy = _policy_for(profile, spec, *announced, models)
+                driving = announced
+            release = driving[0]
             if release not in releases:
                 releases.append(release)
             continue
