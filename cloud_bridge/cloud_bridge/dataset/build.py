@@ -35,10 +35,10 @@ import pyarrow.parquet as pq
 
 import cloud_bridge
 from cloud_bridge.catalog.catalog import list_episodes
+from cloud_bridge.dataset.atomic import read_json, write_json, write_parquet
 from cloud_bridge.dataset.card import DatasetCard, content_sha256, dataset_hash
 from cloud_bridge.dataset.errors import DatasetError, EpisodeRejected
 from cloud_bridge.dataset.fetch import fetch_episode, files_digest, read_manifest
-from cloud_bridge.dataset.files import read_json, write_json, write_parquet
 from cloud_bridge.dataset.replay import ReleaseUnavailable, replay_episode
 from cloud_bridge.dataset.schema import control_rate, steps_schema
 from cloud_bridge.dataset.stats import compute_stats

@@ -28,9 +28,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cloud_bridge.dataset.atomic import read_json, write_json
 from cloud_bridge.dataset.build import load_steps
 from cloud_bridge.dataset.errors import DatasetError
-from cloud_bridge.dataset.files import read_json, write_json
 from cloud_bridge.dataset.stats import observation_matrix
 
 __all__ = ["CODEBASE_VERSION", "TASK", "export_lerobot", "training_action"]
