@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -138,6 +137,8 @@ def export_lerobot(
     )
     pq.write_table(episodes, out / _EPISODES)
     # LeRobot reads tasks.parquet with pandas, the task string as the frame's index.
+    import pandas as pd
+
     tasks = pd.DataFrame({"task_index": [0]}, index=pd.Index([TASK], name="task"))
     tasks.to_parquet(out / "meta/tasks.parquet")
 
