@@ -146,9 +146,10 @@ def _twist(typestore: Any, stamp_ns: int, linear: float, angular: float) -> byte
 
 def check_no_skew(rows: dict[str, list[Any]], folder: Path) -> None:
     """The rows' policy command is the recorded ``fw/cmd_vel_raw`` of the same scan (by
-    stamp): every recorded command after the robot had a goal has its row, and at least
-    ``LOOP.commands_exact`` of them are reproduced exactly (``compare.LOOP`` says why not
-    all); the rest stay close."""
+    stamp): of the commands recorded after the robot had a goal (the steps before have no
+    observation and no row), at least ``LOOP.matched`` have their row (the recorder lost some
+    raw scans) and at least ``LOOP.commands_exact`` of those are reproduced exactly
+    (``compare.LOOP`` says why not all)."""
     goal_at = min(t for t, _ in recorded(folder, "/goal_pose"))
     commands = {
         stamp_to_ns(m.header.stamp): Command(
