@@ -246,3 +246,26 @@ def test_an_interrupted_build_leaves_no_orphan_shards(
     card = build_dataset(store, root, profile=profile)
     assert sorted(p.name for p in (root / "data").iterdir()) == ["shard-00000.parquet"]
     assert card.steps == load_steps(root).num_rows
+
+
+def test_a_changed_policy_is_caught_by_the_no_skew_check(
+    tmp_path: Path, profile: RobotProfile
+) -> None:
+    """The no-skew check notices a dataset built with another policy than the robot ran (a
+    classic heading gain 20 % higher)."""
+    import dataclasses
+
+    classic = profile.policy.classic
+    changed = dataclasses.replace(
+        profile,
+        policy=dataclasses.replace(
+            profile.policy,
+            classic=dataclasses.replace(classic, heading_gain=classic.heading_gain * 1.2),
+        ),
+    )
+    store = LocalStore(tmp_path / "store")
+    upload_golden(store, tmp_path / "spool", [DRIVE])
+    build_dataset(store, tmp_path / "ds", profile=changed)
+    rows = load_steps(tmp_path / "ds").to_pydict()
+    with pytest.raises(AssertionError, match="reproduced exactly for"):
+        check_no_skew(rows, GOLDEN[DRIVE])

@@ -166,12 +166,17 @@ def check_no_skew(rows: dict[str, list[Any]], folder: Path) -> None:
         )
     )
     matched = [(ours[s], c) for s, c in commands.items() if s in ours]
-    assert len(matched) >= LOOP.matched * len(commands), (len(matched), len(commands))
+    assert len(matched) >= LOOP.matched * len(commands), (
+        f"rows for {len(matched)} of {len(commands)} recorded commands"
+    )
     # float32 columns: "exact" is within float32 rounding of the recorded float64.
     exact = [
         1 for (lin, ang), c in matched
         if abs(lin - c.linear) <= 1e-6 and abs(ang - c.angular) <= 1e-6
     ]  # fmt: skip
-    assert len(exact) >= LOOP.commands_exact * len(matched), (len(exact), len(matched))
+    assert len(exact) >= LOOP.commands_exact * len(matched), (
+        f"policy commands reproduced exactly for {len(exact)} of {len(matched)} "
+        f"(need {LOOP.commands_exact:.0%})"
+    )
     moving = sum(abs(c.linear) + abs(c.angular) > 0.05 for _, c in matched)
     assert moving >= 0.2 * len(matched), "the recorded policy hardly moves: nothing compared"
