@@ -1,0 +1,1 @@
+"""Import-only stand-in for ``torchvision.transforms`` (see the package's docstring)."""
