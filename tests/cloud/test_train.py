@@ -75,13 +75,6 @@ def expert_dataset(profile: RobotProfile, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture(scope="module")
-def shared_tracking(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One MLflow store for the runs that do not test the default store (each new SQLite store
-    costs seconds to create)."""
-    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
-
-
-@pytest.fixture(scope="module")
 def smoke_run(expert_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
     """The smoke run, tracked in the default store (the run folder's)."""
     saved = os.environ.pop("MLFLOW_TRACKING_URI", None)
@@ -93,9 +86,12 @@ def smoke_run(expert_dataset: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture
-def tracking_env(shared_tracking: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", shared_tracking)
-    yield shared_tracking
+def tracking_env(smoke_run: TrainResult, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``MLFLOW_TRACKING_URI`` at the smoke run's store: the later runs go there (a new SQLite
+    store costs seconds to create)."""
+    uri = f"sqlite:///{smoke_run.onnx_path.parent / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    yield uri
 
 
 def _progress(profile: RobotProfile, model: Path, seed: int) -> tuple[float, bool]:

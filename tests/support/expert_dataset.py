@@ -138,7 +138,9 @@ def record_episode(
 
 def _stats(table: pa.Table, spec: ObservationSpec) -> dict[str, Any]:
     def describe(values: np.ndarray) -> dict[str, Any]:
-        finite = values[np.isfinite(values).all(axis=1)] if values.ndim == 2 else values
+        finite = values[np.isfinite(values).all(axis=1)]
+        if not len(finite):
+            return {"count": [0]}
         return {
             "mean": np.mean(finite, axis=0).tolist(),
             "std": np.std(finite, axis=0).tolist(),
@@ -148,7 +150,7 @@ def _stats(table: pa.Table, spec: ObservationSpec) -> dict[str, Any]:
         }
 
     observations = np.asarray(table.column("observation").to_pylist(), dtype=np.float64)
-    stats = {"observation": describe(observations.reshape(-1, spec.size))}
+    stats = {"observation": describe(observations.reshape(table.num_rows, -1))}
     for name in table.column_names:
         kind = table.schema.field(name).type
         if pa.types.is_floating(kind) or pa.types.is_integer(kind):
