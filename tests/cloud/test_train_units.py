@@ -4,6 +4,8 @@ split by episode, pooled statistics, early stopping and the settings' bounds."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pyarrow as pa
@@ -135,3 +137,13 @@ def test_early_stopping_waits_patience_epochs_and_keeps_the_best_weights() -> No
 def test_settings_out_of_bounds_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError, match=next(iter(bad))):
         TrainConfig(**bad)  # type: ignore[arg-type]
+
+
+def test_the_flywheel_command_starts_without_loading_the_training_stack() -> None:
+    """A robot has no torch: building ``flywheel``'s parser must not import it (or mlflow)."""
+    code = (
+        "import sys, cloud_bridge.cli as cli; cli.build_parser(); "
+        "print(sorted(m for m in ('torch', 'mlflow', 'pyarrow', 'onnx') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -64,7 +64,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     from cloud_bridge.train.errors import TrainError
     from cloud_bridge.train.fit import EpochRecord
-    from cloud_bridge.train.train_policy import train_policy
+    from cloud_bridge.train.policy_training import train_policy
 
     try:
         config = TrainConfig(

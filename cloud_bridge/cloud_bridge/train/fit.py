@@ -1,7 +1,7 @@
 """The epoch loop: Adam on the weighted loss, shuffled mini-batches, validation, early stopping.
 
 Everything random draws from generators seeded by the run's seed (the batch order here, the
-weights' initialisation in :func:`~cloud_bridge.train.train_policy.train_policy`), so a rerun
+weights' initialisation in :func:`~cloud_bridge.train.policy_training.train_policy`), so a rerun
 with the same data, settings and thread count gives the same weights, bit for bit.
 """
 
