@@ -230,8 +230,13 @@ def test_the_same_seed_gives_the_same_weights_and_another_seed_does_not(
 
 
 def test_mlflow_tracking_uri_is_honoured(
-    expert_dataset: Path, tmp_path: Path, tracking_env: str
+    expert_dataset: Path,
+    smoke_run: TrainResult,
+    tmp_path: Path,
+    tracking_env: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.chdir(tmp_path)
     config = dataclasses.replace(SMOKE, epochs=2, experiment="env-uri")
     result = train_policy([expert_dataset], tmp_path / "run", config)
     assert not (tmp_path / "run" / "mlflow.db").exists()
@@ -240,6 +245,12 @@ def test_mlflow_tracking_uri_is_honoured(
     assert experiment is not None
     runs = client.search_runs([experiment.experiment_id])
     assert [r.info.run_id for r in runs] == [result.run_id]
+    # A new experiment in a SQLite store keeps its artifacts beside the database, not in
+    # ./mlruns of whatever folder the command ran in.
+    assert not (tmp_path / "mlruns").exists()
+    store = smoke_run.onnx_path.parent / "mlartifacts"
+    assert experiment.artifact_location == store.resolve().as_uri()
+    assert [a.path for a in client.list_artifacts(result.run_id, "model")] == ["model/model.onnx"]
 
 
 def test_a_dagger_iteration_trains_on_the_union_and_resumes_the_parent(

@@ -20,19 +20,24 @@ from typing import Any
 
 __all__ = ["TrainingRun", "resolve_tracking_uri"]
 
+_SQLITE = "sqlite:///"
 _QUIET = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 
 
 def resolve_tracking_uri(configured: str | None, out_dir: Path) -> tuple[str, str | None]:
     """The tracking URI (the config's, else ``$MLFLOW_TRACKING_URI``, else the run folder's
-    SQLite store) and where a new experiment keeps its artifacts (``None``: the store's
-    default). A store in the run folder keeps its artifacts there too: MLflow's default is
-    ``./mlruns`` in whatever folder the command ran from."""
-    uri = configured or os.environ.get("MLFLOW_TRACKING_URI")
-    if uri:
-        return uri, None
-    out = out_dir.resolve()
-    return f"sqlite:///{out / 'mlflow.db'}", (out / "mlartifacts").as_uri()
+    SQLite store) and where a new experiment keeps its artifacts.
+
+    A SQLite store keeps them beside its database (``mlartifacts/``): MLflow's own default is
+    ``./mlruns`` in whatever folder the command ran from. A server decides for itself (None).
+    """
+    uri = configured or os.environ.get("MLFLOW_TRACKING_URI") or ""
+    if not uri:
+        uri = f"sqlite:///{(out_dir / 'mlflow.db').resolve()}"
+    if uri.startswith(_SQLITE):
+        database = Path(uri[len(_SQLITE) :])
+        return uri, (database.parent.resolve() / "mlartifacts").as_uri()
+    return uri, None
 
 
 def _client(uri: str) -> Any:
