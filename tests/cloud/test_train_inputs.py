@@ -83,6 +83,10 @@ def test_missing_or_corrupt_dataset_files_are_named(
     (dataset / "stats.bak").rename(dataset / "stats.json")
     (dataset / "card.json").write_text("{}")
     _train_error([dataset], out, config, "no dataset_hash")
+    (dataset / "card.json").write_text(json.dumps({"dataset_hash": "abc"}))
+    copy = tmp_path / "copy"
+    shutil.copytree(dataset, copy)
+    _train_error([dataset, copy], out, config, f"{copy} is the same dataset as {dataset}")
     shard = dataset / "data" / "shard-00000.parquet"
     shard.write_bytes(shard.read_bytes()[: shard.stat().st_size // 2])
     _train_error([dataset], out, config, "not a readable Parquet file")
@@ -210,6 +214,13 @@ def test_the_command_shows_progress_and_a_summary_table(
     assert "epochs" in captured.err  # the progress bar
     assert "parity_max_abs_diff" in captured.out and "val_loss" in captured.out
     assert (out / "model.onnx").is_file() and (out / "train_summary.json").is_file()
+    # Without a validation set: every epoch kept in turn, no validation figures.
+    assert main([*argv, "--tracking-uri", tracking, "--validation-fraction", "0"]) == 0
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["metrics"]["val_episodes"] == 0 and summary["metrics"]["val_loss"] is None
+    assert summary["metrics"]["best_epoch"] == 1
+    assert [e["val_loss"] for e in summary["history"]] == [None, None]
+    capsys.readouterr()
     shutil.rmtree(dataset / "data")
     assert main([*argv, "--tracking-uri", tracking]) == 1
     assert "holds no shard" in capsys.readouterr().err

@@ -105,6 +105,11 @@ def train_policy(
     spec = spec_by_name(config.observation_spec)
     roots = [read_dataset_root(Path(r), spec.size) for r in dataset_roots]
     hashes = [r.dataset_hash for r in roots]
+    for index, value in enumerate(hashes):
+        if value in hashes[:index]:
+            first = roots[hashes.index(value)].root
+            # The union would count its steps twice, silently doubling their weight.
+            raise TrainError(f"{roots[index].root} is the same dataset as {first} ({value})")
     normalisation = pooled_normalisation([r.observation_stats for r in roots])
     examples = build_examples(roots, spec, config.action_scale, config.takeover_weight)
     held_out = validation_episodes(examples.episodes, config.validation_fraction, config.seed)
