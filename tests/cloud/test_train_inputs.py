@@ -215,13 +215,18 @@ def test_the_command_shows_progress_and_a_summary_table(
     assert "parity_max_abs_diff" in captured.out and "val_loss" in captured.out
     assert (out / "model.onnx").is_file() and (out / "train_summary.json").is_file()
     # Without a validation set: every epoch kept in turn, no validation figures.
+    assert main([*argv, "--tracking-uri", tracking]) == 1  # never over a finished run
+    assert "already holds a run" in capsys.readouterr().err
+    argv[3] = str(tmp_path / "no_validation")
     assert main([*argv, "--tracking-uri", tracking, "--validation-fraction", "0"]) == 0
-    summary = json.loads((out / "train_summary.json").read_text())
+    summary = json.loads((tmp_path / "no_validation" / "train_summary.json").read_text())
+    assert summary["config"]["validation_fraction"] == 0.0 and summary["config"]["parent"] is None
     assert summary["metrics"]["val_episodes"] == 0 and summary["metrics"]["val_loss"] is None
     assert summary["metrics"]["best_epoch"] == 1
     assert [e["val_loss"] for e in summary["history"]] == [None, None]
     capsys.readouterr()
     shutil.rmtree(dataset / "data")
+    argv[3] = str(tmp_path / "no_data")
     assert main([*argv, "--tracking-uri", tracking]) == 1
     assert "holds no shard" in capsys.readouterr().err
     assert main([*argv, "--takeover-weight", "-1"]) == 2

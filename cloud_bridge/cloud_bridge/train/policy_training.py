@@ -116,6 +116,10 @@ def train_policy(
     train, validation = examples.subset(~held_out), examples.subset(held_out)
 
     out_dir = Path(out_dir)
+    for name in (MODEL_NAME, SUMMARY_NAME, CHECKPOINT_NAME):
+        if (out_dir / name).exists():
+            # Never overwrite a finished run's model: a release may point at it.
+            raise TrainError(f"{out_dir} already holds a run ({name}): give a new run folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     uri, artifact_location = resolve_tracking_uri(config.tracking_uri, out_dir)
     run = TrainingRun(uri, config.experiment, artifact_location, run_name=out_dir.name)
@@ -196,7 +200,10 @@ def train_policy(
             "stopped_early": fitted.stopped_early,
             "metrics": metrics,
             "history": [dataclasses.asdict(e) for e in fitted.history],
-            "config": {k: str(v) for k, v in dataclasses.asdict(config).items()},
+            "config": {
+                k: str(v) if isinstance(v, Path) else v
+                for k, v in dataclasses.asdict(config).items()
+            },
             "wall_time_s": round(time.monotonic() - started, 3),
         }
         summary_path = out_dir / SUMMARY_NAME
