@@ -1,0 +1,77 @@
+"""The torch checkpoint next to the ONNX model: what DAgger's next iteration resumes from.
+
+``policy.pt`` holds the network's weights, its hidden widths, the observation spec id and the
+action scale. It is read with ``torch.load(weights_only=True)``, which unpickles tensors and
+plain containers only, so a hostile file cannot run code; a checkpoint of another spec, action
+scale or shape is refused with the reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from cloud_bridge.train.errors import TrainError
+from cloud_bridge.train.network import PolicyNetwork
+
+__all__ = ["CHECKPOINT_NAME", "load_parent", "save_checkpoint"]
+
+CHECKPOINT_NAME = "policy.pt"
+
+
+def save_checkpoint(
+    path: Path, network: PolicyNetwork, spec_id: str, action_scale: tuple[float, float]
+) -> None:
+    torch.save(
+        {
+            "state_dict": network.state_dict(),
+            "hidden": list(network.hidden),
+            "spec_id": spec_id,
+            "action_scale": [float(v) for v in action_scale],
+        },
+        path,
+    )
+
+
+def load_parent(
+    parent: Path, network: PolicyNetwork, spec_id: str, action_scale: tuple[float, float]
+) -> Path:
+    """Load the parent's weights into ``network`` (whose normalisation is kept: the new
+    union's); the checkpoint file read. ``parent`` is a ``policy.pt`` or a run folder."""
+    path = Path(parent)
+    if path.is_dir():
+        path = path / CHECKPOINT_NAME
+    if not path.is_file():
+        raise TrainError(f"parent checkpoint {path} does not exist")
+    try:
+        saved: Any = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many kinds for a bad or hostile file
+        raise TrainError(f"parent checkpoint {path} is unreadable: {exc}") from None
+    if not isinstance(saved, dict) or "state_dict" not in saved:
+        raise TrainError(f"parent checkpoint {path} is not a Flywheel policy checkpoint")
+    if saved.get("spec_id") != spec_id:
+        raise TrainError(
+            f"parent checkpoint {path} was trained for observation spec "
+            f"{saved.get('spec_id')!r}, this run for {spec_id!r}"
+        )
+    if saved.get("action_scale") != [float(v) for v in action_scale]:
+        raise TrainError(
+            f"parent checkpoint {path} has action scale {saved.get('action_scale')}, "
+            f"this run {list(action_scale)}"
+        )
+    if saved.get("hidden") != list(network.hidden):
+        raise TrainError(
+            f"parent checkpoint {path} has hidden layers {saved.get('hidden')}, "
+            f"this run {list(network.hidden)}"
+        )
+    mean, std = network.mean.clone(), network.std.clone()
+    try:
+        network.load_state_dict(saved["state_dict"])
+    except (RuntimeError, TypeError, KeyError) as exc:
+        raise TrainError(f"parent checkpoint {path} does not fit the network: {exc}") from None
+    with torch.no_grad():
+        network.mean.copy_(mean)
+        network.std.copy_(std)
+    return path

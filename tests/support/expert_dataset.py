@@ -1,0 +1,197 @@
+"""Small training datasets from real headless episodes, in the dataset build's layout.
+
+Until the dataset build (``cloud_bridge.dataset``) can make them, the training tests record
+their own: the PyBullet world and the robot's own loop (``run_headless_episode``), with the
+privileged expert (``fw_sim.expert.ExpertController``, ground truth) driving through
+``loop.teleop`` as the simulated HG-DAgger supervisor would, on the steps ``expert_drives``
+picks. Every control step (every scan the loop turned into a command) becomes a row with the
+columns of ISSUE 15's dataset contract: the observation the policy was fed, its command, what
+the safety supervisor executed, the take-over flag (teleop won), and the expert's label.
+
+:func:`write_dataset` writes ``data/shard-*.parquet``, ``stats.json``, ``card.json``,
+``episodes.json`` and ``quarantine.json`` with pyarrow, as the builder does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from fw_bringup.headless import HeadlessEpisode, run_headless_episode
+from fw_bringup.robot_loop import LoopOutput, RobotLoop
+from fw_common import frames
+from fw_common.observation import DEFAULT_SPEC, ObservationSpec
+from fw_common.profile import RobotProfile
+from fw_policy.base import Policy
+from fw_sim.expert import ExpertController
+from fw_sim.world import SimWorld
+
+__all__ = ["SCHEMA", "dataset_schema", "record_episode", "write_dataset"]
+
+FPS = 10.0
+
+
+def dataset_schema(spec: ObservationSpec = DEFAULT_SPEC) -> pa.Schema:
+    """The step table's columns (ISSUE 15's dataset contract)."""
+    f32 = pa.float32()
+    return pa.schema(
+        [
+            ("episode_id", pa.string()),
+            ("robot_id", pa.string()),
+            ("release_id", pa.string()),
+            ("step", pa.int32()),
+            ("stamp_ns", pa.int64()),
+            ("timestamp", pa.float64()),
+            ("observation", pa.list_(f32, spec.size)),
+            ("spec_id", pa.string()),
+            ("policy_linear", f32),
+            ("policy_angular", f32),
+            ("executed_linear", f32),
+            ("executed_angular", f32),
+            ("takeover", pa.bool_()),
+            ("takeover_source", pa.string()),
+            ("expert_linear", f32),
+            ("expert_angular", f32),
+            ("has_expert", pa.bool_()),
+            ("done", pa.bool_()),
+        ]
+    )
+
+
+SCHEMA = dataset_schema()
+
+
+def record_episode(
+    profile: RobotProfile,
+    seed: int,
+    *,
+    time_limit: float = 30.0,
+    expert_drives: Callable[[int], bool] = lambda step: True,
+    policy: Policy | None = None,
+    robot_id: str = "sim",
+) -> tuple[list[dict[str, Any]], HeadlessEpisode]:
+    """One headless episode on scenario ``seed``: its rows and its outcome.
+
+    ``policy`` drives (the profile's, ``classic``, when None) except on the control steps where
+    ``expert_drives(step)`` holds: there the expert's command goes in through ``loop.teleop``.
+    Every step carries the expert's label.
+    """
+    sim = dataclasses.replace(profile.sim, seed=seed)
+    rows: list[dict[str, Any]] = []
+    with SimWorld(sim, gui=False) as world:
+        loop = RobotLoop(profile, policy=policy)
+        expert = ExpertController(world.scenario)
+        episode_id = f"seed{seed}"
+        first_ns: list[int] = []
+
+        def on_output(out: LoopOutput) -> None:
+            command = out.policy_command
+            if command is None or command.observation is None:
+                return
+            label = expert.command(world.ground_truth().pose2d)
+            step = len(rows)
+            decided = out.safety[-1] if out.safety else None
+            if expert_drives(step):
+                now = command.stamp_ns
+                teleop = loop.teleop(label.linear, label.angular, frames.BASE_LINK, now, now)
+                decided = teleop.safety[-1]
+            executed = decided.twist if decided is not None else None
+            source = decided.source if decided is not None else ""
+            if not first_ns:
+                first_ns.append(command.stamp_ns)
+            rows.append(
+                {
+                    "episode_id": episode_id,
+                    "robot_id": robot_id,
+                    "release_id": "",
+                    "step": step,
+                    "stamp_ns": command.stamp_ns,
+                    "timestamp": step / FPS,
+                    "observation": command.observation.astype(np.float32).tolist(),
+                    "spec_id": DEFAULT_SPEC.spec_id,
+                    "policy_linear": command.linear,
+                    "policy_angular": command.angular,
+                    "executed_linear": executed.linear if executed else 0.0,
+                    "executed_angular": executed.angular if executed else 0.0,
+                    "takeover": source == "teleop",
+                    "takeover_source": "teleop" if source == "teleop" else "",
+                    "expert_linear": label.linear,
+                    "expert_angular": label.angular,
+                    "has_expert": True,
+                    "done": False,
+                }
+            )
+
+        outcome = run_headless_episode(world, loop, time_limit=time_limit, on_output=on_output)
+    if rows:
+        rows[-1]["done"] = True
+    return rows, outcome
+
+
+def _stats(table: pa.Table, spec: ObservationSpec) -> dict[str, Any]:
+    def describe(values: np.ndarray) -> dict[str, Any]:
+        finite = values[np.isfinite(values).all(axis=1)]
+        if not len(finite):
+            return {"count": [0]}
+        return {
+            "mean": np.mean(finite, axis=0).tolist(),
+            "std": np.std(finite, axis=0).tolist(),
+            "min": np.min(finite, axis=0).tolist(),
+            "max": np.max(finite, axis=0).tolist(),
+            "count": [len(finite)],
+        }
+
+    observations = np.asarray(table.column("observation").to_pylist(), dtype=np.float64)
+    stats = {"observation": describe(observations.reshape(table.num_rows, -1))}
+    for name in table.column_names:
+        kind = table.schema.field(name).type
+        if pa.types.is_floating(kind) or pa.types.is_integer(kind):
+            values = np.asarray(table.column(name).to_numpy(zero_copy_only=False), float)
+            values = values[np.isfinite(values)]
+            stats[name] = describe(values[:, None]) if values.size else {"count": [0]}
+    return stats
+
+
+def write_dataset(
+    root: Path,
+    rows: Sequence[dict[str, Any]],
+    *,
+    spec: ObservationSpec = DEFAULT_SPEC,
+    rows_per_shard: int = 100_000,
+    schema: pa.Schema | None = None,
+) -> str:
+    """Write ``rows`` as a dataset folder at ``root``; its ``dataset_hash``."""
+    table = pa.Table.from_pylist(list(rows), schema=schema or dataset_schema(spec))
+    data = root / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    for index, start in enumerate(range(0, max(table.num_rows, 1), rows_per_shard)):
+        shard = data / f"shard-{index:05d}.parquet"
+        pq.write_table(table.slice(start, rows_per_shard), shard)
+        digest.update(shard.read_bytes())
+    episodes = sorted({(r["robot_id"], r["episode_id"]) for r in rows})
+    (root / "stats.json").write_text(json.dumps(_stats(table, spec)))
+    card = {
+        "dataset_hash": digest.hexdigest(),
+        "episodes": len(episodes),
+        "robots": sorted({robot for robot, _ in episodes}),
+        "releases": [],
+        "steps": table.num_rows,
+        "spec_id": spec.spec_id,
+        "created_at": "2026-12-05T00:00:00Z",
+        "code_version": "test",
+    }
+    (root / "card.json").write_text(json.dumps(card))
+    (root / "episodes.json").write_text(
+        json.dumps({f"{robot}/{episode}": {"sha256": ""} for robot, episode in episodes})
+    )
+    (root / "quarantine.json").write_text("{}")
+    return card["dataset_hash"]
