@@ -13,15 +13,27 @@ from __future__ import annotations
 
 import json
 import string
+import sys
 from pathlib import Path
 from typing import Any
 
 from cloud_bridge.store.keys import validate_key
 
-__all__ = ["POLICY_DIR", "render_policy"]
+__all__ = ["policy_dir", "render_policy"]
 
-#: Where the templates are (beside the package, in the source tree and the sdist).
-POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
+#: Where the templates are: beside the package in the source tree, or where pip put them.
+_POLICY_DIRS = (
+    Path(__file__).resolve().parent.parent / "policies",
+    Path(sys.prefix) / "share" / "cloud_bridge" / "policies",
+)
+
+
+def policy_dir() -> Path:
+    """The folder of the policy templates."""
+    for folder in _POLICY_DIRS:
+        if (folder / "robot.json").is_file():
+            return folder
+    raise FileNotFoundError(f"no IAM policy templates in {', '.join(map(str, _POLICY_DIRS))}")
 
 
 def render_policy(name: str, *, bucket: str, robot_id: str | None = None) -> dict[str, Any]:
@@ -30,7 +42,9 @@ def render_policy(name: str, *, bucket: str, robot_id: str | None = None) -> dic
         raise ValueError(f"robot id {robot_id!r} must be one key segment")
     if "*" in (robot_id or "") or "*" in bucket or "/" in bucket:
         raise ValueError("bucket and robot id must be literal names")
-    template = string.Template((POLICY_DIR / f"{name}.json").read_text())
+    if name not in ("robot", "publisher"):
+        raise ValueError(f"unknown policy {name!r} (robot or publisher)")
+    template = string.Template((policy_dir() / f"{name}.json").read_text())
     values = {"bucket": bucket}
     if robot_id is not None:
         values["robot_id"] = robot_id

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,8 +14,8 @@ from cloud_bridge.store import LocalStore, ObjectStore
 from cloud_bridge.upload.config import UploaderConfig
 from cloud_bridge.upload.uploader import EpisodeUploader
 from support.episodes import add_episode
+from support.flywheel_cli import FLYWHEEL, flywheel_env
 
-REPO = Path(__file__).resolve().parents[2]
 T0 = 1_790_000_000.0  # a fixed start, so time filters are exact
 
 #: (robot, episode, triggered, start offset (s), release)
@@ -96,11 +94,8 @@ def test_parse_time() -> None:
 def test_flywheel_episodes_ls_command(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "store")
     _fill(store, tmp_path)
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{REPO / 'cloud_bridge'}:{os.environ.get('PYTHONPATH', '')}",
-    }
-    base = [sys.executable, "-m", "cloud_bridge", "episodes", "ls", "--store", str(store.root)]
+    env = flywheel_env()
+    base = [*FLYWHEEL, "episodes", "ls", "--store", str(store.root)]
     as_json = subprocess.run(
         [*base, "--robot", "r1", "--trigger", "safety_event", "--json"],
         env=env, capture_output=True, text=True, check=True,

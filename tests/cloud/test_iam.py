@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +20,9 @@ from cloud_bridge.store import AccessDenied, S3Store, StoreError
 from cloud_bridge.upload.config import MIB, UploaderConfig
 from cloud_bridge.upload.uploader import JOURNAL_NAME, EpisodeUploader
 from support.episodes import add_episode
+from support.flywheel_cli import FLYWHEEL, flywheel_env
 from support.moto_server import MotoServer, s3_client
 
-REPO = Path(__file__).resolve().parents[2]
 BUCKET = "fw-fleet"
 ADMIN_POLICY = {
     "Version": "2012-10-17",
@@ -169,14 +167,9 @@ def test_uploader_with_robot_credentials_and_no_leaks(
 
     # The command, with the credentials where boto3's chain finds them.
     add_episode(spool / "ready", "e_cli", MIB, seed=3)
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": key_id,
-        "AWS_SECRET_ACCESS_KEY": secret,
-        "PYTHONPATH": f"{REPO / 'cloud_bridge'}:{os.environ.get('PYTHONPATH', '')}",
-    }
+    env = flywheel_env(AWS_ACCESS_KEY_ID=key_id, AWS_SECRET_ACCESS_KEY=secret)
     command = [
-        sys.executable, "-m", "cloud_bridge", "-v", "upload", "--spool", str(spool),
+        *FLYWHEEL, "-v", "upload", "--spool", str(spool),
         "--store", f"s3://{BUCKET}", "--endpoint-url", server.url, "--robot-id", "r1", "--once",
     ]  # fmt: skip
     run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
@@ -192,3 +185,17 @@ def test_uploader_with_robot_credentials_and_no_leaks(
         assert secret not in text and key_id not in text
     # botocore's own DEBUG log carries the key id in signed headers, never the secret.
     assert secret not in caplog.text
+
+
+@pytest.mark.parametrize("robot_id", ["*", "r1/../r2", "r1/*", "", "r\n1"])
+def test_policy_templates_refuse_ids_that_widen_them(robot_id: str) -> None:
+    with pytest.raises(ValueError):
+        render_policy("robot", bucket=BUCKET, robot_id=robot_id)
+
+
+def test_robot_policy_names_only_its_own_prefixes() -> None:
+    text = json.dumps(render_policy("robot", bucket=BUCKET, robot_id="r7"))
+    assert "episodes/r7/*" in text and "robots/r7/*" in text
+    assert "${" not in text and "episodes/*" not in text and "Delete" not in text
+    with pytest.raises(ValueError, match="unknown policy"):
+        render_policy("admin", bucket=BUCKET)

@@ -30,6 +30,7 @@ HOSTILE_KEYS = [
     "/etc/passwd",
     "nul\x00byte",
     "line\nbreak",
+    "c1\x85control",
     "back\\slash",
     "a//b",
     "trailing/",
@@ -223,3 +224,6 @@ def test_open_store_by_url(tmp_path: Path) -> None:
         open_store("ftp://host/x")
     with pytest.raises(InvalidKey):
         open_store("s3://bucket/../x")
+    with pytest.raises(StoreError) as refused:
+        open_store("s3://AKIAEXAMPLE:very-secret@bucket/x")
+    assert "very-secret" not in str(refused.value) and "AKIAEXAMPLE" not in str(refused.value)

@@ -5,12 +5,10 @@ stray multipart uploads, and at most one part re-sent per fault."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -21,9 +19,9 @@ from cloud_bridge.upload.config import MIB, UploaderConfig
 from cloud_bridge.upload.uploader import JOURNAL_NAME, EpisodeUploader
 from support.episodes import add_episode
 from support.fault_proxy import FaultProxy
+from support.flywheel_cli import FLYWHEEL, flywheel_env
 from support.moto_server import MotoServer, s3_client
 
-REPO = Path(__file__).resolve().parents[2]
 PART = 5 * MIB
 #: The cut test's file: the issue's 200 MB (40 parts).
 CUT_TEST_BYTES = 200_000_000
@@ -156,12 +154,9 @@ def test_uploader_sigkilled_mid_upload_resumes_from_its_journal(
     spool = tmp_path / "spool"
     size = 8 * PART
     episode = add_episode(spool / "ready", "killed", size, triggered=True, seed=8)
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{REPO / 'cloud_bridge'}:{os.environ.get('PYTHONPATH', '')}",
-    }
+    env = flywheel_env()
     command = [
-        sys.executable, "-m", "cloud_bridge", "upload", "--spool", str(spool),
+        *FLYWHEEL, "upload", "--spool", str(spool),
         "--store", f"s3://{bucket}", "--endpoint-url", proxy.url, "--robot-id", "r1",
         "--part-size-mib", "5", "--once",
     ]  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -13,9 +14,11 @@ import pytest
 from cloud_bridge.store import ObjectStore, S3Store
 from cloud_bridge.upload.backoff import Backoff
 from cloud_bridge.upload.config import MIB, UploaderConfig
+from cloud_bridge.upload.disk_policy import Waiting, choose_drops, choose_expired
 from cloud_bridge.upload.throttle import TokenBucket
 from cloud_bridge.upload.uploader import QUARANTINE_NOTE, EpisodeUploader
 from support.episodes import add_episode, add_golden_episode
+from support.flywheel_cli import FLYWHEEL, flywheel_env
 from support.moto_server import MotoServer, free_port, s3_client
 
 
@@ -215,3 +218,43 @@ def test_token_bucket_caps_the_average_rate() -> None:
     waited = sum(bucket.take(MIB) for _ in range(4))
     # The first MiB is the burst; three more at 10 MiB/s owe 0.3 s.
     assert waited == pytest.approx(0.3, abs=0.05)
+
+
+def test_disk_policies_choose_in_the_documented_order() -> None:
+    queued = [
+        Waiting("trig_old", 1.0, 10, priority=0),
+        Waiting("cont_new", 5.0, 10),
+        Waiting("cont_old", 2.0, 10),
+        Waiting("trig_new", 6.0, 10, priority=0),
+    ]
+    assert choose_drops(queued, 40) == []
+    assert [w.name for w in choose_drops(queued, 25)] == ["cont_old", "cont_new"]
+    assert [w.name for w in choose_drops(queued, 5)] == [
+        "cont_old",
+        "cont_new",
+        "trig_old",
+        "trig_new",
+    ]
+    uploaded = [Waiting("a", 100.0, 10), Waiting("b", 200.0, 10), Waiting("c", 300.0, 10)]
+    assert choose_expired(uploaded, now=310.0, max_age_s=1000.0, max_bytes=30) == []
+    assert [w.name for w in choose_expired(uploaded, 310.0, 1000.0, 15)] == ["a", "b"]
+    assert [w.name for w in choose_expired(uploaded, 310.0, 150.0, 30)] == ["a"]
+
+
+def test_upload_command_once_gives_up_on_a_dead_store(tmp_path: Path) -> None:
+    spool = tmp_path / "spool"
+    add_episode(spool / "ready", "waiting", 1000)
+    run = subprocess.run(
+        [
+            *FLYWHEEL, "upload", "--spool", str(spool),
+            "--store", "s3://fw-nowhere", "--endpoint-url", f"http://127.0.0.1:{free_port()}",
+            "--robot-id", "r1", "--once", "--give-up-after", "1",
+        ],
+        env=flywheel_env(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 1
+    status = json.loads(run.stdout)
+    assert status["queue_episodes"] == 1 and "EndpointConnectionError" in status["last_error"]
+    assert "s3://fw-nowhere/episodes/r1/waiting/" in status["last_error"]
+    assert "giving up after 1 store failures" in run.stderr
+    assert (spool / "ready" / "waiting").is_dir(), "nothing is deleted before it is uploaded"

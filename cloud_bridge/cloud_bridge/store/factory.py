@@ -21,6 +21,11 @@ def open_store(
     text = str(url)
     parsed = urlparse(text)
     if parsed.scheme == "s3":
+        if "@" in parsed.netloc or ":" in parsed.netloc:
+            # Never echo it: the part before '@' may be a key and a secret.
+            raise StoreError(
+                "an s3:// URL names only a bucket: credentials come from boto3's chain"
+            )
         from cloud_bridge.store.s3 import S3Store
 
         return S3Store(

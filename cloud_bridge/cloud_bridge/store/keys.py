@@ -2,13 +2,15 @@
 
 A key is a ``/``-separated relative path. It is refused when it could escape its prefix on a
 folder backend or confuse a reader: ``..`` or ``.`` segments, a leading ``/``, empty segments
-(``a//b``, a trailing ``/``), backslashes, control characters (NUL included), or more than
-:data:`MAX_KEY_BYTES` bytes of UTF-8 (S3's limit).
+(``a//b``, a trailing ``/``), backslashes, control characters (NUL, DEL and C1 included), or
+more than :data:`MAX_KEY_BYTES` bytes of UTF-8 (S3's limit).
 """
 
 from __future__ import annotations
 
 __all__ = ["MAX_KEY_BYTES", "join_key", "validate_key", "validate_prefix"]
+
+import unicodedata
 
 from cloud_bridge.store.errors import InvalidKey
 
@@ -28,7 +30,7 @@ def validate_key(key: str) -> str:
         raise InvalidKey(f"key {key[:80]!r} is not valid UTF-8") from exc
     if size > MAX_KEY_BYTES:
         raise InvalidKey(f"key {key[:80]!r}... is {size} bytes (max {MAX_KEY_BYTES})")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
+    if any(unicodedata.category(c) == "Cc" for c in key):  # C0, DEL, C1
         raise InvalidKey(f"key {key!r} contains a control character")
     if "\\" in key:
         raise InvalidKey(f"key {key!r} contains a backslash")

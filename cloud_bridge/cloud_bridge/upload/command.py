@@ -47,6 +47,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--region", help="S3 region")
     parser.add_argument("--once", action="store_true", help="exit when the queue is empty")
     parser.add_argument(
+        "--give-up-after",
+        type=int,
+        default=8,
+        help="with --once: exit (status 1) after this many store failures in a row",
+    )
+    parser.add_argument(
         "--journal", type=Path, help="journal file (default: SPOOL/uploader.sqlite)"
     )
     parser.add_argument("--part-size-mib", type=int, default=8, help="multipart part size (MiB)")
@@ -73,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stop.set())
     uploader = EpisodeUploader(args.spool, store, config, journal_path=args.journal, stop=stop)
     try:
-        uploader.run(until_empty=args.once)
+        uploader.run(until_empty=args.once, max_failures=args.give_up_after if args.once else None)
     finally:
         uploader.close()
     status = uploader.status()

@@ -28,7 +28,10 @@ from typing import Any
 from cloud_bridge.store.base import PartInfo
 from cloud_bridge.upload.ready import FileDigest
 
-__all__ = ["EpisodeRecord", "FileRecord", "Journal"]
+__all__ = ["SCHEMA_VERSION", "EpisodeRecord", "FileRecord", "Journal"]
+
+#: Bumped when the tables change; a journal of another version is refused, not misread.
+SCHEMA_VERSION = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS episodes (
@@ -114,7 +117,14 @@ class Journal:
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_VERSION):
+            raise RuntimeError(
+                f"journal {self.path} has schema version {version}, this uploader knows "
+                f"{SCHEMA_VERSION}: move it aside (the store settles what was sent)"
+            )
         self._db.executescript(_SCHEMA)
+        self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         # One connection shared by the uploader's part senders: one statement at a time.
         self._lock = threading.RLock()
 

@@ -5,8 +5,8 @@ One pass (:meth:`EpisodeUploader.run_pass`):
 1. **Scan** ``ready/``: each new episode is described (files hashed) and journalled; a damaged
    or hostile one is quarantined.
 2. **Budget**: while the queued episodes hold more than ``queue_budget_bytes``, drop the oldest
-   continuous one (then, only if nothing else is left, the oldest triggered one); every drop is
-   counted, logged and kept in the status.
+   continuous one (then, only if nothing else is left, the oldest triggered one; see
+   :mod:`~cloud_bridge.upload.disk_policy`); every drop is counted, logged and in the status.
 3. **Upload** the queue in order (triggered first, then oldest first): each file to
    ``episodes/<robot_id>/<episode>/<path>`` (one conditional put, or a multipart upload that
    resumes from the last part the journal and the store agree on), each byte checked against
@@ -49,6 +49,7 @@ from cloud_bridge.store.errors import (
 )
 from cloud_bridge.upload.backoff import Backoff
 from cloud_bridge.upload.config import UploaderConfig
+from cloud_bridge.upload.disk_policy import Waiting, choose_drops, choose_expired
 from cloud_bridge.upload.journal import EpisodeRecord, FileRecord, Journal
 from cloud_bridge.upload.ready import (
     MANIFEST_NAME,
@@ -186,15 +187,19 @@ class EpisodeUploader:
 
     # -- the loop -----------------------------------------------------------------------------
 
-    def run(self, *, until_empty: bool = False) -> None:
+    def run(self, *, until_empty: bool = False, max_failures: int | None = None) -> None:
         """Pass after pass until :attr:`stop` is set (or, with ``until_empty``, until the queue
-        is empty); after a store failure, wait with backoff."""
+        is empty, or after ``max_failures`` store failures in a row); after a store failure,
+        wait with backoff."""
         while not self.stop.is_set():
             result = self.run_pass()
             if until_empty and result.queued == 0 and result.store_error is None:
                 return
             if result.store_error is not None:
                 self.journal.add("store_failures")
+                if max_failures is not None and self.backoff.failures + 1 >= max_failures:
+                    _log.error("giving up after %d store failures in a row", max_failures)
+                    return
                 delay = self.backoff.next_delay()
                 _log.warning(
                     "store unavailable (%s); next try in %.1f s", result.store_error, delay
@@ -267,13 +272,14 @@ class EpisodeUploader:
 
     def enforce_budget(self) -> int:
         """Drop queued episodes until they fit ``queue_budget_bytes``; how many were dropped."""
-        queued = self.journal.queued()
-        total = sum(e.total_bytes for e in queued)
-        dropped = 0
-        # Continuous (priority 1) before triggered, oldest first.
-        for episode in sorted(queued, key=lambda e: (-e.priority, e.created_unix, e.name)):
-            if total <= self.config.queue_budget_bytes:
-                break
+        queued = {e.name: e for e in self.journal.queued()}
+        waiting = [
+            Waiting(e.name, e.created_unix, e.total_bytes, e.priority) for e in queued.values()
+        ]
+        total = sum(w.size for w in waiting)
+        drops = choose_drops(waiting, self.config.queue_budget_bytes)
+        for drop in drops:
+            episode = queued[drop.name]
             triggered = episode.priority == 0
             (_log.error if triggered else _log.warning)(
                 "queue over its budget (%d > %d bytes): dropping %s episode %s (%d bytes)",
@@ -283,15 +289,14 @@ class EpisodeUploader:
                 episode.name,
                 episode.total_bytes,
             )
+            total -= episode.total_bytes
             shutil.rmtree(episode.folder, ignore_errors=True)
             self.journal.set_episode_state(episode.name, "dropped", "queue over its disk budget")
             self.journal.add("drops")
             self.journal.add("dropped_bytes", episode.total_bytes)
             if triggered:
                 self.journal.add("drops_triggered")
-            total -= episode.total_bytes
-            dropped += 1
-        return dropped
+        return len(drops)
 
     # -- 3. upload ----------------------------------------------------------------------------
 
@@ -565,26 +570,23 @@ class EpisodeUploader:
 
     def apply_retention(self) -> int:
         """Delete uploaded episodes past the age limit or beyond the byte budget; how many."""
-        now = self._clock()
-        entries = []
+        held = []
         for folder in self.uploaded_dir.iterdir():
             if folder.is_dir():
                 record = self.journal.episode(folder.name)
                 created = record.created_unix if record else folder.stat().st_mtime
                 size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-                entries.append((created, folder, size))
-        entries.sort()
-        total = sum(size for _, _, size in entries)
-        deleted = 0
-        for created, folder, size in entries:
-            too_old = now - created > self.config.retain_uploaded_s
-            if not too_old and total <= self.config.retain_uploaded_bytes:
-                break
-            shutil.rmtree(folder, ignore_errors=True)
-            total -= size
-            deleted += 1
+                held.append(Waiting(folder.name, created, size))
+        expired = choose_expired(
+            held,
+            self._clock(),
+            self.config.retain_uploaded_s,
+            self.config.retain_uploaded_bytes,
+        )
+        for episode in expired:
+            shutil.rmtree(self.uploaded_dir / episode.name, ignore_errors=True)
             self.journal.add("retention_deleted")
-        return deleted
+        return len(expired)
 
 
 def _collect(

@@ -100,9 +100,14 @@ def parse_bool(text: str, argument: str) -> bool | None:
     raise LaunchArgumentError(f"launch argument {argument}: expected true or false, got {text!r}")
 
 
-def default_robot_nodes() -> list[str]:
-    """Every node of the robot stack but the simulator, in start order."""
-    return [name for name, spec in NODES.items() if not spec.is_simulator]
+def default_robot_nodes(profile: RobotProfile | None = None) -> list[str]:
+    """Every node of the robot stack but the simulator, in start order; optional nodes
+    (``NodeSpec.enabled_by``) only when ``profile`` configures them."""
+    return [
+        name
+        for name, spec in NODES.items()
+        if not spec.is_simulator and (spec.enabled(profile) if profile else not spec.enabled_by)
+    ]
 
 
 def parse_node_list(text: str, default: Sequence[str]) -> list[str]:
@@ -240,7 +245,7 @@ def plan_robot(
     )
     robot_profile = load_with_overrides(path, sets)
     names = parse_node_list(
-        nodes, default_robot_nodes() if default_nodes is None else default_nodes
+        nodes, default_robot_nodes(robot_profile) if default_nodes is None else default_nodes
     )
     if parse_bool(single_process, "single_process"):
         package, executable = BRINGUP_EXECUTABLE

@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--nodes",
         help=f"comma-separated nodes to run (default: all of {','.join(NODES)} "
-        "for a simulated robot, all but sim otherwise)",
+        "for a simulated robot, all but sim otherwise; cloud_agent only with "
+        "cloud_agent.store_url set)",
     )
     parser.add_argument("--namespace", help="override robot.namespace")
     parser.add_argument("--robot-id", help="override robot.id")
@@ -139,7 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.nodes:
         names = [n.strip() for n in args.nodes.split(",") if n.strip()]
     else:
-        names = [n for n, s in NODES.items() if profile.robot.simulated or not s.is_simulator]
+        names = [
+            n
+            for n, s in NODES.items()
+            if (profile.robot.simulated or not s.is_simulator) and s.enabled(profile)
+        ]
 
     from fw_bringup.robot import create_robot_nodes
 

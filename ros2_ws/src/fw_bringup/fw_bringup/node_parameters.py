@@ -23,13 +23,18 @@ def node_parameters(profile: RobotProfile, node: str) -> dict[str, ParameterValu
     """The ROS parameters of ``node`` (dotted names → values) from its profile section.
 
     A node setting named ``robot_id`` left empty takes the profile's ``robot.id``, so episode
-    metadata and logs name the robot without repeating its id in every section.
+    metadata and logs name the robot without repeating its id in every section; likewise an
+    empty ``observation_spec`` takes the policy's and an empty ``spool_dir`` the recorder's.
     """
     if node not in NODE_SECTIONS:
         raise KeyError(f"no profile section for node {node!r}; known: {sorted(NODE_SECTIONS)}")
     params = flatten_section(getattr(profile, node))
     if params.get("robot_id") == "":
         params["robot_id"] = profile.robot.id
+    if params.get("observation_spec") == "":
+        params["observation_spec"] = profile.policy.observation_spec
+    if params.get("spool_dir") == "":
+        params["spool_dir"] = profile.recorder.spool_dir
     return params
 
 

@@ -22,6 +22,16 @@ class NodeSpec:
     node_class: str
     #: True for the simulator, which is the clock source and never runs on sim time itself.
     is_simulator: bool = False
+    #: A ``section.setting`` that must be set (non-empty) for the node to start by default:
+    #: an optional node stays out of a robot whose profile does not configure it.
+    enabled_by: str = ""
+
+    def enabled(self, profile: Any) -> bool:
+        """Whether the node starts by default with ``profile`` (a RobotProfile)."""
+        if not self.enabled_by:
+            return True
+        section, _, key = self.enabled_by.partition(".")
+        return bool(getattr(getattr(profile, section), key))
 
     def load_class(self) -> Any:
         """Import the node class (imports happen only for nodes actually started)."""
@@ -49,6 +59,13 @@ NODES: dict[str, NodeSpec] = {
             "fw_actuator_bridge.bridge_node:ActuatorBridgeNode",
         ),
         NodeSpec("recorder", "fw_recorder", "recorder", "fw_recorder.recorder_node:RecorderNode"),
+        NodeSpec(
+            "cloud_agent",
+            "fw_cloud_agent",
+            "cloud_agent",
+            "fw_cloud_agent.agent_node:CloudAgentNode",
+            enabled_by="cloud_agent.store_url",
+        ),
     )
 }
 

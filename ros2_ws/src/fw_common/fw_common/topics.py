@@ -10,8 +10,11 @@ from __future__ import annotations
 
 __all__ = [
     "CLOCK",
+    "CLOUD_AGENT_EVENTS",
+    "CLOUD_AGENT_STATUS",
     "CMD_VEL",
     "CMD_VEL_RAW",
+    "DIAGNOSTICS",
     "ESTOP",
     "GOAL_POSE",
     "IMU",
@@ -67,6 +70,9 @@ PERCEPTION_GOAL = "fw/perception/goal"  #: geometry_msgs/PoseStamped, the goal i
 POLICY_INFO = "fw/policy/info"  #: std_msgs/String (JSON), latched: which policy/model runs
 RECORDER_TRIGGER = "fw/recorder/trigger"  #: std_srvs/Trigger: write an episode around now
 RECORDER_STATUS = "fw/recorder/status"  #: diagnostic_msgs/DiagnosticArray, recorder counters
+CLOUD_AGENT_STATUS = "fw/cloud_agent/status"  #: std_msgs/String (JSON), latched: releases, queue
+CLOUD_AGENT_EVENTS = "fw/cloud_agent/events"  #: diagnostic_msgs/DiagnosticStatus, one per decision
+DIAGNOSTICS = "diagnostics"  #: diagnostic_msgs/DiagnosticArray, the ROS diagnostics convention
 
 # --- Simulation only (evaluation, never used by the robot stack) -----------------------------
 SIM_GROUND_TRUTH = "fw/sim/ground_truth"  #: nav_msgs/Odometry in the world frame

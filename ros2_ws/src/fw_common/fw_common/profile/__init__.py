@@ -5,6 +5,7 @@ Import sections from here rather than from their modules.
 
 from fw_common.profile.actuator_bridge import ActuatorBridgeConfig
 from fw_common.profile.body import FootprintBox, LaserMount, RobotBody, WheelGeometry
+from fw_common.profile.cloud_agent import CloudAgentConfig
 from fw_common.profile.description import RobotDescription
 from fw_common.profile.identity import RobotIdentity
 from fw_common.profile.loader import load_profile, parse_profile
@@ -35,6 +36,7 @@ __all__ = [
     "NODE_SECTIONS",
     "ActuatorBridgeConfig",
     "ClassicPolicyConfig",
+    "CloudAgentConfig",
     "FootprintBox",
     "LaserMount",
     "ParameterValue",

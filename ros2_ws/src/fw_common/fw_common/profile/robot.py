@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from fw_common.profile.actuator_bridge import ActuatorBridgeConfig
 from fw_common.profile.body import RobotBody
+from fw_common.profile.cloud_agent import CloudAgentConfig
 from fw_common.profile.description import RobotDescription
 from fw_common.profile.perception import PerceptionConfig
 from fw_common.profile.policy import PolicyConfig
@@ -57,6 +58,10 @@ class RobotProfile:
     recorder: RecorderConfig = setting(
         RecorderConfig(), "Topics, modes, triggers, spool and disk policy of the recorder."
     )
+    # Uploads and releases (runs only with a store configured).
+    cloud_agent: CloudAgentConfig = setting(
+        CloudAgentConfig(), "Episode upload, release channel, swap deferral and rollback."
+    )
 
     def __post_init__(self) -> None:
         # The body lives in the robot section only; each consumer holds a copy of it so that
@@ -78,6 +83,7 @@ NODE_SECTIONS: dict[str, type] = {
     "perception": PerceptionConfig,
     "policy": PolicyConfig,
     "recorder": RecorderConfig,
+    "cloud_agent": CloudAgentConfig,
 }
 
 
