@@ -21,6 +21,7 @@ COMMAND_MODULES: list[str] = [
     "cloud_bridge.upload.command",
     "cloud_bridge.releases.command",
     "cloud_bridge.releases.keys_command",
+    "cloud_bridge.fleet.command",
 ]
 
 
