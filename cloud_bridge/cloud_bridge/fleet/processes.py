@@ -27,6 +27,7 @@ __all__ = [
     "RobotExit",
     "exited_early",
     "group_alive",
+    "group_members",
     "process_start_ticks",
     "start_fleet",
     "stop_fleet",
@@ -65,7 +66,7 @@ def process_start_ticks(pid: int) -> int | None:
     return int(fields[19])
 
 
-def _proc_members(pgid: int) -> list[int] | None:
+def group_members(pgid: int) -> list[int] | None:
     """Live (not zombie) pids of group ``pgid``, None without /proc."""
     if not _PROC.is_dir():
         return None
@@ -98,7 +99,7 @@ def group_alive(robot: RobotProcess) -> bool:
         ticks = process_start_ticks(robot.pid)
         if ticks is not None and ticks != robot.start_ticks:
             return False  # the pid belongs to someone else now
-    members = _proc_members(robot.pgid)
+    members = group_members(robot.pgid)
     if members is not None:
         return bool(members)
     try:

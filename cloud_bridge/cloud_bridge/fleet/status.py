@@ -135,22 +135,28 @@ def parse_status(
     written_at = _number(doc, "time", problems)
     if written_at is None:
         written_at = written
-    agent_problem = _text(doc, "problem", problems)
-    upload_problem = _text(uploads, "error", problems) or _text(uploads, "last_error", problems)
-    problem = "; ".join(p for p in [agent_problem, upload_problem, *problems] if p) or None
-    return RobotStatus(
-        robot_id=robot_id,
-        release=_text(doc, "active", problems),
-        fleet=_text(doc, "fleet", problems),
-        channel=_text(doc, "channel", problems),
-        channel_release=_text(doc, "channel_release", problems),
-        queue_episodes=_count(uploads, "queue_episodes", problems),
-        queue_bytes=_count(uploads, "queue_bytes", problems),
-        uploaded_episodes=_count(uploads, "uploaded_episodes", problems),
-        last_upload=_number(uploads, "last_upload_unix", problems),
-        last_contact=_latest(
+    fields: dict[str, Any] = {
+        "release": _text(doc, "active", problems),
+        "fleet": _text(doc, "fleet", problems),
+        "channel": _text(doc, "channel", problems),
+        "channel_release": _text(doc, "channel_release", problems),
+        "queue_episodes": _count(uploads, "queue_episodes", problems),
+        "queue_bytes": _count(uploads, "queue_bytes", problems),
+        "uploaded_episodes": _count(uploads, "uploaded_episodes", problems),
+        "last_upload": _number(uploads, "last_upload_unix", problems),
+        "last_contact": _latest(
             _number(doc, "last_contact", problems), _number(uploads, "last_contact_unix", problems)
         ),
+    }
+    # After every field is read, so that each one's problem is listed.
+    said_wrong = [
+        _text(doc, "problem", problems),
+        _text(uploads, "error", problems) or _text(uploads, "last_error", problems),
+    ]
+    problem = "; ".join(p for p in [*said_wrong, *problems] if p) or None
+    return RobotStatus(
+        robot_id=robot_id,
+        **fields,
         written=written_at,
         safety_events_per_min=rate,
         problem=problem,
