@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,13 +32,14 @@ from cloud_bridge.fleet import (
     AgentOptions,
     FleetError,
     FleetState,
+    RobotProcess,
     plan_fleet,
     read_fleet_status,
     robot_command,
     start_fleet,
     stop_fleet,
 )
-from cloud_bridge.fleet.processes import group_alive, group_members
+from cloud_bridge.fleet.processes import group_alive, group_members, process_start_ticks
 from cloud_bridge.fleet.status import parse_status, status_key
 from cloud_bridge.store import LocalStore, S3Store
 from support.flywheel_cli import FLYWHEEL, flywheel_env
@@ -304,6 +306,27 @@ def test_down_escalates_sigint_sigterm_sigkill_and_reports_exit_status(tmp_path:
     assert FleetState.load(tmp_path) is None
 
 
+def test_down_never_signals_a_pid_that_now_belongs_to_another_process(tmp_path: Path) -> None:
+    # An unrelated process that happens to hold the recorded pid (after a reboot, say): its
+    # start time differs from the one recorded, so it is not the robot and is left alone.
+    stranger = subprocess.Popen(_sleeper(), start_new_session=True, stdout=subprocess.DEVNULL)
+    try:
+        ticks = process_start_ticks(stranger.pid)
+        assert ticks is not None
+        robot = RobotProcess(
+            robot_id="robot_1", namespace="robot_1", seed=0, pid=stranger.pid,
+            pgid=stranger.pid, start_ticks=ticks + 1, command=["x"],
+            log_path=str(tmp_path / "log"), exit_file=str(tmp_path / "exit"), started_unix=0.0,
+        )  # fmt: skip
+        FleetState(tmp_path, [robot]).save()
+        shown = _flywheel("fleet", "down", "--run-dir", str(tmp_path), "--sigint-timeout", "1")
+        assert "robot_1: had already exited, killed, no status" in shown.stdout, shown.stdout
+        assert stranger.poll() is None, "fleet down signalled a process that was not its robot"
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
 def test_a_robot_that_dies_at_start_fails_up_with_its_log(tmp_path: Path) -> None:
     # The real bringup, refusing a profile override: `up` must say so, not report a fleet.
     shown = _flywheel(
@@ -311,7 +334,9 @@ def test_a_robot_that_dies_at_start_fails_up_with_its_log(tmp_path: Path) -> Non
         "--check-seconds", "20",
     )  # fmt: skip
     assert shown.returncode == 1, shown.stdout + shown.stderr
-    assert "robot_1 exited (status 2)" in shown.stderr and "no_such" in shown.stderr
+    # Whichever robot is refused first is reported; the other is stopped with it.
+    assert re.search(r"robot_[12] exited \(status 2\)", shown.stderr), shown.stderr
+    assert "no_such" in shown.stderr
     assert FleetState.load(tmp_path) is None, "the survivors were not stopped"
 
 
