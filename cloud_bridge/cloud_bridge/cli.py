@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "cloud_bridge.releases.keys_command",
     "cloud_bridge.dataset.command",
     "cloud_bridge.train.command",
+    "cloud_bridge.fleet.command",
 ]
 
 
