@@ -17,12 +17,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cloud_bridge.dataset.build import EpisodeOutcome, build_dataset, default_profile
 from cloud_bridge.dataset.errors import DatasetError
-from cloud_bridge.dataset.lerobot import export_lerobot
 from cloud_bridge.store.factory import open_store
+
+if TYPE_CHECKING:
+    from cloud_bridge.dataset.build import EpisodeOutcome
 
 __all__ = ["register", "run_build", "run_export"]
 
@@ -87,6 +88,7 @@ def run_build(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
+    from cloud_bridge.dataset.build import build_dataset, default_profile
     from fw_common.profile import load_profile
 
     console = Console(stderr=True)
@@ -134,6 +136,8 @@ def run_build(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
+
+    from cloud_bridge.dataset.lerobot import export_lerobot
 
     try:
         info = export_lerobot(args.dataset, args.out, repo_id=args.repo_id)

@@ -47,6 +47,13 @@ def while_running(node: Any, callback: Callable[..., Any]) -> Callable[..., Any]
             return None
         try:
             return callback(*args)
+        except KeyboardInterrupt:
+            # SIGINT, raised by Python's handler inside whatever callback was running while
+            # rclpy's own handler shuts the context down: the stop itself, not a failure. Should
+            # the context stay up, nobody else will stop the node: pass it on.
+            if goes_down(node.context):
+                return None
+            raise
         except Exception as exc:
             # Only an error that names the context waits for it to go down: any other error
             # while the context is valid is the callback's own, raised at once.

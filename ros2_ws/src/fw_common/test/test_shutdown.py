@@ -64,3 +64,29 @@ def test_an_error_while_the_context_is_up_still_propagates(context: Context) -> 
             node.sub.callback(String(data="x"))
     finally:
         node.destroy_node()
+
+
+def test_sigint_inside_a_callback_is_the_stop_not_a_failure(context: Context) -> None:
+    """Python raises KeyboardInterrupt in whatever callback runs when SIGINT lands, while
+    rclpy's handler shuts the context down: the executor must not see it (it logs FATAL)."""
+    node = _Talker(context)
+
+    def interrupted() -> None:
+        context.try_shutdown()  # what rclpy's signal handler does
+        raise KeyboardInterrupt
+
+    assert while_running(node, interrupted)() is None
+    # With the context still up, nothing else stops the node: the interrupt propagates.
+    other = Context()
+    rclpy.init(context=other, domain_id=200 + os.getpid() % 30)
+    try:
+        alive = Node("alive", context=other)
+
+        def interrupted_alone() -> None:
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            while_running(alive, interrupted_alone)()
+        alive.destroy_node()
+    finally:
+        other.try_shutdown()
