@@ -46,7 +46,7 @@ from cloud_bridge.rl.reward import UserReward, load_reward_function, progress_re
 from cloud_bridge.rl.reward_params import EpisodeProgress, reward_params
 from cloud_bridge.rl.stepper import DecisionPoint, DecisionStepper
 
-__all__ = ["ENV_ID", "HeadlessNavEnv", "RewardArgument"]
+__all__ = ["ENV_ID", "HeadlessNavEnv", "RewardArgument", "default_profile"]
 
 #: The id the environment is registered under (``gymnasium.make(ENV_ID, ...)``).
 ENV_ID = "flywheel/HeadlessNav-v0"
@@ -57,7 +57,8 @@ RewardArgument = str | Path | UserReward | None
 _SCENARIO_SEEDS = 2**31 - 1
 
 
-def _default_profile() -> RobotProfile:
+def default_profile() -> RobotProfile:
+    """The simulated robot's profile (``config/profiles/sim.yaml``)."""
     return load_profile(default_profile_path("sim"))
 
 
@@ -87,7 +88,7 @@ class HeadlessNavEnv(gym.Env[npt.NDArray[np.float32], npt.NDArray[np.float32]]):
         end_on_collision: bool = True,
     ) -> None:
         super().__init__()
-        profile = profile or _default_profile()
+        profile = profile or default_profile()
         if profile.policy.trigger != "scan":
             # One step per decision needs the decisions on the scans (see the module doc).
             profile = dataclasses.replace(
