@@ -118,8 +118,8 @@ class PpoConfig:
     init_model: Path | None = None
     #: Decisions the release drives to collect distillation data.
     distill_steps: int = 2000
-    #: Passes over that data.
-    distill_epochs: int = 100
+    #: Gradient steps of the distillation.
+    distill_updates: int = 2000
     #: What an action of 1.0 means (m/s, rad/s); None: the release's, else the spec's full
     #: scale.
     action_scale: tuple[float, float] | None = None
@@ -289,7 +289,7 @@ def train_ppo(config: PpoConfig, out_dir: Path) -> PpoResult:
             finally:
                 local.close()
             mse = distil_into(
-                model.policy, release, observations, epochs=config.distill_epochs, seed=config.seed
+                model.policy, release, observations, updates=config.distill_updates, seed=config.seed
             )
             run.log_metrics({"distill/mse": mse, "distill/samples": len(observations)}, 0)
             log.info("distilled %s into the policy: mse %.4f", config.init_model, mse)
