@@ -155,6 +155,6 @@ def test_starting_from_a_release_distils_its_actions(tmp_path: Path) -> None:
 def test_a_release_for_another_spec_is_refused_before_training(tmp_path: Path) -> None:
     release = tmp_path / "other.onnx"
     model_file.main(["mlp", str(release), "--spec-id", "0000000000000000"])
-    with pytest.raises(RlTrainingError, match="cannot start from .*observation spec"):
+    with pytest.raises(RlTrainingError, match=r"cannot start from .*observation spec"):
         train_ppo(PpoConfig(init_model=release), tmp_path / "run")
     assert not (tmp_path / "run").exists()

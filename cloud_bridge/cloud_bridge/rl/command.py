@@ -5,8 +5,8 @@ model with the same gate as any other release. Examples::
 
     flywheel train-rl --reward cloud_bridge/examples/reward_progress.py --minutes 10 \\
         --out runs/ppo0
-    flywheel train-rl --reward my_reward.py --minutes 30 --envs 2 --init-from runs/bc0/model.onnx \\
-        --out runs/ppo1 --eval-episodes 20
+    flywheel train-rl --reward my_reward.py --minutes 30 --envs 2 \\
+        --init-from runs/bc0/model.onnx --out runs/ppo1 --eval-episodes 20
     flywheel train-rl --reward my_reward.py --minutes 5 --out runs/ppo-easy \\
         --scenario box_count=0 --scenario cylinder_count=0 --time-limit 15
     MLFLOW_TRACKING_URI=http://mlflow:5000 flywheel train-rl --reward my_reward.py --minutes 10 \\

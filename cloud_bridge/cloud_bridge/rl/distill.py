@@ -17,10 +17,9 @@ import numpy.typing as npt
 import torch
 from stable_baselines3.common.policies import ActorCriticPolicy
 
-from fw_policy.onnx_model import OnnxModel
-
 from cloud_bridge.rl.env import HeadlessNavEnv
 from cloud_bridge.rl.export import DeterministicActor
+from fw_policy.onnx_model import OnnxModel
 
 __all__ = ["collect_observations", "distil_into"]
 
@@ -75,7 +74,7 @@ def distil_into(
         mean = actor.head(actor.actor(actor.features(x[batch])))
         loss = torch.nn.functional.mse_loss(mean, y[batch])
         optimiser.zero_grad()
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         optimiser.step()
     policy.eval()
     with torch.no_grad():

@@ -36,15 +36,14 @@ import gymnasium as gym
 import numpy as np
 import numpy.typing as npt
 
+from cloud_bridge.rl.reward import UserReward, load_reward_function, progress_reward
+from cloud_bridge.rl.reward_params import EpisodeProgress, reward_params
+from cloud_bridge.rl.stepper import DecisionPoint, DecisionStepper
 from fw_bringup.node_parameters import default_profile_path
 from fw_common.observation import spec_by_name
 from fw_common.profile import RobotProfile, load_profile
 from fw_common.profile.sim import ScenarioConfig
 from fw_sim.world import SimWorld
-
-from cloud_bridge.rl.reward import UserReward, load_reward_function, progress_reward
-from cloud_bridge.rl.reward_params import EpisodeProgress, reward_params
-from cloud_bridge.rl.stepper import DecisionPoint, DecisionStepper
 
 __all__ = ["ENV_ID", "HeadlessNavEnv", "RewardArgument", "default_profile"]
 
@@ -145,7 +144,9 @@ class HeadlessNavEnv(gym.Env[npt.NDArray[np.float32], npt.NDArray[np.float32]]):
 
     def set_reward(self, reward: Callable[..., float] | UserReward) -> None:
         """Replace the reward function (e.g. a :class:`UserReward` loaded in this process)."""
-        self._reward = reward if isinstance(reward, UserReward) else UserReward(reward, "<callable>")
+        if not isinstance(reward, UserReward):
+            reward = UserReward(reward, "<callable>")
+        self._reward = reward
 
     def _next_scenario_seed(self) -> int:
         if self.scenario_seeds is not None:

@@ -76,4 +76,3 @@ def export_policy(
     if not np.allclose(got, expected, atol=1e-4):
         raise ValueError(f"the exported model {path} does not reproduce the policy's actions")
     return model
-

@@ -40,12 +40,6 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
-from fw_common.observation import spec_by_name
-from fw_common.profile import RobotProfile, load_profile
-from fw_common.profile.sim import ScenarioConfig
-from fw_policy.errors import ModelRejectedError
-from fw_policy.onnx_model import OnnxModel, load_model
-
 from cloud_bridge.rl.code_version import code_version
 from cloud_bridge.rl.deadline import Deadline
 from cloud_bridge.rl.distill import collect_observations, distil_into
@@ -56,6 +50,11 @@ from cloud_bridge.rl.reward import UserReward, load_reward_function
 from cloud_bridge.rl.reward_guard import RewardErrorReport, RewardErrorStop
 from cloud_bridge.rl.rollout import run_episodes, summarise
 from cloud_bridge.rl.tracking import PpoRun, resolve_tracking_uri
+from fw_common.observation import spec_by_name
+from fw_common.profile import RobotProfile, load_profile
+from fw_common.profile.sim import ScenarioConfig
+from fw_policy.errors import ModelRejectedError
+from fw_policy.onnx_model import OnnxModel, load_model
 
 __all__ = ["MODEL_FILE", "PpoConfig", "PpoResult", "train_ppo"]
 
@@ -289,7 +288,11 @@ def train_ppo(config: PpoConfig, out_dir: Path) -> PpoResult:
             finally:
                 local.close()
             mse = distil_into(
-                model.policy, release, observations, updates=config.distill_updates, seed=config.seed
+                model.policy,
+                release,
+                observations,
+                updates=config.distill_updates,
+                seed=config.seed,
             )
             run.log_metrics({"distill/mse": mse, "distill/samples": len(observations)}, 0)
             log.info("distilled %s into the policy: mse %.4f", config.init_model, mse)
@@ -349,4 +352,3 @@ def train_ppo(config: PpoConfig, out_dir: Path) -> PpoResult:
             vec_env.close()
         staging.unlink(missing_ok=True)
         run.end(ok)
-

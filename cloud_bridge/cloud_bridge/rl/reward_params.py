@@ -49,10 +49,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from cloud_bridge.rl.stepper import DecisionPoint
 from fw_bringup.headless import REACHED_RADIUS
 from fw_sim.scenario import Scenario
-
-from cloud_bridge.rl.stepper import DecisionPoint
 
 __all__ = ["PARAM_KEYS", "EpisodeProgress", "reward_params"]
 

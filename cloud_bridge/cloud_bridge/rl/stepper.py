@@ -42,7 +42,7 @@ __all__ = ["AgentPolicy", "DecisionPoint", "DecisionStepper", "EpisodeAbandoned"
 _AT_REST = 0.05
 
 
-class EpisodeAbandoned(BaseException):  # noqa: N818 - a control-flow signal, not an error
+class EpisodeAbandoned(BaseException):
     """Unwinds the worker thread when the caller abandons an episode (reset, close).
 
     A ``BaseException`` so that neither the policy step (which turns ``ValueError`` into a zero
