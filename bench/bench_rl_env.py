@@ -1,0 +1,131 @@
+"""Benchmark the reinforcement-learning environment against the bare world it steps.
+
+Two levels on the same scenario, in interleaved rounds (this machine's speed drifts, so each
+ratio is taken within its round):
+
+* ``bare``: the sim time of one environment step (one lidar period, 0.1 s at the sim
+  profile's 10 Hz) advanced with :meth:`SimWorld.step` and the due sensor reads only (scan,
+  IMU, joint states), wheels commanded at the same rate: the floor an environment over this
+  world cannot beat;
+* ``env``: :class:`cloud_bridge.rl.env.HeadlessNavEnv` steps with a fixed action: the same
+  world plus the robot loop (perception, policy step, safety supervisor, actuator bridge), the
+  hand-off between the loop's thread and the caller, and the reward.
+
+Both drive the robot in a gentle arc, so neither parks at an obstacle. Resets (a fresh world
+per episode) are measured apart, as milliseconds per reset. Target: ``env`` ≥ 0.7× ``bare``
+in steps per second.
+
+Run it (holding the shared benchmark lock) from the repository root::
+
+    . .venv/bin/activate && cd ros2_ws && . install/setup.bash && cd ..
+    PYTHONPATH=cloud_bridge:$PYTHONPATH flock /tmp/fw-bench.lock python bench/bench_rl_env.py
+
+PPO wall time to 80 % success on the easy family: ``flywheel train-rl`` logs
+``rollout/success_rate`` (the last 100 training episodes) against timesteps with a wall-clock
+``time/fps``; run it with ``--scenario`` settings of the easy family and ``--eval-episodes``,
+and read the first timestep at which the success rate reaches 0.8 from the MLflow run (the
+wall time is that timestep divided by the fps logged with it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from cloud_bridge.rl.env import HeadlessNavEnv
+from fw_sim.world import Due, SimWorld
+
+TARGET = 0.7
+SCENARIO_SEED = 3
+ACTION = np.array([0.4, 0.2], dtype=np.float32)
+
+
+def bench_bare(world: SimWorld, wheels: list[float], seconds: float) -> float:
+    """Environment-step equivalents (lidar periods) per wall second on the bare world."""
+    world.reset()
+    due = Due()
+    steps_per_period = round(world.physics_rate / world.config.lidar.rate)
+    periods, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        world.apply_wheel_velocities(world.wheel_joints, wheels)
+        for _ in range(steps_per_period):
+            world.step(due)
+            if due.scan:
+                world.scan()
+            if due.imu:
+                world.imu()
+            if due.joint_states:
+                world.joint_states()
+        periods += 1
+    return periods / (time.perf_counter() - start)
+
+
+def bench_env(env: HeadlessNavEnv, seconds: float) -> float:
+    """Environment steps per wall second within an episode (resets not counted)."""
+    steps, spent = 0, 0.0
+    while spent < seconds:
+        env.reset(options={"scenario_seed": SCENARIO_SEED})
+        start = time.perf_counter()
+        done = False
+        while not done and time.perf_counter() - start < seconds - spent:
+            _, _, terminated, truncated, _ = env.step(ACTION)
+            done = terminated or truncated
+            steps += 1
+        spent += time.perf_counter() - start
+    return steps / spent
+
+
+def bench_reset(env: HeadlessNavEnv, count: int) -> float:
+    """Milliseconds per reset (a fresh world, the run to the first decision)."""
+    start = time.perf_counter()
+    for i in range(count):
+        env.reset(options={"scenario_seed": SCENARIO_SEED + i})
+    return (time.perf_counter() - start) / count * 1e3
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="wall seconds per window")
+    parser.add_argument("--rounds", type=int, default=5, help="windows per level")
+    args = parser.parse_args()
+
+    env = HeadlessNavEnv(time_limit=120.0, scenario_seeds=[SCENARIO_SEED])
+    env.reset(seed=0)
+    # The bare world is the environment's own configuration and scenario, wheels at the
+    # speeds the loop gives the action (measured from the environment's own first steps).
+    for _ in range(20):
+        env.step(ACTION)
+    wheels = list(env.world.wheel_targets)
+    bare_world = SimWorld(env.world.config)
+    bare_world.new_scenario(SCENARIO_SEED)
+    ratios, bare_rates, env_rates = [], [], []
+    for round_ in range(args.rounds):
+        bare = bench_bare(bare_world, wheels, args.seconds)
+        stepped = bench_env(env, args.seconds)
+        bare_rates.append(bare)
+        env_rates.append(stepped)
+        ratios.append(stepped / bare)
+        print(
+            f"  .. round {round_ + 1}: bare {bare:.0f}/s, env {stepped:.0f}/s",
+            file=sys.stderr,
+            flush=True,
+        )
+    reset_ms = bench_reset(env, 5)
+    bare_world.close()
+    env.close()
+    ratio = statistics.median(ratios)
+    print(f"bare world steps/s (median):   {statistics.median(bare_rates):8.1f}")
+    print(f"environment steps/s (median):  {statistics.median(env_rates):8.1f}")
+    print(f"ratio env / bare (median of rounds): {ratio:.2f} (target >= {TARGET})")
+    print(f"reset (fresh world, first decision): {reset_ms:.0f} ms")
+    ok = ratio >= TARGET
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
