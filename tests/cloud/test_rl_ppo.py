@@ -16,6 +16,7 @@ import pytest
 
 from cloud_bridge.cli import main
 from cloud_bridge.rl import HeadlessNavEnv, RlTrainingError
+from cloud_bridge.rl.command import route_train_algo
 from cloud_bridge.rl.ppo import MODEL_FILE, PpoConfig, train_ppo
 from cloud_bridge.rl.rollout import run_episodes, summarise
 from fw_bringup.headless import run_headless_episode
@@ -58,6 +59,12 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )  # fmt: skip
     assert status == 0
     return out
+
+
+@pytest.fixture(scope="module")
+def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One MLflow store for the module's runs (creating a store costs seconds)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +120,28 @@ def test_the_model_drives_the_robot_loop(trained: Path, easy_env: HeadlessNavEnv
     assert after < 0.5 * before, (before, after, episode)
 
 
-def test_starting_from_a_release_distils_its_actions(tmp_path: Path) -> None:
+def test_training_stops_at_the_deadline(tmp_path: Path, tracking_uri: str) -> None:
+    config = PpoConfig(
+        seconds=4.0,
+        n_envs=1,
+        vec="dummy",
+        n_steps=32,
+        batch_size=32,
+        n_epochs=1,
+        scenario=EASY,
+        time_limit=5.0,
+        tracking_uri=tracking_uri,
+    )
+    result = train_ppo(config, tmp_path / "run")
+    assert result.stopped_by == "deadline"
+    # Stopped at the first environment step past the deadline: a step (a reset at worst) and
+    # an update of 32 decisions take well under a second each, even on a busy host.
+    assert 4.0 <= result.seconds < 10.0
+    assert result.timesteps > 0
+    assert load_model(result.onnx_path, DEFAULT_SPEC).version.startswith("ppo-")
+
+
+def test_starting_from_a_release_distils_its_actions(tmp_path: Path, tracking_uri: str) -> None:
     release = tmp_path / "bc.onnx"
     model_file.main(
         ["constant", str(release), "--action", "0.6", "-0.3", "--action-scale", "0.8", "1.2"]
@@ -132,7 +160,7 @@ def test_starting_from_a_release_distils_its_actions(tmp_path: Path) -> None:
         init_model=release,
         distill_steps=200,
         distill_updates=1500,
-        tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+        tracking_uri=tracking_uri,
     )
     result = train_ppo(config, tmp_path / "run")
     model = load_model(result.onnx_path, DEFAULT_SPEC)
@@ -158,3 +186,17 @@ def test_a_release_for_another_spec_is_refused_before_training(tmp_path: Path) -
     with pytest.raises(RlTrainingError, match=r"cannot start from .*observation spec"):
         train_ppo(PpoConfig(init_model=release), tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "routed"),
+    [
+        (["train", "--algo", "ppo", "--out", "r"], ["train-rl", "--algo", "ppo", "--out", "r"]),
+        (["-v", "train", "--algo=ppo"], ["-v", "train-rl", "--algo=ppo"]),
+        (["train", "data", "--algo", "bc"], ["train", "data", "--algo", "bc"]),
+        (["train", "data", "--out", "r"], ["train", "data", "--out", "r"]),
+        (["episodes", "ls", "--robot", "train"], ["episodes", "ls", "--robot", "train"]),
+    ],
+)
+def test_flywheel_train_algo_ppo_routes_to_train_rl(argv: list[str], routed: list[str]) -> None:
+    assert route_train_algo(argv) == routed

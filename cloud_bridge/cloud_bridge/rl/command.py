@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_arguments", "register", "run_train_rl", "scenario_overrides"]
+__all__ = ["add_arguments", "register", "route_train_algo", "run_train_rl", "scenario_overrides"]
 
 #: Evaluation scenarios are drawn from seeds far from the ones training draws (until the
 #: scenario seed sets land, see fw_sim.scenario).
@@ -42,6 +42,25 @@ def register(subparsers: Any) -> None:
     )  # fmt: skip
     add_arguments(parser)
     parser.set_defaults(func=run_train_rl)
+
+
+def route_train_algo(argv: list[str]) -> list[str]:
+    """``flywheel train --algo ppo ...`` as ``flywheel train-rl --algo ppo ...``; any other
+    command line unchanged. For ``cloud_bridge.cli.main`` to call before parsing, so that
+    ``flywheel train`` (behaviour cloning, with its own options) and PPO share one verb."""
+    if "train" not in argv:
+        return argv
+    verb = argv.index("train")
+    rest = argv[verb + 1 :]
+    algo = None
+    for i, arg in enumerate(rest):
+        if arg == "--algo" and i + 1 < len(rest):
+            algo = rest[i + 1]
+        elif arg.startswith("--algo="):
+            algo = arg.partition("=")[2]
+    if algo != "ppo" or not all(a.startswith("-") for a in argv[:verb]):  # not the verb
+        return argv
+    return [*argv[:verb], "train-rl", *rest]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

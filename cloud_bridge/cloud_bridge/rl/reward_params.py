@@ -27,7 +27,7 @@ key                        meaning
 ``collisions``             contacts so far in the episode
 ``safety_intervention``    the safety supervisor started an intervention since the previous step
 ``safety_events``          kinds of those interventions, in order (``slowdown_zone``,
-                           ``stop_zone``, ``approach_zone``, ``stale_scan``, ...)
+                           ``stop_zone``, ``approach``, ``stale_scan``, ...)
 ``safety_state``           supervisor state: ``running``, ``limited``, ``stopped``, ``idle``,
                            ``estop``
 ``safety_active``          interventions in force (zones, stale inputs, latched stops)
