@@ -53,6 +53,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--n-steps", "256",
             "--time-limit", str(TIME_LIMIT),
             "--model-version", "ppo-test",
+            "--eval-episodes", "2",
+            "--eval-every", "1024",
             "--out", str(out),
             *EASY_ARGS,
         ]
@@ -99,8 +101,14 @@ def test_the_model_carries_the_robots_metadata_and_the_run_is_tracked(trained: P
     with sqlite3.connect(trained / "mlflow.db") as db:
         (status,) = db.execute("select status from runs").fetchone()
         metrics = {row[0] for row in db.execute("select key from metrics")}
+        evaluations = db.execute(
+            "select step from metrics where key = 'eval/success_rate' order by step"
+        ).fetchall()
     assert status == "FINISHED"
     assert {"rollout/ep_rew_mean", "rollout/success_rate", "timesteps"} <= metrics
+    assert {"eval/train_seconds", "eval/mean_progress"} <= metrics
+    # Periodic evaluations at 1024 and 2048 decisions, then the exported model's.
+    assert [step for (step,) in evaluations] == [1024, 2048, 2048]
     assert list((trained / "mlartifacts").rglob(MODEL_FILE))
 
 

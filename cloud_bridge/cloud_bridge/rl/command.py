@@ -94,6 +94,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init-from", type=Path, help="a behaviour-cloned release (ONNX)")
     parser.add_argument("--distill-steps", type=int, default=2000)
     parser.add_argument("--eval-episodes", type=int, default=0, help="evaluate the model after")
+    parser.add_argument(
+        "--eval-every", type=int, help="also evaluate every this many decisions while training"
+    )
+    parser.add_argument(
+        "--stop-at-success", type=float, help="stop at a periodic evaluation this successful"
+    )
     parser.add_argument("--profile", type=Path, help="robot profile (default: the sim profile)")
     parser.add_argument(
         "--tracking-uri", help="MLflow URI (default: $MLFLOW_TRACKING_URI, else <out>/mlflow.db)"
@@ -147,6 +153,8 @@ def run_train_rl(args: argparse.Namespace) -> int:
             randomise=not args.no_randomise,
             scenario=scenario,
             eval_seeds=tuple(_EVAL_SEED_BASE + i for i in range(args.eval_episodes)),
+            eval_every=args.eval_every,
+            stop_at_success=args.stop_at_success,
             init_model=args.init_from,
             distill_steps=args.distill_steps,
             profile_path=args.profile,

@@ -46,6 +46,7 @@ from cloud_bridge.rl.distill import collect_observations, distil_into
 from cloud_bridge.rl.env import HeadlessNavEnv, default_profile
 from cloud_bridge.rl.errors import RlTrainingError
 from cloud_bridge.rl.export import export_policy
+from cloud_bridge.rl.periodic_eval import PeriodicEvaluation
 from cloud_bridge.rl.reward import UserReward, load_reward_function
 from cloud_bridge.rl.reward_guard import RewardErrorReport, RewardErrorStop
 from cloud_bridge.rl.rollout import run_episodes, summarise
@@ -113,6 +114,10 @@ class PpoConfig:
     scenario_seeds: tuple[int, ...] | None = None
     #: Scenarios to run the exported model on after training (empty: no evaluation).
     eval_seeds: tuple[int, ...] = ()
+    #: Also evaluate the policy on ``eval_seeds`` every this many timesteps (None: never).
+    eval_every: int | None = None
+    #: Stop training at the first periodic evaluation with at least this success rate.
+    stop_at_success: float | None = None
     #: A behaviour-cloned release (ONNX) to start from; None: a fresh policy.
     init_model: Path | None = None
     #: Decisions the release drives to collect distillation data.
@@ -143,7 +148,7 @@ class PpoResult:
     tracking_uri: str
     timesteps: int
     seconds: float
-    #: ``deadline`` or ``timesteps``.
+    #: ``deadline``, ``success`` (``stop_at_success``) or ``timesteps``.
     stopped_by: str
     metrics: dict[str, float] = field(default_factory=dict)
 
@@ -297,10 +302,20 @@ def train_ppo(config: PpoConfig, out_dir: Path) -> PpoResult:
             run.log_metrics({"distill/mse": mse, "distill/samples": len(observations)}, 0)
             log.info("distilled %s into the policy: mse %.4f", config.init_model, mse)
         deadline = Deadline(config.seconds)
+        callbacks: list[BaseCallback] = [RewardErrorStop(), deadline, _Progress(run)]
+        periodic: PeriodicEvaluation | None = None
+        if config.eval_every is not None and config.eval_seeds:
+            periodic = PeriodicEvaluation(
+                functools.partial(HeadlessNavEnv, profile=profile, reward=reward, **env_kwargs),
+                config.eval_seeds,
+                config.eval_every,
+                run,
+                target=config.stop_at_success,
+            )
+            callbacks.append(periodic)
         started = time.monotonic()
         model.learn(
-            total_timesteps=config.max_timesteps or 2**62,
-            callback=CallbackList([RewardErrorStop(), deadline, _Progress(run)]),
+            total_timesteps=config.max_timesteps or 2**62, callback=CallbackList(callbacks)
         )
         seconds = time.monotonic() - started
         version = config.model_version or f"ppo-{run.run_id}"
@@ -315,6 +330,9 @@ def train_ppo(config: PpoConfig, out_dir: Path) -> PpoResult:
             "timesteps": float(model.num_timesteps),
             "train_seconds": seconds,
         }
+        if periodic is not None and periodic.reached is not None:
+            metrics["success_target_timesteps"] = float(periodic.reached[0])
+            metrics["success_target_train_seconds"] = periodic.reached[1]
         if config.eval_seeds:
             local = HeadlessNavEnv(profile=profile, reward=reward, **env_kwargs)
             try:
@@ -333,7 +351,11 @@ def train_ppo(config: PpoConfig, out_dir: Path) -> PpoResult:
             tracking_uri=uri,
             timesteps=model.num_timesteps,
             seconds=seconds,
-            stopped_by="deadline" if deadline.expired else "timesteps",
+            stopped_by="deadline"
+            if deadline.expired
+            else "success"
+            if periodic is not None and periodic.reached is not None
+            else "timesteps",
             metrics=metrics,
         )
         summary = {**dataclasses.asdict(result), "onnx_path": str(final), "version": version}

@@ -23,12 +23,16 @@ _QUIET = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 
 def resolve_tracking_uri(configured: str | None, out_dir: Path) -> tuple[str, str | None]:
     """The tracking URI and where a new experiment keeps its artifacts (None: the store's
-    default)."""
+    default). A SQLite store keeps them beside its database: MLflow's own default is
+    ``./mlruns`` in whatever folder the command ran from."""
     uri = configured or os.environ.get("MLFLOW_TRACKING_URI")
-    if uri:
-        return uri, None
-    out = out_dir.resolve()
-    return f"sqlite:///{out / 'mlflow.db'}", (out / "mlartifacts").as_uri()
+    if not uri:
+        out = out_dir.resolve()
+        return f"sqlite:///{out / 'mlflow.db'}", (out / "mlartifacts").as_uri()
+    if uri.startswith("sqlite:///"):
+        database = Path(uri.removeprefix("sqlite:///"))
+        return uri, (database.parent / "mlartifacts").resolve().as_uri()
+    return uri, None
 
 
 class PpoRun:
