@@ -7,9 +7,12 @@ ratio is taken within its round):
   profile's 10 Hz) advanced with :meth:`SimWorld.step` and the due sensor reads only (scan,
   IMU, joint states), wheels commanded at the same rate: the floor an environment over this
   world cannot beat;
-* ``env``: :class:`cloud_bridge.rl.env.HeadlessNavEnv` steps with a fixed action: the same
-  world plus the robot loop (perception, policy step, safety supervisor, actuator bridge), the
-  hand-off between the loop's thread and the caller, and the reward.
+* ``headless``: :func:`fw_bringup.headless.run_headless_episode` with a policy that always
+  gives the same command: the same world plus the robot loop (perception, policy step, safety
+  supervisor, actuator bridge), as evaluation runs it; shown for context, what the robot's
+  own code costs;
+* ``env``: :class:`cloud_bridge.rl.env.HeadlessNavEnv` steps with a fixed action: the world,
+  the robot loop, the hand-off between the loop's thread and the caller, and the reward.
 
 Both drive the robot in a gentle arc, so neither parks at an obstacle. Resets (a fresh world
 per episode) are measured apart, as milliseconds per reset. Target: ``env`` ≥ 0.7× ``bare``
@@ -42,7 +45,11 @@ import numpy as np
 
 from cloud_bridge.rl.env import HeadlessNavEnv
 from cloud_bridge.rl.ppo import PpoConfig, train_ppo
+from fw_bringup.headless import run_headless_episode
+from fw_bringup.robot_loop import RobotLoop
+from fw_common.profile import RobotProfile
 from fw_common.profile.sim import ScenarioConfig
+from fw_policy.base import Action, PolicyInput
 from fw_sim.world import Due, SimWorld
 
 TARGET = 0.7
@@ -72,6 +79,33 @@ def bench_bare(world: SimWorld, wheels: list[float], seconds: float) -> float:
                 world.joint_states()
         periods += 1
     return periods / (time.perf_counter() - start)
+
+
+class FixedCommand:
+    """A policy that always commands what the environment's fixed action means."""
+
+    kind = "fixed"
+
+    def __init__(self, linear: float, angular: float) -> None:
+        self.action = Action(linear, angular)
+
+    def act(self, inputs: PolicyInput) -> Action:
+        return self.action
+
+    def describe(self) -> dict[str, str]:
+        return {"kind": self.kind}
+
+
+def bench_headless(
+    world: SimWorld, profile: RobotProfile, policy: FixedCommand, seconds: float
+) -> float:
+    """Decisions (scans) per wall second of the headless runner over the robot loop."""
+    world.reset()
+    start = time.perf_counter()
+    # About ``seconds`` of wall time at the rates seen here (20 sim s per wall s).
+    loop = RobotLoop(profile, policy=policy)
+    episode = run_headless_episode(world, loop, time_limit=20.0 * seconds)
+    return len(episode.path) / (time.perf_counter() - start)
 
 
 def bench_env(env: HeadlessNavEnv, seconds: float) -> float:
@@ -138,24 +172,34 @@ def main() -> int:
     wheels = list(env.world.wheel_targets)
     bare_world = SimWorld(env.world.config)
     bare_world.new_scenario(SCENARIO_SEED)
-    ratios, bare_rates, env_rates = [], [], []
+    headless_world = SimWorld(env.world.config)
+    headless_world.new_scenario(SCENARIO_SEED)
+    fixed = FixedCommand(*(float(a) * s for a, s in zip(ACTION, env.action_scale, strict=True)))
+    ratios, headless_ratios = [], []
+    rates: dict[str, list[float]] = {"bare": [], "headless": [], "env": []}
     for round_ in range(args.rounds):
         bare = bench_bare(bare_world, wheels, args.seconds)
+        headless = bench_headless(headless_world, env.profile, fixed, args.seconds)
         stepped = bench_env(env, args.seconds)
-        bare_rates.append(bare)
-        env_rates.append(stepped)
+        for name, rate in (("bare", bare), ("headless", headless), ("env", stepped)):
+            rates[name].append(rate)
         ratios.append(stepped / bare)
+        headless_ratios.append(headless / bare)
         print(
-            f"  .. round {round_ + 1}: bare {bare:.0f}/s, env {stepped:.0f}/s",
+            f"  .. round {round_ + 1}: bare {bare:.0f}/s, headless {headless:.0f}/s, "
+            f"env {stepped:.0f}/s",
             file=sys.stderr,
             flush=True,
         )
     reset_ms = bench_reset(env, 5)
     bare_world.close()
+    headless_world.close()
     env.close()
     ratio = statistics.median(ratios)
-    print(f"bare world steps/s (median):   {statistics.median(bare_rates):8.1f}")
-    print(f"environment steps/s (median):  {statistics.median(env_rates):8.1f}")
+    print(f"bare world steps/s (median):     {statistics.median(rates['bare']):8.1f}")
+    print(f"headless loop steps/s (median):  {statistics.median(rates['headless']):8.1f}")
+    print(f"environment steps/s (median):    {statistics.median(rates['env']):8.1f}")
+    print(f"ratio headless / bare (median of rounds): {statistics.median(headless_ratios):.2f}")
     print(f"ratio env / bare (median of rounds): {ratio:.2f} (target >= {TARGET})")
     print(f"reset (fresh world, first decision): {reset_ms:.0f} ms")
     ok = ratio >= TARGET

@@ -34,7 +34,7 @@ from fw_common import frames
 from fw_common.laser_scan import LaserScanData
 from fw_common.profile import RobotProfile
 from fw_policy.base import Action, PolicyInput
-from fw_sim.world import Due, SimWorld
+from fw_sim.world import Due, GroundTruth, SimWorld
 
 __all__ = ["AgentPolicy", "DecisionPoint", "DecisionStepper", "EpisodeAbandoned"]
 
@@ -158,6 +158,9 @@ class DecisionStepper:
         self._last_observation: npt.NDArray[np.float32] | None = None
         self._min_scan = math.inf
         self._start_ns = 0
+        #: Ground truth at the scan being processed (one read serves the decision and the
+        #: goal check: no physics step happens between them).
+        self._truth: GroundTruth | None = None
 
     # --- the caller's side ----------------------------------------------------------------------
 
@@ -219,7 +222,7 @@ class DecisionStepper:
 
     def _point(self, **ending: bool) -> DecisionPoint:
         world = self.world
-        truth = world.ground_truth()
+        truth = self._truth if self._truth is not None else world.ground_truth()
         pose = truth.pose2d
         assert self._last_observation is not None
         state, active, executed = self._last_safety
@@ -283,17 +286,18 @@ class DecisionStepper:
                     imu = world.imu()
                     self._handle(loop.imu(imu.angular_velocity[2], imu.orientation, now, now))
                 if due.scan:
+                    self._truth = truth = world.ground_truth()
                     self._handle(loop.scan(_scan_data(world, now), now))
-                    truth = world.ground_truth()
+                    self._truth = None
                     near = math.dist(truth.position[:2], (goal.x, goal.y)) < REACHED_RADIUS
                     speed = math.hypot(truth.linear_velocity[0], truth.linear_velocity[1])
                     if near and speed < _AT_REST:
                         ending["reached_goal"] = True
                 self._handle(loop.tick(now))
-                contacts = len(world.pop_collisions())
-                self._collisions += contacts
-                if contacts and self.end_on_collision:
-                    ending["crashed"] = True
+                if world.has_collisions:
+                    self._collisions += len(world.pop_collisions())
+                    if self.end_on_collision:
+                        ending["crashed"] = True
                 if now >= limit_ns:
                     ending["timed_out"] = True
         finally:
