@@ -8,7 +8,8 @@
    reward failure reaches the trainer with its message (:mod:`cloud_bridge.rl.reward_guard`);
 3. build stable-baselines3's PPO (an MLP actor-critic with a Gaussian policy) and, from a
    release, distil the release's actions into the actor (:mod:`cloud_bridge.rl.distill`);
-4. learn until the deadline (``seconds`` of wall time) or ``max_timesteps``;
+4. learn until the deadline (``seconds`` of wall time from the start of learning: start-up and
+   distillation are not counted) or ``max_timesteps``;
 5. export the deterministic action to ONNX with the robot's metadata, load it back with the
    robot's checks (:mod:`cloud_bridge.rl.export`), and only then move it to
    ``<out>/model.onnx``; optionally run it on evaluation scenarios.
@@ -187,6 +188,14 @@ class _Progress(BaseCallback):
             metrics["rollout/collision_rate"] = float(np.mean([o[1] for o in self.outcomes]))
             metrics["rollout/progress_mean"] = float(np.mean([o[2] for o in self.outcomes]))
         self.run.log_metrics(metrics, self.model.num_timesteps)
+        log.info(
+            "%d decisions, %.0f s: mean return %.2f, success %.0f %% (last %d episodes)",
+            self.model.num_timesteps,
+            self._elapsed(),
+            metrics.get("rollout/ep_rew_mean", math.nan),
+            100.0 * metrics.get("rollout/success_rate", math.nan),
+            len(self.outcomes),
+        )
 
     def _elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -226,6 +235,7 @@ def train_ppo(config: PpoConfig, out_dir: Path) -> PpoResult:
         reward = load_reward_function(config.reward_path)  # refuses a bad file now
     profile = load_profile(config.profile_path) if config.profile_path else default_profile()
     release = _load_release(config.init_model, profile) if config.init_model else None
+    reward_sha256 = _sha256(config.reward_path) if config.reward_path else "builtin"
     action_scale = config.action_scale or (release.action_scale if release else None)
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -322,7 +332,7 @@ def train_ppo(config: PpoConfig, out_dir: Path) -> PpoResult:
         properties = {
             "fw.code_version": code_version(),
             "fw.training": "ppo",
-            "fw.reward_sha256": _sha256(config.reward_path) if config.reward_path else "builtin",
+            "fw.reward_sha256": reward_sha256,
         }
         spec = spec_by_name(profile.policy.observation_spec)
         onnx_model = export_policy(model.policy, staging, spec, scale, version, properties)

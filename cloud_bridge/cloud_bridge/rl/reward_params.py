@@ -22,7 +22,8 @@ key                        meaning
 ``commanded_angular``      (rad/s)
 ``executed_linear``        what the safety supervisor let through (m/s, rad/s)
 ``executed_angular``
-``min_clearance``          nearest valid lidar return the policy saw (m; inf when none)
+``min_clearance``          nearest lidar return the policy saw (m; 0 when closer than the
+                           sensor's minimum, inf when none)
 ``collision``              the robot touched an obstacle since the previous step
 ``collisions``             contacts so far in the episode
 ``safety_intervention``    the safety supervisor started an intervention since the previous step

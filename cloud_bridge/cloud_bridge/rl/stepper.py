@@ -67,7 +67,8 @@ class DecisionPoint:
     yaw: float
     speed: float
     yaw_rate: float
-    #: Nearest valid return of the cleaned scan the policy saw (m); inf when none.
+    #: Nearest return of the cleaned scan the policy saw (m): 0 when one is closer than the
+    #: sensor's minimum (-inf), inf when there is none.
     min_scan_range: float
     #: Contacts that began since the previous decision.
     collisions: int = 0
@@ -212,8 +213,12 @@ class DecisionStepper:
     def decide(self, inputs: PolicyInput) -> tuple[float, float]:
         """Called by :class:`AgentPolicy` in the worker: report, then wait for the action."""
         self._last_observation = inputs.observation
-        finite = inputs.ranges[np.isfinite(inputs.ranges)]
-        self._min_scan = float(finite.min()) if finite.size else math.inf
+        ranges = inputs.ranges
+        if np.isneginf(ranges).any():  # REP-117: closer than the sensor's minimum
+            self._min_scan = 0.0
+        else:
+            finite = ranges[np.isfinite(ranges)]
+            self._min_scan = float(finite.min()) if finite.size else math.inf
         self._to_caller.put(self._point())
         action = self._to_worker.get()
         if action is None:
