@@ -4,6 +4,7 @@ fed, domain randomisation, and the safety supervisor's interventions reaching th
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from cloud_bridge.rl import ENV_ID, HeadlessNavEnv
+from cloud_bridge.rl.env import default_profile
 from cloud_bridge.rl.reward_params import PARAM_KEYS
 from fw_common.observation import DEFAULT_SPEC
 
@@ -104,6 +106,11 @@ def test_observation_is_what_the_policy_was_fed(env: HeadlessNavEnv) -> None:
         obs, *_ = env.step(np.array([1.0, 0.0], dtype=np.float32))
     # Driving forward at full action: the loop's state (and so the observation) moves forward.
     assert obs[names.index("linear")] > 0.1
+    # The scan part is the loop's latest cleaned scan, pooled by the spec.
+    scan = loop.policy.latest_scan
+    assert scan is not None
+    pooled = DEFAULT_SPEC.pool_scan(scan.ranges, scan.angle_min, scan.angle_increment)
+    np.testing.assert_array_equal(obs[: DEFAULT_SPEC.scan_sectors], pooled)
 
 
 def test_safety_interventions_reach_the_reward() -> None:
@@ -142,3 +149,46 @@ def test_bad_actions_are_refused(env: HeadlessNavEnv) -> None:
     # Out of range is clipped, as stable-baselines3 clips a Gaussian's samples.
     obs, *_ = env.step(np.array([5.0, -5.0], dtype=np.float32))
     assert env.observation_space.contains(obs)
+
+
+def _without_collision_zones() -> Any:
+    profile = default_profile()
+    zones = profile.safety.zones
+    zones = dataclasses.replace(
+        zones,
+        stop=dataclasses.replace(zones.stop, enabled=False),
+        slowdown=dataclasses.replace(zones.slowdown, enabled=False),
+        approach=dataclasses.replace(zones.approach, enabled=False),
+    )
+    return dataclasses.replace(profile, safety=dataclasses.replace(profile.safety, zones=zones))
+
+
+@pytest.mark.parametrize("end_on_collision", [True, False])
+def test_a_contact_reaches_the_reward_and_ends_the_episode_when_asked(
+    end_on_collision: bool,
+) -> None:
+    """With the safety zones off, driving straight into the obstacle ahead touches it."""
+    seen: list[dict[str, Any]] = []
+    env = HeadlessNavEnv(
+        profile=_without_collision_zones(),
+        time_limit=4.0,
+        scenario_seeds=[OBSTACLE_AHEAD_SEED],
+        end_on_collision=end_on_collision,
+    )
+    try:
+        env.set_reward(lambda params: seen.append(params) or 0.0)
+        env.reset(seed=0)
+        done = False
+        while not done:
+            _, _, terminated, truncated, info = env.step(np.array([1.0, 0.0], dtype=np.float32))
+            done = terminated or truncated
+    finally:
+        env.close()
+    touched = [p["steps"] for p in seen if p["collision"]]
+    assert touched, "the robot never touched the obstacle"
+    if end_on_collision:
+        assert terminated and not truncated and info["crashed"]
+        assert seen[-1]["crashed"] and seen[-1]["is_done"] and touched == [seen[-1]["steps"]]
+    else:
+        assert truncated and not terminated and not info["crashed"]
+        assert seen[-1]["steps"] > touched[0] and seen[-1]["collisions"] >= 1
