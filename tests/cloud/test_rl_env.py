@@ -10,6 +10,7 @@ from typing import Any
 
 import gymnasium
 import numpy as np
+import pybullet
 import pytest
 from gymnasium.utils.env_checker import check_env
 
@@ -192,3 +193,17 @@ def test_a_contact_reaches_the_reward_and_ends_the_episode_when_asked(
     else:
         assert truncated and not terminated and not info["crashed"]
         assert seen[-1]["steps"] > touched[0] and seen[-1]["collisions"] >= 1
+
+
+def test_a_failure_in_the_loop_thread_is_raised_by_step_and_reset_recovers() -> None:
+    env = HeadlessNavEnv(time_limit=3.0)
+    try:
+        env.reset(seed=0)
+        env.world.close()  # the world goes away under the paused loop
+        with pytest.raises(pybullet.error):
+            env.step(np.zeros(2, dtype=np.float32))
+        obs, _ = env.reset(seed=0)
+        assert env.observation_space.contains(obs)
+        env.step(np.zeros(2, dtype=np.float32))
+    finally:
+        env.close()

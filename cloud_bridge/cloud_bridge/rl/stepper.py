@@ -155,7 +155,7 @@ class DecisionStepper:
         # Accumulated by the worker between decisions.
         self._collisions = 0
         self._events: list[str] = []
-        self._last_safety: tuple[str, tuple[str, ...], tuple[float, float]] = ("", (), (0, 0))
+        self._last_safety: tuple[str, tuple[str, ...], tuple[float, float]] = ("", (), (0.0, 0.0))
         self._last_observation: npt.NDArray[np.float32] | None = None
         self._min_scan = math.inf
         self._start_ns = 0
@@ -197,7 +197,9 @@ class DecisionStepper:
 
     def _wait(self) -> DecisionPoint:
         point = self._to_caller.get()
-        if isinstance(point, BaseException):
+        if isinstance(point, BaseException):  # the episode failed in the worker
+            assert self._thread is not None
+            self._thread.join()
             self._thread = None
             raise point
         if point.done:
