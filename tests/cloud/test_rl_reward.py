@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cloud_bridge.cli import main
 from cloud_bridge.rl import HeadlessNavEnv, RewardFunctionError, load_reward_function
 from cloud_bridge.rl.ppo import MODEL_FILE, PpoConfig, train_ppo
 from fw_common.profile.sim import ScenarioConfig
@@ -134,3 +135,17 @@ def test_a_reward_failing_in_a_worker_process_stops_training_and_publishes_nothi
     with sqlite3.connect(tmp_path / "mlflow.db") as db:
         statuses = [row[0] for row in db.execute("select status from runs")]
     assert statuses == ["FAILED"]
+
+
+def test_the_command_refuses_a_bad_reward_file_and_bad_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, "def other(params):\n    return 1.0\n")
+    out = tmp_path / "run"
+    assert main(["train-rl", "--reward", str(path), "--minutes", "1", "--out", str(out)]) == 1
+    error = capsys.readouterr().err
+    assert "nothing published" in error and str(path) in error and "reward_function" in error
+    assert not out.exists()
+    for setting in ("no_such_setting=1", "box_count=many", "arena_size=[1]"):
+        assert main(["train-rl", "--out", str(out), "--scenario", setting]) == 2
+        assert setting in capsys.readouterr().err

@@ -119,10 +119,29 @@ def scenario_overrides(base: Any, items: list[str]) -> Any:
                 f"--scenario {item!r}: expected KEY=VALUE with KEY one of {sorted(known)}"
             )
         try:
-            changes[key] = json.loads(text)
+            value = json.loads(text)
         except json.JSONDecodeError:
-            changes[key] = text  # a bare word (a family name)
+            value = text  # a bare word (a family name)
+        changes[key] = _typed_like(getattr(base, key), value, item)
     return dataclasses.replace(base, **changes)
+
+
+def _typed_like(current: Any, value: Any, item: str) -> Any:
+    """``value`` as the type of the setting's current value; ``ValueError`` when it is not."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(current, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(current, int):
+        ok = number and float(value).is_integer()
+        value = int(value) if ok else value
+    elif isinstance(current, float):
+        ok = number
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, type(current))
+    if not ok:
+        raise ValueError(f"--scenario {item!r}: expected a {type(current).__name__}")
+    return value
 
 
 def run_train_rl(args: argparse.Namespace) -> int:
