@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import sys
 from collections.abc import Sequence
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
@@ -24,6 +25,7 @@ COMMAND_MODULES: list[str] = [
     "cloud_bridge.dataset.command",
     "cloud_bridge.train.command",
     "cloud_bridge.fleet.command",
+    "cloud_bridge.rl.command",
 ]
 
 
@@ -40,7 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``flywheel``; the exit status."""
-    args = build_parser().parse_args(argv)
+    from cloud_bridge.rl.command import route_train_algo
+
+    # `flywheel train --algo ppo` is PPO (train-rl); plain `flywheel train` behaviour cloning.
+    args = build_parser().parse_args(
+        route_train_algo(list(sys.argv[1:] if argv is None else argv))
+    )
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

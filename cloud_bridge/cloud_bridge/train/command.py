@@ -30,6 +30,13 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     parser.add_argument("datasets", nargs="+", type=Path, help="dataset folders (their union)")
+    parser.add_argument(
+        "--algo",
+        choices=("bc", "ppo"),
+        default="bc",
+        help="bc: behaviour cloning on datasets (these options); ppo: reinforcement learning "
+        "with a reward function (see `flywheel train-rl --help`)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="run folder (created)")
     parser.add_argument("--parent", type=Path, help="resume from this run folder or policy.pt")
     parser.add_argument("--seed", type=int, default=_DEFAULTS.seed)
