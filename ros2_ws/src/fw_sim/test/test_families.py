@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from fw_common.profile import load_profile
 from fw_common.profile.sim import ScenarioConfig, SimConfig
 from fw_sim.errors import ScenarioError
 from fw_sim.expert import ExpertController
@@ -25,6 +27,14 @@ from fw_sim.scenario import (
 from fw_sim.seed_sets import SEED_SET_SIZE
 from fw_sim.walled import PASSABLE_CLEARANCE, START_CLEARANCE, WALLED_FAMILIES, passable
 from fw_sim.world import SimWorld
+
+SIM_PROFILE = Path(__file__).resolve().parents[2] / "fw_bringup/config/profiles/sim.yaml"
+
+
+def sim_profile() -> SimConfig:
+    """The sim profile's section: the Husky with wheel geometry calibrated to this simulator."""
+    return load_profile(SIM_PROFILE).sim
+
 
 SEEDS = range(4)
 
@@ -116,7 +126,7 @@ def test_unknown_family_and_impossible_widths_are_errors() -> None:
 
 
 def test_the_world_builds_the_walls_and_the_lidar_sees_them() -> None:
-    config = replace(SimConfig(), scenario=config_of("cul_de_sac"), seed=3)
+    config = replace(sim_profile(), scenario=config_of("cul_de_sac"), seed=3)
     with SimWorld(config) as world:
         scenario = world.scenario
         assert scenario.family == "cul_de_sac"
