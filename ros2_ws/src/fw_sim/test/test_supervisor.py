@@ -7,14 +7,17 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fw_common.kinematics import SkidSteerKinematics
 from fw_common.profile import load_profile
+from fw_common.profile.body import FootprintBox
 from fw_common.profile.sim import ScenarioConfig, SimConfig, SupervisorConfig
 from fw_sim.expert import ExpertController
-from fw_sim.layout import Obstacle, Pose2D, Scenario
-from fw_sim.supervisor import ExpertSupervisor
+from fw_sim.layout import Obstacle, Pose2D, Scenario, distance_to_obstacles
+from fw_sim.scenario import generate_scenario
+from fw_sim.supervisor import ExpertSupervisor, body_outline
 from fw_sim.world import SimWorld
 
 SIM_PROFILE = Path(__file__).resolve().parents[2] / "fw_bringup/config/profiles/sim.yaml"
@@ -140,3 +143,21 @@ def test_in_physics_the_supervisor_keeps_a_blind_policy_off_the_walls(family: st
         # ... and never with the expert watching.
         supervisor = ExpertSupervisor(world.scenario, config.supervisor)
         assert _drive(world, supervisor, 12.0) == 0
+
+
+@pytest.mark.parametrize("family", ["clutter", "corridor"])
+def test_body_clearance_is_a_close_lower_bound_of_the_exact_distance(family: str) -> None:
+    scenario = generate_scenario(replace(ScenarioConfig(), family=family), 2)
+    supervisor = ExpertSupervisor(scenario, CONFIG)
+    outline = body_outline(FootprintBox())
+    rng = np.random.default_rng(0)
+    for x, y, yaw in rng.uniform([-4, -4, -3], [4, 4, 3], size=(50, 3)):
+        c, s = math.cos(yaw), math.sin(yaw)
+        body = np.stack(
+            [x + c * outline[:, 0] - s * outline[:, 1], y + s * outline[:, 0] + c * outline[:, 1]],
+            axis=1,
+        )
+        exact = float(distance_to_obstacles(body, scenario.obstacles).min())
+        looked_up = supervisor.body_clearance(Pose2D(x, y, yaw))
+        assert looked_up <= exact + 1e-9
+        assert looked_up >= exact - 0.15  # a cell diagonal (0.1 m grid)
