@@ -19,6 +19,7 @@ __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 COMMAND_MODULES: list[str] = [
     "cloud_bridge.catalog.command",
     "cloud_bridge.upload.command",
+    "cloud_bridge.evaluate.command",
 ]
 
 
