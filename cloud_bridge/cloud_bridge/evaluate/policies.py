@@ -34,5 +34,8 @@ def load_policy(policy_ref: str, profile: RobotProfile) -> Policy:
 
 def describe_policy(policy_ref: str, profile: RobotProfile) -> dict[str, Any]:
     """What the report says about the policy: its reference and what it describes of itself
-    (a model's sha256, version and spec id)."""
-    return {"ref": policy_ref, **load_policy(policy_ref, profile).describe()}
+    (a model's sha256, version and spec id), less when it was loaded (a report is a function
+    of the policy and the seeds)."""
+    described = load_policy(policy_ref, profile).describe()
+    described.pop("loaded_at", None)
+    return {"ref": policy_ref, **described}
