@@ -33,7 +33,9 @@ def result(
     )
 
 
-def results(n: int, failures: set[int] = frozenset(), policy: str = "c") -> list[EpisodeResult]:  # type: ignore[assignment]
+def results(
+    n: int, failures: set[int] | frozenset[int] = frozenset(), policy: str = "c"
+) -> list[EpisodeResult]:
     return [result(s, s not in failures, policy=policy) for s in range(n)]
 
 
