@@ -13,6 +13,7 @@ __all__ = [
     "CMD_VEL",
     "CMD_VEL_RAW",
     "ESTOP",
+    "EXPERT_CMD_VEL",
     "GOAL_POSE",
     "IMU",
     "JOINT_COMMANDS",
@@ -74,3 +75,6 @@ SIM_COLLISIONS = "fw/sim/collisions"  #: diagnostic_msgs/DiagnosticStatus, one p
 SIM_SCENARIO = "fw/sim/scenario"  #: std_msgs/String (JSON), latched: seed, goal, obstacles
 SIM_RESET = "fw/sim/reset"  #: std_srvs/Trigger: put the robot back at the scenario start
 SIM_NEW_SCENARIO = "fw/sim/new_scenario"  #: std_srvs/Trigger: generate the next seeded scenario
+#: geometry_msgs/TwistStamped in ``base_link``: what the privileged expert would command now (a
+#: training label), every control period, from ground truth
+EXPERT_CMD_VEL = "fw/expert/cmd_vel"

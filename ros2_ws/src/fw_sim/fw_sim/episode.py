@@ -43,7 +43,7 @@ def run_expert_episode(
     (``bench/measure_husky_kinematics.py``), not the datasheet's.
     """
     world.reset()
-    expert = expert or ExpertController(world.scenario)
+    expert = expert or ExpertController(world.scenario, footprint=world.config.robot.footprint)
     geometry = world.config.robot.wheels
     kinematics = kinematics or SkidSteerKinematics.from_geometry(geometry)
     left_joints, right_joints = list(geometry.left_joints), list(geometry.right_joints)

@@ -11,10 +11,24 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from fw_common.profile.body import FootprintBox
+from fw_sim.layout import Pose2D, Scenario
 from fw_sim.planner import CostToGo
-from fw_sim.scenario import Pose2D, Scenario
 
-__all__ = ["ExpertCommand", "ExpertController"]
+__all__ = ["ExpertCommand", "ExpertController", "planning_radius"]
+
+#: Kept beyond the body's half diagonal (m): pure pursuit cuts corners a little, and the body
+#: sweeps its half diagonal when it turns in place.
+PLANNING_MARGIN = 0.15
+
+
+def planning_radius(footprint: FootprintBox) -> float:
+    """The clearance (m) the planner wants for the body's centre: the half diagonal of the
+    footprint box (the circle the body sweeps turning in place) plus :data:`PLANNING_MARGIN`."""
+    return (
+        math.hypot(max(footprint.front, footprint.rear), max(footprint.left, footprint.right))
+        + PLANNING_MARGIN
+    )
 
 
 @dataclass(frozen=True)
@@ -33,13 +47,16 @@ def _wrap(angle: float) -> float:
 class ExpertController:
     """Pure pursuit on a cost-to-go field (see :mod:`fw_sim.planner`).
 
-    Speeds in m/s and rad/s, distances in m, angles in rad.
+    ``footprint`` is the robot's body (``profile.robot.footprint``; default the Husky's): the
+    planner keeps :func:`planning_radius` of it from obstacles where the way allows. Speeds in
+    m/s and rad/s, distances in m, angles in rad.
     """
 
     def __init__(
         self,
         scenario: Scenario,
         *,
+        footprint: FootprintBox | None = None,
         max_linear: float = 0.8,
         max_angular: float = 1.0,
         lookahead: float = 0.9,
@@ -49,7 +66,7 @@ class ExpertController:
         heading_gain: float = 2.0,
     ) -> None:
         self.scenario = scenario
-        self.field = CostToGo(scenario)
+        self.field = CostToGo(scenario, robot_radius=planning_radius(footprint or FootprintBox()))
         self.max_linear = max_linear
         self.max_angular = max_angular
         self.lookahead = lookahead

@@ -17,7 +17,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from fw_sim.scenario import Scenario, distance_to_obstacles
+from fw_sim.layout import Scenario, distance_to_obstacles
 
 __all__ = ["CostToGo"]
 

@@ -1,166 +1,78 @@
-"""Seeded scenarios: an arena with box and cylinder obstacles, a start pose and a goal.
+"""Seeded scenarios: an arena with obstacles, a start pose and a goal, in several families.
 
-A scenario is a pure description (no PyBullet): the world builds it, the expert plans on it, and
-it travels as JSON on a latched topic and in episode metadata. The same seed and configuration
-always give the same scenario.
+``ScenarioConfig.family`` chooses what to build: ``open`` (below: scattered boxes and cylinders,
+no walls), the walled families of :mod:`fw_sim.walled` (``walls``, ``corridor``,
+``cul_de_sac``, ``narrow_gap``, ``clutter``), or ``mixed``, which draws one of those six from
+the seed. The same seed and configuration always give the same scenario; the named seed sets
+that keep training and evaluation apart are in :mod:`fw_sim.seed_sets`.
 
-Reachability: obstacles keep at least ``obstacle_gap`` between each other and there are no
-walls, so when the gap is wider than the robot's turning diameter the robot's free space is
-connected and every start reaches every goal.
+Reachability of ``open``: obstacles keep at least ``obstacle_gap`` between each other and there
+are no walls, so when the gap is wider than the robot's turning diameter the robot's free space
+is connected and every start reaches every goal. The walled families check it (see
+:func:`fw_sim.walled.passable`).
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 import math
-from dataclasses import asdict, dataclass, field
-from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from fw_common.profile.sim import ScenarioConfig
+from fw_common.profile.sim import SCENARIO_FAMILIES, ScenarioConfig
 from fw_sim.errors import ScenarioError
+from fw_sim.layout import (
+    Obstacle,
+    Pose2D,
+    Scenario,
+    distance_to_obstacle,
+    distance_to_obstacles,
+    obstacle_gap,
+)
+from fw_sim.seed_sets import SeedSetName, seed_set
+from fw_sim.walled import WALLED_FAMILIES, generate_walled
 
 __all__ = [
+    "CONCRETE_FAMILIES",
+    "FAMILIES",
     "Obstacle",
     "Pose2D",
     "Scenario",
+    "SeedSetName",
     "distance_to_obstacle",
     "distance_to_obstacles",
+    "family_of",
     "generate_scenario",
+    "seed_set",
 ]
 
-
-@dataclass(frozen=True)
-class Pose2D:
-    """A planar pose in the world frame: position (m) and yaw (rad)."""
-
-    x: float
-    y: float
-    yaw: float = 0.0
+#: Every value of ``ScenarioConfig.family``.
+FAMILIES: tuple[str, ...] = SCENARIO_FAMILIES
+#: The families ``mixed`` draws from.
+CONCRETE_FAMILIES: tuple[str, ...] = ("open", *WALLED_FAMILIES)
+#: Mixed into the seed to draw the family of a ``mixed`` scenario.
+_MIXED_STREAM = 0x4D49
 
 
-@dataclass(frozen=True)
-class Obstacle:
-    """A static obstacle standing on the ground.
-
-    ``kind`` is ``"box"`` (sides ``size_x`` × ``size_y``, rotated by ``yaw``) or ``"cylinder"``
-    (``radius``). Lengths in m, angles in rad.
-    """
-
-    kind: str
-    x: float
-    y: float
-    height: float
-    yaw: float = 0.0
-    size_x: float = 0.0
-    size_y: float = 0.0
-    radius: float = 0.0
-
-    @property
-    def bounding_radius(self) -> float:
-        """Radius of the circle around the footprint (m)."""
-        if self.kind == "cylinder":
-            return self.radius
-        return 0.5 * math.hypot(self.size_x, self.size_y)
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One episode's world: arena side (m), obstacles, start pose and goal position."""
-
-    seed: int
-    arena_size: float
-    start: Pose2D
-    goal: Pose2D
-    obstacles: tuple[Obstacle, ...] = field(default_factory=tuple)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-data form (JSON-ready)."""
-        data = asdict(self)
-        data["obstacles"] = [asdict(o) for o in self.obstacles]
-        return data
-
-    def to_json(self) -> str:
-        """JSON text with sorted keys (stable for hashing and diffs)."""
-        return json.dumps(self.to_dict(), sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Scenario:
-        """Inverse of :meth:`to_dict`."""
-        return cls(
-            seed=int(data["seed"]),
-            arena_size=float(data["arena_size"]),
-            start=Pose2D(**data["start"]),
-            goal=Pose2D(**data["goal"]),
-            obstacles=tuple(Obstacle(**o) for o in data["obstacles"]),
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> Scenario:
-        """Inverse of :meth:`to_json`."""
-        return cls.from_dict(json.loads(text))
-
-
-def distance_to_obstacle(
-    points: npt.NDArray[np.float64], obstacle: Obstacle
-) -> npt.NDArray[np.float64]:
-    """Distance (m) from each 2D point (N×2 array) to the obstacle's footprint; 0 inside."""
-    dx = points[:, 0] - obstacle.x
-    dy = points[:, 1] - obstacle.y
-    if obstacle.kind == "cylinder":
-        return np.maximum(np.hypot(dx, dy) - obstacle.radius, 0.0)
-    c, s = math.cos(obstacle.yaw), math.sin(obstacle.yaw)
-    local_x = np.abs(c * dx + s * dy) - 0.5 * obstacle.size_x
-    local_y = np.abs(-s * dx + c * dy) - 0.5 * obstacle.size_y
-    return np.hypot(np.maximum(local_x, 0.0), np.maximum(local_y, 0.0))
-
-
-def distance_to_obstacles(
-    points: npt.NDArray[np.float64], obstacles: tuple[Obstacle, ...] | list[Obstacle]
-) -> npt.NDArray[np.float64]:
-    """Distance (m) from each point (N×2) to the nearest obstacle; +inf with no obstacles."""
-    result = np.full(points.shape[0], np.inf)
-    for obstacle in obstacles:
-        np.minimum(result, distance_to_obstacle(points, obstacle), out=result)
-    return result
-
-
-def _obstacle_gap(a: Obstacle, b: Obstacle) -> float:
-    """Free distance between two footprints (m), exact for cylinders, sampled for boxes."""
-    if a.kind == "cylinder" and b.kind == "cylinder":
-        return math.hypot(a.x - b.x, a.y - b.y) - a.radius - b.radius
-    # The distance between convex footprints is reached at a boundary point of one of them:
-    # sample both boundaries densely (2 cm) and measure to the other exactly.
-    return min(
-        float(distance_to_obstacle(_boundary(a), b).min()),
-        float(distance_to_obstacle(_boundary(b), a).min()),
-    )
-
-
-def _boundary(o: Obstacle, step: float = 0.02) -> npt.NDArray[np.float64]:
-    """Points along the footprint outline (N×2, m)."""
-    if o.kind == "cylinder":
-        n = max(8, int(2 * math.pi * o.radius / step))
-        t = np.linspace(0.0, 2.0 * math.pi, n, endpoint=False)
-        return np.stack([o.x + o.radius * np.cos(t), o.y + o.radius * np.sin(t)], axis=1)
-    hx, hy = 0.5 * o.size_x, 0.5 * o.size_y
-    corners = np.array([[hx, hy], [-hx, hy], [-hx, -hy], [hx, -hy], [hx, hy]])
-    pieces = []
-    for p0, p1 in itertools.pairwise(corners):
-        n = max(2, int(np.linalg.norm(p1 - p0) / step))
-        t = np.linspace(0.0, 1.0, n, endpoint=False)[:, None]
-        pieces.append(p0 + t * (p1 - p0))
-    local = np.concatenate(pieces)
-    c, s = math.cos(o.yaw), math.sin(o.yaw)
-    rot = np.array([[c, -s], [s, c]])
-    return np.asarray(local @ rot.T + np.array([o.x, o.y]), dtype=np.float64)
+def family_of(family: str, seed: int) -> str:
+    """The concrete family a scenario of ``family`` and ``seed`` is built from."""
+    if family == "mixed":
+        draw = np.random.default_rng([seed, _MIXED_STREAM]).integers(len(CONCRETE_FAMILIES))
+        return CONCRETE_FAMILIES[int(draw)]
+    if family not in CONCRETE_FAMILIES:
+        raise ScenarioError(f"unknown scenario family {family!r}; known: {FAMILIES}")
+    return family
 
 
 def generate_scenario(config: ScenarioConfig, seed: int) -> Scenario:
-    """Draw a scenario from ``seed`` (deterministic).
+    """Draw a scenario of ``config.family`` from ``seed`` (deterministic)."""
+    family = family_of(config.family, seed)
+    if family == "open":
+        return _generate_open(config, seed)
+    return generate_walled(config, family, seed)
+
+
+def _generate_open(config: ScenarioConfig, seed: int) -> Scenario:
+    """The ``open`` family.
 
     Start and goal come first (at least ``min_start_goal_distance`` apart, 1 m inside the
     arena), then obstacles by rejection sampling: each keeps ``clearance`` from start and goal
@@ -215,7 +127,7 @@ def generate_scenario(config: ScenarioConfig, seed: int) -> Scenario:
                 )
             if distance_to_obstacle(anchors, candidate).min() < config.clearance:
                 continue
-            if any(_obstacle_gap(candidate, other) < config.obstacle_gap for other in obstacles):
+            if any(obstacle_gap(candidate, other) < config.obstacle_gap for other in obstacles):
                 continue
             obstacles.append(candidate)
             break

@@ -5,6 +5,13 @@ It publishes what real drivers publish (``scan``, ``imu``, ``joint_states``) plu
 ``fw/sim/scenario``); it takes wheel velocity commands on ``fw/joint_commands`` and offers
 ``fw/sim/reset`` and ``fw/sim/new_scenario``.
 
+The privileged expert (:mod:`fw_sim.expert`, planning on the known scenario) labels every
+control period (``sim.expert_rate``, sim time) with the command it would give now, from ground
+truth, on ``fw/expert/cmd_vel``. With ``sim.supervisor.enabled`` it also acts as an HG-DAgger
+supervisor (:mod:`fw_sim.supervisor`): it watches the policy's ``fw/cmd_vel_raw`` and, when the
+policy is about to fail, drives through ``fw/teleop/cmd_vel``, the way a person's teleop takes
+over (the safety supervisor then reports ``teleop_override``), until it hands back.
+
 Physics runs in a dedicated thread, paced by ``real_time_factor`` (0 = as fast as possible), so
 the executor stays free for commands and services. All stamps are sim time. The node itself
 runs on wall time: it is the clock source.
@@ -22,6 +29,7 @@ import time
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+from geometry_msgs.msg import TwistStamped
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
@@ -37,13 +45,18 @@ from fw_common.spin import run_node
 from fw_sim.contacts import ContactEvent
 from fw_sim.joint_state_serializer import JointStateSerializer
 from fw_sim.serialized_template import SerializedTemplate
+from fw_sim.supervisor import ExpertSupervisor
 from fw_sim.world import Due, SimWorld
 
-__all__ = ["CLOCK_QOS", "SimNode", "main"]
+__all__ = ["CLOCK_QOS", "LABEL_QOS", "SimNode", "main"]
 
 #: rclpy's TimeSource subscribes to /clock best effort with depth 1; best effort matches both
 #: best-effort and reliable subscribers, and a stale clock sample is worthless anyway.
 CLOCK_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
+
+#: Expert labels are training data: reliable and with a history, so that a recorder that falls
+#: a few periods behind still gets every one (a command's depth of 1 would drop them).
+LABEL_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 
 #: A behind-schedule stepper re-anchors its pacing rather than bursting to catch up (s).
 _MAX_LAG = 0.25
@@ -85,6 +98,14 @@ class SimNode(Node):
         )
         self._scenario_pub = self.create_publisher(String, topics.SIM_SCENARIO, qos.LATCHED)
         self.create_subscription(JointState, topics.JOINT_COMMANDS, self._on_command, qos.COMMAND)
+        self._expert_pub = self.create_publisher(TwistStamped, topics.EXPERT_CMD_VEL, LABEL_QOS)
+        self._teleop_pub = self.create_publisher(TwistStamped, topics.TELEOP_CMD_VEL, qos.COMMAND)
+        # The policy's latest command: (linear, angular, stamp ns); read by the stepper thread.
+        self._policy_command = (0.0, 0.0, -1)
+        self.create_subscription(
+            TwistStamped, topics.CMD_VEL_RAW, self._on_policy_command, qos.COMMAND
+        )
+        self._make_supervisor()
         self.create_service(Trigger, topics.SIM_RESET, self._on_reset)
         self.create_service(Trigger, topics.SIM_NEW_SCENARIO, self._on_new_scenario)
         self._prepare_messages(config)
@@ -177,6 +198,19 @@ class SimNode(Node):
         )
         self._clock = SerializedTemplate(Clock(), {"stamp": ("clock.sec", "clock.nanosec")})
 
+    def _make_supervisor(self) -> None:
+        """The expert and its gating for the current scenario (the planner runs here)."""
+        world = self._world
+        config = world.config
+        self._supervisor = ExpertSupervisor(
+            world.scenario, config.supervisor, footprint=config.robot.footprint
+        )
+        self._expert_period_ns = round(1e9 / config.expert_rate)
+        # On the period's grid of sim time, so labels of every run share their stamps.
+        period = self._expert_period_ns
+        self._next_expert_ns = (world.sim_time_ns // period + 1) * period
+        self.takeovers = 0
+
     def _publish_scenario(self) -> None:
         self._scenario_pub.publish(String(data=json.dumps(self._world.metadata())))
 
@@ -260,9 +294,38 @@ class SimNode(Node):
             write["pose"](*truth.position, *truth.orientation)
             write["twist"](*truth.linear_velocity, *truth.angular_velocity)
             self._truth_pub.publish(self._truth.data())
+        if now >= self._next_expert_ns:
+            self._next_expert_ns = max(self._next_expert_ns + self._expert_period_ns, now)
+            self._publish_expert(world, now)
         if world.has_collisions:
             for event in world.pop_collisions():
                 self._publish_collision(event)
+
+    def _publish_expert(self, world: SimWorld, now: int) -> None:
+        """The expert's label and, with the supervisor enabled, its take-over."""
+        supervisor = self._supervisor
+        pose = world.ground_truth().pose2d
+        config = world.config.supervisor
+        if config.enabled:
+            linear, angular, stamp_ns = self._policy_command
+            if now - stamp_ns > config.policy_timeout * 1e9:
+                linear = angular = 0.0  # stale or none: the policy commands nothing
+            decision = supervisor.decide(
+                pose, linear, angular, supervisor.body_clearance(pose), now
+            )
+            label = decision.label_linear, decision.label_angular
+            take_over = decision.take_over
+        else:
+            command = supervisor.expert.command(pose)
+            label, take_over = (command.linear, command.angular), False
+        msg = TwistStamped()
+        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(now, 1_000_000_000)
+        msg.header.frame_id = frames.BASE_LINK
+        msg.twist.linear.x, msg.twist.angular.z = label
+        self._expert_pub.publish(msg)
+        if take_over:
+            self.takeovers += 1
+            self._teleop_pub.publish(msg)
 
     # --- commands and services --------------------------------------------------------------
 
@@ -278,9 +341,18 @@ class SimNode(Node):
                 throttle_duration_sec=1.0,
             )
 
+    def _on_policy_command(self, msg: TwistStamped) -> None:
+        stamp = msg.header.stamp
+        self._policy_command = (
+            msg.twist.linear.x,
+            msg.twist.angular.z,
+            stamp.sec * 1_000_000_000 + stamp.nanosec,
+        )
+
     def _on_reset(self, _request: Trigger.Request, response: Trigger.Response) -> Any:
         with self._lock:
             self._world.reset()
+            self._supervisor.reset()
             seed = self._world.scenario.seed
         response.success = True
         response.message = f"robot back at the start of scenario seed {seed}"
@@ -297,6 +369,7 @@ class SimNode(Node):
                     world.close()
                     self._world = world = SimWorld(config, start_time_ns=now)
                 world.new_scenario(seed)
+                self._make_supervisor()
                 self._prepare_messages(world.config)
                 self._publish_scenario()
         except Exception as exc:  # a bad generator configuration must not kill the node

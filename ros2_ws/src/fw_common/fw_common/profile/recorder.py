@@ -63,6 +63,7 @@ class RecorderConfig:
             "fw/estop",
             "fw/teleop/cmd_vel",
             "fw/joint_commands",
+            "fw/expert/cmd_vel",
         ],
         "Topics to record (exact names; relative names resolve in the node's namespace).",
     )

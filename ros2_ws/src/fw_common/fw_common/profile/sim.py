@@ -16,13 +16,20 @@ from fw_common.profile.body import RobotBody
 from fw_common.profile.schema import setting
 
 __all__ = [
+    "SCENARIO_FAMILIES",
     "ImuConfig",
     "LidarConfig",
     "RandomisationConfig",
     "ScenarioConfig",
     "SimBaseConfig",
     "SimConfig",
+    "SupervisorConfig",
 ]
+
+#: Scenario families (see fw_sim.scenario): ``open`` scatters obstacles in an open arena;
+#: the others enclose the arena with walls and build what a reactive controller gets wrong;
+#: ``mixed`` draws one of them from the seed.
+SCENARIO_FAMILIES = ("open", "walls", "corridor", "cul_de_sac", "narrow_gap", "clutter", "mixed")
 
 
 def _check_range(name: str, bounds: list[float]) -> None:
@@ -118,6 +125,17 @@ class ImuConfig:
 class ScenarioConfig:
     """The seeded scenario generator: arena, obstacles, start and goal."""
 
+    # Which kind of world to build (fw_sim.scenario): 'open' (scattered boxes and cylinders,
+    # no walls), 'walls' (long walls across the way), 'corridor' (a bent corridor), 'cul_de_sac'
+    # (the start inside a dead end that opens away from the goal), 'narrow_gap' (a wall across
+    # the arena with one gap a little wider than the robot), 'clutter' (dense small obstacles)
+    # or 'mixed' (one of those drawn from the seed). Every family but 'open' encloses the arena.
+    family: str = setting(
+        "open",
+        "Scenario family: open, walls, corridor, cul_de_sac, narrow_gap, clutter or mixed.",
+        choices=SCENARIO_FAMILIES,
+    )
+
     # Side of the square arena centred on the origin in which everything is placed (m).
     arena_size: float = setting(10.0, "Arena side (m).", minimum=4.0, maximum=200.0)
     # Number of box obstacles.
@@ -149,10 +167,35 @@ class ScenarioConfig:
     )
     # Rejection-sampling budget per object before the generator gives up with an error.
     max_attempts: int = setting(2000, "Placement attempts per object.", minimum=1, maximum=1000000)
+    # Thickness of the walls of the walled families (m).
+    wall_thickness: float = setting(0.2, "Wall thickness (m).", minimum=0.05, maximum=2.0)
+    # Width of the way through a 'narrow_gap' wall (m); the Husky is 0.67 m wide and its safety
+    # zones add a few cm on each side.
+    gap_width_range: list[float] = setting(
+        [1.2, 1.5], "narrow_gap: width range of the gap (m).", min_length=2, max_length=2
+    )
+    # Free width between the walls of a 'corridor' or a 'cul_de_sac' (m).
+    corridor_width_range: list[float] = setting(
+        [1.8, 2.4],
+        "corridor / cul_de_sac: free width range between the walls (m).",
+        min_length=2,
+        max_length=2,
+    )
+    # Number of obstacles of a 'clutter' scenario.
+    clutter_count: int = setting(18, "clutter: obstacles.", minimum=0, maximum=400)
+    # Minimum free gap between two 'clutter' obstacles (m): below the Husky's turning diameter,
+    # so the way needs planning, above its width.
+    clutter_gap: float = setting(
+        1.0, "clutter: minimum gap between obstacles (m).", minimum=0.0, maximum=20.0
+    )
 
     def __post_init__(self) -> None:
         _check_range("box_size_range", self.box_size_range)
         _check_range("cylinder_radius_range", self.cylinder_radius_range)
+        _check_range("gap_width_range", self.gap_width_range)
+        _check_range("corridor_width_range", self.corridor_width_range)
+        if min(self.gap_width_range) <= 0 or min(self.corridor_width_range) <= 0:
+            raise ValueError("gap and corridor widths must be positive")
         if min(self.box_size_range) <= 0 or min(self.cylinder_radius_range) <= 0:
             raise ValueError("obstacle sizes must be positive")
         if self.min_start_goal_distance > self.arena_size * math.sqrt(2.0) - 1.0:
@@ -212,6 +255,48 @@ class RandomisationConfig:
 
 
 @dataclass(frozen=True)
+class SupervisorConfig:
+    """The simulated HG-DAgger supervisor (fw_sim.supervisor): the privileged expert takes
+    over on ``fw/teleop/cmd_vel``, as a person with a teleop would, when the policy is about to
+    fail, and hands back when it is safe again."""
+
+    # Off by default: the sim node then only publishes the expert's labels.
+    enabled: bool = setting(False, "Let the expert take over from the policy (HG-DAgger).")
+    # Take over when the body's predicted clearance along the policy's command falls below this
+    # (m). The expert itself passes the narrowest gaps with ~0.3 m on each side.
+    clearance: float = setting(
+        0.15, "Take over below this predicted clearance (m).", minimum=0.0, maximum=5.0
+    )
+    # How far ahead the policy's command is rolled out to predict the clearance (s).
+    horizon: float = setting(1.0, "Clearance prediction horizon (s).", minimum=0.05, maximum=10.0)
+    # Take over when the cost-to-go to the goal has not fallen by progress_distance for this
+    # long (s).
+    progress_window: float = setting(
+        6.0, "Take over after this long without progress (s).", minimum=0.5, maximum=600.0
+    )
+    # What counts as progress within the window (m of cost-to-go).
+    progress_distance: float = setting(
+        0.5, "Progress expected within the window (m).", minimum=0.01, maximum=100.0
+    )
+    # Hysteresis: hand back only when the policy's command predicts this much more clearance
+    # than the take-over threshold (m) ...
+    hand_back_margin: float = setting(
+        0.2, "Hand back above clearance + this margin (m).", minimum=0.0, maximum=5.0
+    )
+    # ... after at least this long in control (s) ...
+    min_takeover: float = setting(1.0, "Shortest take-over (s).", minimum=0.0, maximum=60.0)
+    # ... and, after a take-over for lack of progress, once the expert has brought the robot
+    # this much closer to the goal (m of cost-to-go).
+    hand_back_progress: float = setting(
+        2.0, "Progress the expert makes before handing back (m).", minimum=0.0, maximum=100.0
+    )
+    # The policy's command counts as zero when older than this (s, sim time).
+    policy_timeout: float = setting(
+        0.5, "The policy's command is stale after this long (s).", minimum=0.01, maximum=10.0
+    )
+
+
+@dataclass(frozen=True)
 class SimConfig:
     """Simulated world and sensors."""
 
@@ -246,6 +331,13 @@ class SimConfig:
     scenario: ScenarioConfig = setting(ScenarioConfig(), "Scenario generator.")
     # Domain randomisation.
     randomisation: RandomisationConfig = setting(RandomisationConfig(), "Domain randomisation.")
+    # Rate of the privileged expert's labels on fw/expert/cmd_vel (Hz, sim time): the robot's
+    # control rate.
+    expert_rate: float = setting(
+        20.0, "Expert label rate on fw/expert/cmd_vel (Hz).", minimum=1.0, maximum=200.0
+    )
+    # The simulated HG-DAgger supervisor.
+    supervisor: SupervisorConfig = setting(SupervisorConfig(), "HG-DAgger expert supervisor.")
     # The robot's body (laser mount, wheel joints and geometry), from the profile's robot
     # section; read only.
     robot: RobotBody = setting(RobotBody(), "The robot's body, from the profile's robot section.")
@@ -253,7 +345,7 @@ class SimConfig:
     def __post_init__(self) -> None:
         if self.lidar.range_min >= self.lidar.range_max:
             raise ValueError("lidar.range_min must be below lidar.range_max")
-        for name in ("clock_rate", "joint_states_rate", "ground_truth_rate"):
+        for name in ("clock_rate", "joint_states_rate", "ground_truth_rate", "expert_rate"):
             if getattr(self, name) > self.physics_rate:
                 raise ValueError(f"{name} is above physics_rate")
         if self.lidar.rate > self.physics_rate or self.imu.rate > self.physics_rate:
