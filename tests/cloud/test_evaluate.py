@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from cloud_bridge.evaluate import EpisodeSpec, evaluate, run_episode
+from cloud_bridge.evaluate.seeds import parse_seeds
 from fw_bringup.node_parameters import default_profile_path
 from fw_common.profile import RobotProfile, load_profile
+from fw_sim.scenario import family_of, seed_set
 from support.onnx_models import make_model
 
 
@@ -78,3 +80,19 @@ def test_ray_gives_the_serial_results(profile: RobotProfile, tmp_path: Path) -> 
     # And the outcomes differ from seed to seed (the test compares something).
     assert len({(e.final_x, e.final_y) for e in serial.episodes}) == len(seeds)
     assert dataclasses.asdict(serial.episodes[0]) != dataclasses.asdict(serial.episodes[1])
+
+
+def test_named_seed_sets_and_scenario_families(profile: RobotProfile) -> None:
+    heldout = parse_seeds("heldout:3")
+    assert heldout == seed_set("heldout", 3)
+    assert not set(heldout) & set(parse_seeds("train:1000"))
+    assert parse_seeds("4-6") == [4, 5, 6] and parse_seeds("3,9") == [3, 9]
+    report = evaluate("classic", heldout, family="mixed", profile=profile, time_limit=2.0)
+    # Each row names the family its seed drew; the report the family that was asked for.
+    assert report.family == "mixed"
+    assert [e.family for e in report.episodes] == [family_of("mixed", s) for s in heldout]
+    assert all(e.min_clearance_m is not None for e in report.episodes)
+    with pytest.raises(ValueError, match="unknown seed set"):
+        parse_seeds("holdout:3")
+    with pytest.raises(ValueError, match="scenario family 'maze'"):
+        evaluate("classic", [1], family="maze", profile=profile)

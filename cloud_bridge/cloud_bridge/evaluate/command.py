@@ -29,6 +29,7 @@ from cloud_bridge.evaluate.intervals import Interval
 from cloud_bridge.evaluate.report import EvaluationReport, write_json
 from cloud_bridge.evaluate.runner import LOCAL
 from cloud_bridge.evaluate.seeds import DEFAULT_FAMILY, parse_seeds
+from fw_common.profile.sim import SCENARIO_FAMILIES
 
 __all__ = ["register", "run_evaluate"]
 
@@ -47,7 +48,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--seeds", default="50", help="heldout:50, 100-149, 3,7,11 or a count (default: 50)"
     )
-    parser.add_argument("--family", default=DEFAULT_FAMILY, help="scenario family")
+    parser.add_argument(
+        "--family",
+        default=DEFAULT_FAMILY,
+        help=f"scenario family: {', '.join(SCENARIO_FAMILIES)} (default: {DEFAULT_FAMILY})",
+    )
     parser.add_argument(
         "--profile", default="sim", help="robot profile: a YAML file or a shipped name (sim)"
     )

@@ -25,6 +25,7 @@ from fw_bringup.headless import run_headless_episode
 from fw_bringup.robot_loop import RobotLoop
 from fw_common.profile import RobotProfile
 from fw_safety.events import EVENT_KINDS
+from fw_sim.scenario import family_of
 from fw_sim.world import SimWorld
 
 __all__ = [
@@ -74,6 +75,7 @@ class EpisodeResult:
     """The outcome of one episode, judged with ground truth (JSON-ready)."""
 
     seed: int
+    #: The scenario's family (the one drawn for this seed when evaluating ``mixed``).
     family: str
     policy: str
     #: Ground truth at rest within ``REACHED_RADIUS`` of the goal before the time limit.
@@ -171,7 +173,7 @@ def run_episode(spec: EpisodeSpec) -> tuple[EpisodeResult, EpisodeTiming]:
     x, y = truth.position[0], truth.position[1]
     result = EpisodeResult(
         seed=spec.seed,
-        family=spec.family,
+        family=family_of(spec.family, spec.seed),
         policy=spec.policy_ref,
         reached=episode.reached,
         collisions=episode.collisions,

@@ -14,7 +14,7 @@ from cloud_bridge.evaluate.metrics import summarise
 from cloud_bridge.evaluate.policies import describe_policy
 from cloud_bridge.evaluate.report import EvaluationReport
 from cloud_bridge.evaluate.runner import run_episodes
-from cloud_bridge.evaluate.seeds import DEFAULT_FAMILY
+from cloud_bridge.evaluate.seeds import DEFAULT_FAMILY, scenario_config
 from fw_common.profile import RobotProfile
 
 __all__ = ["evaluate"]
@@ -42,6 +42,7 @@ def evaluate(
     seed_list = tuple(int(s) for s in seeds)
     if not seed_list:
         raise ValueError("no seeds to evaluate")
+    scenario_config(profile.sim.scenario, family)  # an unknown family fails before any work
     policy = describe_policy(policy_ref, profile)
     specs = [
         EpisodeSpec(

@@ -1,7 +1,7 @@
 """Which scenarios to run: seed lists from the command line, and the scenario family.
 
 ``--seeds`` takes a named seed set and a count (``heldout:50``, from
-``fw_sim.scenario.seed_set``, whose sets never overlap), a range (``100-149``, both ends
+``fw_sim.seed_sets.seed_set``, whose sets never overlap), a range (``100-149``, both ends
 included), a comma-separated list (``3,7,11``), or a count alone (``20``: seeds 0 to 19).
 """
 
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any
+from typing import cast
 
-from fw_common.profile.sim import ScenarioConfig
+from fw_common.profile.sim import SCENARIO_FAMILIES, ScenarioConfig
+from fw_sim.seed_sets import SeedSetName, seed_set
 
 __all__ = ["DEFAULT_FAMILY", "parse_seeds", "scenario_config"]
 
@@ -24,20 +25,13 @@ _RANGE = re.compile(r"^(\d+)-(\d+)$")
 _NAMED = re.compile(r"^([a-z_]+):(\d+)$")
 
 
-def _seed_set(name: str, count: int) -> list[int]:
-    from fw_sim import scenario
-
-    seed_set: Any = getattr(scenario, "seed_set", None)
-    if seed_set is None:
-        raise ValueError(f"seed set {name!r}: this fw_sim has no named seed sets")
-    return [int(s) for s in seed_set(name, count)]
-
-
 def parse_seeds(text: str) -> list[int]:
     """The seeds ``text`` names (see the module docstring); ``ValueError`` with the reason."""
     text = text.strip()
     if named := _NAMED.match(text):
-        seeds = _seed_set(named.group(1), int(named.group(2)))
+        if int(named.group(2)) > _MAX_SEEDS:
+            raise ValueError(f"{text!r} asks for more than {_MAX_SEEDS} seeds")
+        seeds = seed_set(cast(SeedSetName, named.group(1)), int(named.group(2)))
     elif span := _RANGE.match(text):
         first, last = int(span.group(1)), int(span.group(2))
         if last < first:
@@ -66,10 +60,7 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def scenario_config(config: ScenarioConfig, family: str) -> ScenarioConfig:
-    """``config`` generating ``family``'s scenarios."""
-    if not hasattr(config, "family"):
-        if family != DEFAULT_FAMILY:
-            raise ValueError(f"scenario family {family!r}: this fw_sim has only 'open'")
-        return config
-    changes: dict[str, Any] = {"family": family}
-    return dataclasses.replace(config, **changes)
+    """``config`` generating ``family``'s scenarios; ``ValueError`` for an unknown family."""
+    if family not in SCENARIO_FAMILIES:
+        raise ValueError(f"scenario family {family!r}: known: {', '.join(SCENARIO_FAMILIES)}")
+    return dataclasses.replace(config, family=family)
