@@ -59,7 +59,7 @@ def main() -> int:
     import ray
 
     start = time.perf_counter()
-    ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
     ray_start_s = time.perf_counter() - start
     try:
         _progress("ray warm-up (worker imports)")

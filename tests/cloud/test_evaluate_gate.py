@@ -4,6 +4,7 @@ status on real evaluations."""
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,15 @@ def test_the_command_refuses_a_corrupt_model(
     for bad, why in ((corrupt, "cannot load"), (nan, "non-finite"), (tmp_path / "no", "exist")):
         assert main(["evaluate", "--policy", str(bad), "--seeds", "1", "--no-progress"]) == 2
         assert why in capsys.readouterr().err
+
+
+def test_the_command_says_when_the_ray_cluster_cannot_be_reached(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A port nothing listens on (bound, never listening): Ray itself would retry for minutes.
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{unused.getsockname()[1]}"
+        argv = ["evaluate", "--policy", "classic", "--seeds", "1", "--no-progress"]
+        assert main([*argv, "--ray-address", address]) == 3
+    assert f"Ray at {address}: nothing accepts connections" in capsys.readouterr().err

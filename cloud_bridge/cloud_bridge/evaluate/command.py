@@ -4,7 +4,8 @@ The policy drives the headless simulated robot through the robot's own loop (per
 ONNX model through onnxruntime, safety, the bridge's kinematics). Every metric comes with its
 confidence interval. With ``--baseline`` the same seeds are run for the baseline and the gate
 also checks paired regressions. The exit status is 0 when the gate passes, 1 when it fails
-(the reasons are printed), 2 for bad input (seeds, model, gate file).
+(the reasons are printed), 2 for bad input (seeds, model, gate file), 3 when the Ray cluster
+cannot be reached.
 
 Examples::
 
@@ -27,7 +28,7 @@ from cloud_bridge.evaluate.evaluation import evaluate
 from cloud_bridge.evaluate.gate import GateConfig, GateResult, gate, load_gate_config
 from cloud_bridge.evaluate.intervals import Interval
 from cloud_bridge.evaluate.report import EvaluationReport, write_json
-from cloud_bridge.evaluate.runner import LOCAL
+from cloud_bridge.evaluate.runner import LOCAL, ray_session
 from cloud_bridge.evaluate.seeds import DEFAULT_FAMILY, parse_seeds
 from fw_common.profile.sim import SCENARIO_FAMILIES
 
@@ -36,6 +37,7 @@ __all__ = ["register", "run_evaluate"]
 #: Exit statuses.
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
+EXIT_NO_CLUSTER = 3
 
 
 def register(subparsers: Any) -> None:
@@ -121,11 +123,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
         "progress": not args.no_progress,
     }
     try:
-        candidate = evaluate(args.policy, seeds, **options)
-        baseline = evaluate(args.baseline, seeds, **options) if args.baseline else None
+        with ray_session(ray_address, args.ray_cpus):
+            candidate = evaluate(args.policy, seeds, **options)
+            baseline = evaluate(args.baseline, seeds, **options) if args.baseline else None
     except ValueError as exc:  # a refused model, an unknown family or seed set
         print(f"flywheel evaluate: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except ConnectionError as exc:
+        print(f"flywheel evaluate: Ray at {ray_address}: {exc}", file=sys.stderr)
+        return EXIT_NO_CLUSTER
     comparison = compare(candidate.episodes, baseline.episodes) if baseline else None
     verdict = gate(candidate.summary, comparison, config)
     _print_summary(candidate, baseline, comparison, verdict)

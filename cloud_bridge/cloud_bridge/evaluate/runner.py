@@ -15,14 +15,16 @@ installed on their nodes.
 from __future__ import annotations
 
 import os
+import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from cloud_bridge.evaluate.episode import EpisodeResult, EpisodeSpec, EpisodeTiming, run_episode
 
-__all__ = ["LOCAL", "project_pythonpath", "run_episodes"]
+__all__ = ["LOCAL", "project_pythonpath", "ray_session", "run_episodes"]
 
 #: ``ray_address`` that starts a private local Ray instance.
 LOCAL = "local"
@@ -30,6 +32,10 @@ LOCAL = "local"
 #: Callback with each finished episode (progress bars).
 OnResult = Callable[[EpisodeResult], None]
 Outcome = tuple[EpisodeResult, EpisodeTiming]
+
+#: How long to wait for a cluster's address to accept a connection (s): ray.init itself keeps
+#: retrying an address where nothing listens, far longer than a person waits for a typo.
+_CONNECT_TIMEOUT_S = 10.0
 
 #: Packages a worker imports to run an episode.
 _PACKAGES = (
@@ -78,19 +84,52 @@ def run_episodes(
     return _run_on_ray(specs, ray_address, ray_cpus, on_result)
 
 
+@contextmanager
+def ray_session(address: str | None, cpus: int = 2) -> Iterator[None]:
+    """Ray connected for the block (nothing for ``address=None``): started or joined here and
+    stopped at the end, unless this process was already connected, so several evaluations
+    (a candidate and its baseline) share one start-up. ``ConnectionError`` when a cluster
+    cannot be reached."""
+    if address is None:
+        yield
+        return
+    import ray
+
+    if ray.is_initialized():
+        yield
+        return
+    if address == LOCAL:
+        # address="local": a private instance even where a cluster file says one is running.
+        ray.init(address="local", num_cpus=cpus, include_dashboard=False, log_to_driver=False)
+    else:
+        _check_reachable(address)
+        env = {"env_vars": {"PYTHONPATH": project_pythonpath()}}
+        ray.init(address=address, runtime_env=env, log_to_driver=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def _check_reachable(address: str, timeout: float = _CONNECT_TIMEOUT_S) -> None:
+    """``ConnectionError`` unless ``[ray://]host:port`` accepts a TCP connection (other forms,
+    such as ``auto``, are left to Ray)."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ConnectionError(f"nothing accepts connections at {address}: {exc}") from exc
+
+
 def _run_on_ray(
     specs: Sequence[EpisodeSpec], address: str, cpus: int, on_result: OnResult | None
 ) -> list[Outcome]:
     import ray
 
-    started_here = not ray.is_initialized()
-    if started_here:
-        if address == LOCAL:
-            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
-        else:
-            env = {"env_vars": {"PYTHONPATH": project_pythonpath()}}
-            ray.init(address=address, runtime_env=env, log_to_driver=False)
-    try:
+    with ray_session(address, cpus):
         task: Any = ray.remote(num_cpus=1)(run_episode)
         refs = [task.remote(spec) for spec in specs]
         slot = {ref: i for i, ref in enumerate(refs)}
@@ -104,6 +143,3 @@ def _run_on_ray(
                 if on_result is not None:
                     on_result(outcome[0])
         return [o for o in outcomes if o is not None]
-    finally:
-        if started_here:
-            ray.shutdown()
