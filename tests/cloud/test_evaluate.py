@@ -96,3 +96,19 @@ def test_named_seed_sets_and_scenario_families(profile: RobotProfile) -> None:
         parse_seeds("holdout:3")
     with pytest.raises(ValueError, match="scenario family 'maze'"):
         evaluate("classic", [1], family="maze", profile=profile)
+
+
+def test_a_model_replaced_mid_evaluation_is_not_scored(
+    profile: RobotProfile, tmp_path: Path
+) -> None:
+    model = make_model(tmp_path / "m.onnx", "mlp", "--seed", "1")
+    started = evaluate(str(model), [1], profile=profile, time_limit=0.5)
+    sha = started.policy["model_sha256"]
+    make_model(model, "mlp", "--seed", "2")  # the file is swapped under the evaluation
+    spec = EpisodeSpec(1, str(model), profile, time_limit=0.5, model_sha256=sha)
+    with pytest.raises(ValueError, match="the model changed during the evaluation"):
+        run_episode(spec)
+    with pytest.raises(ValueError, match="listed twice"):
+        evaluate("classic", [1, 1], profile=profile)
+    with pytest.raises(ValueError, match="negative"):
+        EpisodeSpec(-1, "classic", profile)

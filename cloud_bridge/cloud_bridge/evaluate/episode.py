@@ -61,8 +61,13 @@ class EpisodeSpec:
     time_limit: float = 60.0
     #: Scan latency range (s), drawn uniformly per scenario when randomising.
     scan_latency_range: tuple[float, float] = (0.0, 0.1)
+    #: The model file's sha256 when the evaluation started: a worker that loads a different
+    #: file (replaced or tampered with mid-run) refuses to score it.
+    model_sha256: str | None = None
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seeds must not be negative, not {self.seed}")
         low, high = self.scan_latency_range
         if not (math.isfinite(low) and math.isfinite(high) and 0.0 <= low <= high <= 1.0):
             raise ValueError(f"scan_latency_range must be within [0, 1] s, not {low}, {high}")
@@ -161,7 +166,14 @@ def run_episode(spec: EpisodeSpec) -> tuple[EpisodeResult, EpisodeTiming]:
         scenario=scenario_config(sim.scenario, spec.family),
         randomisation=dataclasses.replace(sim.randomisation, enabled=spec.randomise),
     )
-    loop = RobotLoop(profile, policy=load_policy(spec.policy_ref, profile))
+    policy = load_policy(spec.policy_ref, profile)
+    loaded = policy.describe().get("model_sha256")
+    if spec.model_sha256 is not None and loaded != spec.model_sha256:
+        raise ValueError(
+            f"{spec.policy_ref}: the model changed during the evaluation "
+            f"(sha256 {loaded}, started with {spec.model_sha256})"
+        )
+    loop = RobotLoop(profile, policy=policy)
     latency = scan_latency(spec)
     with SimWorld(sim, gui=False) as world:
         episode = run_headless_episode(

@@ -42,6 +42,8 @@ def evaluate(
     seed_list = tuple(int(s) for s in seeds)
     if not seed_list:
         raise ValueError("no seeds to evaluate")
+    if len(set(seed_list)) != len(seed_list):
+        raise ValueError("a seed is listed twice: each scenario counts once")
     scenario_config(profile.sim.scenario, family)  # an unknown family fails before any work
     policy = describe_policy(policy_ref, profile)
     specs = [
@@ -53,6 +55,7 @@ def evaluate(
             randomise=randomise,
             time_limit=time_limit,
             scan_latency_range=scan_latency_range,
+            model_sha256=policy.get("model_sha256"),
         )
         for seed in seed_list
     ]
