@@ -21,6 +21,8 @@ from std_msgs.msg import String
 from fw_common import frames, qos, topics
 from fw_common.conversions import quaternion_from_yaw
 from fw_common.planar import compose, inverse
+from fw_sim.expert import ExpertController
+from fw_sim.scenario import Scenario
 from fw_sim.sim_node import LABEL_QOS
 from support.probe import RosProbe
 
@@ -101,5 +103,25 @@ def test_expert_labels_and_takeovers_reach_safety(start_robot, probe: RosProbe) 
         assert label is not None, "a take-over without its label"
         assert takeover.twist.linear.x == label.twist.linear.x
         assert takeover.twist.angular.z == label.twist.angular.z
+    process.stop()
+    process.assert_clean_exit()
+
+
+def test_labels_by_default_and_no_takeovers(start_robot, probe: RosProbe) -> None:  # type: ignore[no-untyped-def]
+    # The sim alone with its defaults (open family, supervisor off): the parked robot gets
+    # the expert's label for its start pose, and nobody takes over.
+    scenario_log = probe.subscribe(String, topics.SIM_SCENARIO, qos.LATCHED)
+    labels = probe.subscribe(TwistStamped, topics.EXPERT_CMD_VEL, LABEL_QOS)
+    takeovers = probe.subscribe(TwistStamped, topics.TELEOP_CMD_VEL, qos.COMMAND)
+    process = start_robot(nodes="sim", seed=SEED)
+    assert scenario_log.wait_for(timeout=30), "no scenario from the simulator"
+    scenario = Scenario.from_json(scenario_log.latest().data)  # type: ignore[union-attr]
+    assert scenario.family == "open"
+    assert labels.wait_for_count(20, timeout=20), "no labels on fw/expert/cmd_vel"
+    expected = ExpertController(scenario).command(scenario.start)
+    for label in list(labels.messages)[5:20]:  # after the robot has settled on its wheels
+        assert label.twist.linear.x == pytest.approx(expected.linear, abs=0.05)
+        assert label.twist.angular.z == pytest.approx(expected.angular, abs=0.05)
+    assert len(takeovers) == 0
     process.stop()
     process.assert_clean_exit()

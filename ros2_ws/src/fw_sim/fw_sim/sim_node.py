@@ -209,7 +209,6 @@ class SimNode(Node):
         # On the period's grid of sim time, so labels of every run share their stamps.
         period = self._expert_period_ns
         self._next_expert_ns = (world.sim_time_ns // period + 1) * period
-        self.takeovers = 0
 
     def _publish_scenario(self) -> None:
         self._scenario_pub.publish(String(data=json.dumps(self._world.metadata())))
@@ -324,7 +323,6 @@ class SimNode(Node):
         msg.twist.linear.x, msg.twist.angular.z = label
         self._expert_pub.publish(msg)
         if take_over:
-            self.takeovers += 1
             self._teleop_pub.publish(msg)
 
     # --- commands and services --------------------------------------------------------------
