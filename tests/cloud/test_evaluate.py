@@ -92,6 +92,9 @@ def test_named_seed_sets_and_scenario_families(profile: RobotProfile) -> None:
     assert report.family == "mixed"
     assert [e.family for e in report.episodes] == [family_of("mixed", s) for s in heldout]
     assert all(e.min_clearance_m is not None for e in report.episodes)
+    by_family = report.to_dict()["by_family"]
+    assert set(by_family) == {e.family for e in report.episodes}
+    assert sum(s["episodes"] for s in by_family.values()) == len(heldout)
     with pytest.raises(ValueError, match="unknown seed set"):
         parse_seeds("holdout:3")
     with pytest.raises(ValueError, match="scenario family 'maze'"):

@@ -196,6 +196,21 @@ def _print_summary(
     row("min clearance (m)", s.min_clearance_m, b.min_clearance_m if b else None, None)
     console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(table)
+    families = candidate.by_family()
+    if len(families) > 1:
+        per_family = Table(title="success rate by family")
+        per_family.add_column("family")
+        per_family.add_column("episodes", justify="right")
+        per_family.add_column(candidate.policy_ref)
+        theirs = baseline.by_family() if baseline else {}
+        if baseline is not None:
+            per_family.add_column(baseline.policy_ref)
+        for family, summary in families.items():
+            cells = [family, str(summary.episodes), str(summary.success_rate)]
+            if baseline is not None:
+                cells.append(str(theirs[family].success_rate))
+            per_family.add_row(*cells)
+        console.print(per_family)
     if verdict.passed:
         console.print("[green]gate passed[/green]")
     else:

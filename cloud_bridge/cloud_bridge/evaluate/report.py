@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cloud_bridge.evaluate.episode import EpisodeResult, EpisodeTiming
-from cloud_bridge.evaluate.metrics import Summary
+from cloud_bridge.evaluate.metrics import Summary, summarise
 
 __all__ = ["EvaluationReport", "json_ready", "worker_throughput", "write_json"]
 
@@ -36,6 +36,14 @@ class EvaluationReport:
     def policy_ref(self) -> str:
         return str(self.policy["ref"])
 
+    def by_family(self) -> dict[str, Summary]:
+        """The summary of each scenario family's episodes (several when evaluating ``mixed``)."""
+        families = sorted({e.family for e in self.episodes})
+        return {
+            f: summarise([e for e in self.episodes if e.family == f], self.summary.confidence)
+            for f in families
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "policy": self.policy,
@@ -45,6 +53,7 @@ class EvaluationReport:
             "time_limit": self.time_limit,
             "ray_address": self.ray_address,
             "summary": self.summary.to_dict(),
+            "by_family": {f: s.to_dict() for f, s in self.by_family().items()},
             "episodes": [e.to_dict() for e in self.episodes],
             "workers": worker_throughput(self.timings),
         }
