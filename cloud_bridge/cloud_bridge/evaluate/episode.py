@@ -34,6 +34,7 @@ __all__ = [
     "EpisodeSpec",
     "EpisodeTiming",
     "run_episode",
+    "scan_latency",
 ]
 
 #: Safety events that count as interventions: the supervisor changed or stopped the command.

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,7 +157,9 @@ def gate(candidate: Summary, baseline: Comparison | None, config: GateConfig) ->
     return GateResult(not reasons, tuple(reasons), tuple(checks))
 
 
-def _regressions(comparison: Comparison, config: GateConfig, level: str, check: Any) -> None:
+def _regressions(
+    comparison: Comparison, config: GateConfig, level: str, check: Callable[[bool, str], None]
+) -> None:
     def non_inferior(name: str, diff: Interval, worst: float, limit: float, sign: int) -> None:
         allowed = -limit if sign < 0 else limit
         ok = worst >= allowed if sign < 0 else worst <= allowed

@@ -93,8 +93,8 @@ def poisson_rate(
         raise ValueError(f"need count >= 0 and a finite exposure >= 0, got {count}, {exposure}")
     if exposure == 0:
         return _no_data(count, confidence)
+    _z(confidence)  # refuses a confidence outside (0, 1)
     alpha = 1.0 - confidence
-    _z(confidence)
     low = 0.0 if count == 0 else float(stats.chi2.ppf(alpha / 2.0, 2 * count)) / 2.0
     high = float(stats.chi2.ppf(1.0 - alpha / 2.0, 2 * count + 2)) / 2.0
     scale = per / exposure
@@ -116,7 +116,7 @@ def bootstrap_mean(values: Sequence[float], confidence: float = DEFAULT_CONFIDEN
         return _no_data(0, confidence)
     if not np.all(np.isfinite(data)):
         raise ValueError("bootstrap_mean needs finite values")
-    _z(confidence)
+    _z(confidence)  # refuses a confidence outside (0, 1)
     rng = np.random.default_rng(_BOOTSTRAP_SEED)
     picks = rng.integers(0, data.size, size=(_RESAMPLES, data.size))
     return _percentiles(data[picks].mean(axis=1), float(data.mean()), int(data.size), confidence)
