@@ -26,6 +26,7 @@ COMMAND_MODULES: list[str] = [
     "cloud_bridge.train.command",
     "cloud_bridge.fleet.command",
     "cloud_bridge.rl.command",
+    "cloud_bridge.evaluate.command",
 ]
 
 

@@ -6,14 +6,22 @@ stamps the sim node would publish (``scan``, ``imu``, ``joint_states``), the loo
 and its wheel commands go back to the world as ``fw/joint_commands`` would. This is the fast path
 of evaluation and of the tests: the same decisions as the node graph, many times faster, and
 deterministic for a seed.
+
+Sensor latency (``scan_latency``) holds each scan back before the loop sees it, stamped with the
+time it was taken, as a slow driver or a loaded network delivers it; the actuation latency is the
+world's own (``sim.base.actuation_latency`` and its randomisation). Clearance to the obstacles is
+judged from ground truth with the profile's footprint (:mod:`fw_bringup.clearance`), which the
+robot never sees.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from fw_bringup.clearance import body_box, clearance
 from fw_bringup.robot_loop import LoopOutput, RobotLoop
 from fw_common import frames
 from fw_common.laser_scan import LaserScanData
@@ -41,6 +49,11 @@ class HeadlessEpisode:
     interventions: dict[str, int] = field(default_factory=dict)
     #: Ground-truth poses (x, y) in the world, one per scan.
     path: list[tuple[float, float]] = field(default_factory=list)
+    #: Smallest free distance between the body and an obstacle (m), sampled at the
+    #: ground-truth rate; +inf in an empty world.
+    min_clearance: float = math.inf
+    #: The scan latency the episode ran with (s).
+    scan_latency: float = 0.0
 
 
 def goal_in_odom(world: SimWorld) -> tuple[float, float, float]:
@@ -72,12 +85,16 @@ def run_headless_episode(
     *,
     time_limit: float = 60.0,
     on_output: Callable[[LoopOutput], None] | None = None,
+    scan_latency: float = 0.0,
 ) -> HeadlessEpisode:
     """Reset ``world``, give ``loop`` the scenario's goal, and run until the robot rests at the
     goal or ``time_limit`` (s of sim time) passes. ``on_output`` sees everything the loop
-    publishes, in order."""
+    publishes, in order. Each scan reaches the loop ``scan_latency`` (s of sim time, rounded up
+    to physics steps) after it was taken."""
+    if not (math.isfinite(scan_latency) and scan_latency >= 0.0):
+        raise ValueError(f"scan_latency must be finite and >= 0, not {scan_latency!r}")
     world.reset()
-    episode = HeadlessEpisode(seed=world.scenario.seed)
+    episode = HeadlessEpisode(seed=world.scenario.seed, scan_latency=scan_latency)
     loop.goal(frames.ODOM, *goal_in_odom(world))
     goal = world.scenario.goal
     start_ns = world.sim_time_ns
@@ -85,6 +102,11 @@ def run_headless_episode(
     due = Due()
     truth = world.ground_truth()
     last_xy = truth.position[0], truth.position[1]
+    latency_ns = round(scan_latency * 1e9)
+    #: Scans taken but not yet delivered: (delivery time (ns), scan).
+    in_flight: deque[tuple[int, LaserScanData]] = deque()
+    footprint = world.config.robot.footprint
+    obstacles = world.scenario.obstacles
 
     def handle(out: LoopOutput) -> None:
         for result in out.safety:
@@ -105,7 +127,14 @@ def run_headless_episode(
             imu = world.imu()
             handle(loop.imu(imu.angular_velocity[2], imu.orientation, now, now))
         if due.scan:
-            handle(loop.scan(_scan(world, now), now))
+            in_flight.append((now + latency_ns, _scan(world, now)))
+        while in_flight and in_flight[0][0] <= now:
+            handle(loop.scan(in_flight.popleft()[1], now))
+        if due.ground_truth and obstacles:
+            pose = world.ground_truth().pose2d
+            gap = clearance(body_box(footprint, pose.x, pose.y, pose.yaw), obstacles)
+            episode.min_clearance = min(episode.min_clearance, gap)
+        if due.scan:
             truth = world.ground_truth()
             xy = truth.position[0], truth.position[1]
             episode.path.append(xy)

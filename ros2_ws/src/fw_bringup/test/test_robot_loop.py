@@ -13,7 +13,7 @@ import pytest
 
 from fw_bringup.headless import run_headless_episode
 from fw_bringup.node_parameters import default_profile_path
-from fw_bringup.robot_loop import RobotLoop
+from fw_bringup.robot_loop import LoopOutput, RobotLoop
 from fw_common.laser_scan import LaserScanData
 from fw_common.profile import RobotProfile, load_profile
 from fw_sim.world import SimWorld
@@ -128,3 +128,33 @@ def test_the_headless_robot_reaches_its_goal_with_the_classic_policy(
     assert 3.0 < episode.path_length < 20.0
     # Deterministic for a seed: a fresh world and loop give the same episode.
     assert again == episode
+
+
+def test_scan_latency_delays_what_the_loop_sees_and_clearance_is_measured(
+    profile: RobotProfile,
+) -> None:
+    sim = dataclasses.replace(profile.sim, seed=0)
+    ages: dict[float, list[int]] = {0.0: [], 0.1: []}
+    with SimWorld(sim, gui=False) as world:
+        episodes = {}
+        for latency, seen in ages.items():
+
+            def on_output(out: LoopOutput, seen: list[int] = seen) -> None:
+                if out.cleaned_scan is not None:
+                    seen.append(world.sim_time_ns - out.cleaned_scan.stamp_ns)
+
+            loop = RobotLoop(profile)
+            episodes[latency] = run_headless_episode(
+                world, loop, time_limit=8.0, scan_latency=latency, on_output=on_output
+            )
+        with pytest.raises(ValueError, match="scan_latency"):
+            run_headless_episode(world, RobotLoop(profile), scan_latency=math.nan)
+    prompt, late = episodes[0.0], episodes[0.1]
+    # Each scan reaches the loop when it is taken, or 0.1 s later (to the next physics step),
+    # keeping the stamp of when it was taken.
+    assert ages[0.0] and set(ages[0.0]) == {0}
+    step_ns = 1e9 / sim.physics_rate
+    assert ages[0.1] and all(100 * MS <= age < 100 * MS + step_ns for age in ages[0.1])
+    assert late.scan_latency == 0.1 and prompt.scan_latency == 0.0
+    # Seed 0 has obstacles: clearance is a finite, positive distance.
+    assert 0.0 < prompt.min_clearance < 10.0 and 0.0 < late.min_clearance < 10.0
