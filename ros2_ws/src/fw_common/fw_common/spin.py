@@ -89,6 +89,10 @@ def spin_until_shutdown(executor: Any, context: Any = None) -> None:
             raise
 
 
+def _context_stops_the_node(signum: int, frame: Any) -> None:
+    """Python's side of SIGINT: nothing; rclpy's own handler shuts the context down."""
+
+
 def run_node(
     factory: Callable[[], Node | Sequence[Node]],
     args: list[str] | None = None,
@@ -103,6 +107,11 @@ def run_node(
     # the field and by the shutdown stress test.
     if threading.current_thread() is threading.main_thread():
         faulthandler.register(signal.SIGUSR1, all_threads=True)
+        # rclpy's handler, installed by init, shuts the context down on SIGINT, which ends the
+        # spin. Python's default handler would also raise KeyboardInterrupt wherever the main
+        # thread is, inside rclpy's C++ too (an executor shutting down), which aborts the
+        # process; a second SIGINT (a terminal's Ctrl-C, then launch's) did exactly that.
+        signal.signal(signal.SIGINT, _context_stops_the_node)
     rclpy.init(args=args)
     nodes: list[Node] = []
     built = False
