@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cloud_bridge.dataset.schema import steps_schema
 from fw_bringup.headless import HeadlessEpisode, run_headless_episode
 from fw_bringup.robot_loop import LoopOutput, RobotLoop
 from fw_common import frames
@@ -40,30 +41,8 @@ FPS = 10.0
 
 
 def dataset_schema(spec: ObservationSpec = DEFAULT_SPEC) -> pa.Schema:
-    """The step table's columns (ISSUE 15's dataset contract)."""
-    f32 = pa.float32()
-    return pa.schema(
-        [
-            ("episode_id", pa.string()),
-            ("robot_id", pa.string()),
-            ("release_id", pa.string()),
-            ("step", pa.int32()),
-            ("stamp_ns", pa.int64()),
-            ("timestamp", pa.float64()),
-            ("observation", pa.list_(f32, spec.size)),
-            ("spec_id", pa.string()),
-            ("policy_linear", f32),
-            ("policy_angular", f32),
-            ("executed_linear", f32),
-            ("executed_angular", f32),
-            ("takeover", pa.bool_()),
-            ("takeover_source", pa.string()),
-            ("expert_linear", f32),
-            ("expert_angular", f32),
-            ("has_expert", pa.bool_()),
-            ("done", pa.bool_()),
-        ]
-    )
+    """The step table's columns: the dataset builder's own (ISSUE 15's dataset contract)."""
+    return steps_schema(spec.size)
 
 
 SCHEMA = dataset_schema()

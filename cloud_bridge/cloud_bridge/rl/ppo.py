@@ -41,7 +41,6 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
-from cloud_bridge.rl.code_version import code_version
 from cloud_bridge.rl.deadline import Deadline
 from cloud_bridge.rl.distill import collect_observations, distil_into
 from cloud_bridge.rl.env import HeadlessNavEnv, default_profile
@@ -52,6 +51,7 @@ from cloud_bridge.rl.reward import UserReward, load_reward_function
 from cloud_bridge.rl.reward_guard import RewardErrorReport, RewardErrorStop
 from cloud_bridge.rl.rollout import run_episodes, summarise
 from cloud_bridge.rl.tracking import PpoRun, resolve_tracking_uri
+from cloud_bridge.train.code_version import code_version
 from fw_common.observation import spec_by_name
 from fw_common.profile import RobotProfile, load_profile
 from fw_common.profile.sim import ScenarioConfig

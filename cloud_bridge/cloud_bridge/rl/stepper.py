@@ -28,10 +28,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from fw_bringup.headless import REACHED_RADIUS, goal_in_odom
+from fw_bringup.headless import REACHED_RADIUS, goal_in_odom, scan_from_world
 from fw_bringup.robot_loop import LoopOutput, RobotLoop
 from fw_common import frames
-from fw_common.laser_scan import LaserScanData
 from fw_common.profile import RobotProfile
 from fw_policy.base import Action, PolicyInput
 from fw_sim.world import Due, GroundTruth, SimWorld
@@ -106,22 +105,6 @@ class AgentPolicy:
     def act(self, inputs: PolicyInput) -> Action:
         v, w = self._stepper.decide(inputs)
         return Action(v * self.action_scale[0], w * self.action_scale[1])
-
-
-def _scan_data(world: SimWorld, now_ns: int) -> LaserScanData:
-    lidar = world.lidar
-    return LaserScanData(
-        stamp_ns=now_ns,
-        frame_id=frames.LASER,
-        angle_min=lidar.angle_min,
-        angle_max=lidar.angle_max,
-        angle_increment=lidar.angle_increment,
-        time_increment=0.0,
-        scan_time=1.0 / world.config.lidar.rate,
-        range_min=lidar.range_min,
-        range_max=lidar.range_max,
-        ranges=world.scan(),
-    )
 
 
 class DecisionStepper:
@@ -294,7 +277,7 @@ class DecisionStepper:
                     self._handle(loop.imu(imu.angular_velocity[2], imu.orientation, now, now))
                 if due.scan:
                     self._truth = truth = world.ground_truth()
-                    self._handle(loop.scan(_scan_data(world, now), now))
+                    self._handle(loop.scan(scan_from_world(world, now), now))
                     self._truth = None
                     near = math.dist(truth.position[:2], (goal.x, goal.y)) < REACHED_RADIUS
                     speed = math.hypot(truth.linear_velocity[0], truth.linear_velocity[1])

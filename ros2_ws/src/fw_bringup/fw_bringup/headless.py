@@ -28,7 +28,13 @@ from fw_common.laser_scan import LaserScanData
 from fw_common.planar import compose, inverse
 from fw_sim.world import Due, SimWorld
 
-__all__ = ["REACHED_RADIUS", "HeadlessEpisode", "goal_in_odom", "run_headless_episode"]
+__all__ = [
+    "REACHED_RADIUS",
+    "HeadlessEpisode",
+    "goal_in_odom",
+    "run_headless_episode",
+    "scan_from_world",
+]
 
 #: Ground truth within this distance of the goal, at rest, counts as reached: the policy stops
 #: within its own tolerance of the goal it estimates from odometry, which drifts a little.
@@ -63,7 +69,8 @@ def goal_in_odom(world: SimWorld) -> tuple[float, float, float]:
     return compose(inverse((start.x, start.y, start.yaw)), (goal.x, goal.y, 0.0))
 
 
-def _scan(world: SimWorld, now_ns: int) -> LaserScanData:
+def scan_from_world(world: SimWorld, now_ns: int) -> LaserScanData:
+    """The scan ``world`` takes now, as the sim node publishes it on ``scan``."""
     lidar = world.lidar
     return LaserScanData(
         stamp_ns=now_ns,
@@ -127,7 +134,7 @@ def run_headless_episode(
             imu = world.imu()
             handle(loop.imu(imu.angular_velocity[2], imu.orientation, now, now))
         if due.scan:
-            in_flight.append((now + latency_ns, _scan(world, now)))
+            in_flight.append((now + latency_ns, scan_from_world(world, now)))
         while in_flight and in_flight[0][0] <= now:
             handle(loop.scan(in_flight.popleft()[1], now))
         if due.ground_truth and obstacles:
