@@ -65,6 +65,11 @@ def _events(messages: list[DiagnosticStatus]) -> list[tuple[int, str]]:
     return [(int(event_values(m)["stamp_ns"]), m.name.removeprefix("safety/")) for m in messages]
 
 
+# The test process publishes the recorded inputs on the recorded clock: a stall of it longer
+# than a command timeout (0.5 s) changes which source the safety node sees as fresh, and an
+# extra teleop_override event follows (seen once in six full runs on a quiet host). One rerun;
+# a real behaviour change fails both.
+@pytest.mark.flaky(reruns=1)
 @pytest.mark.parametrize("name", ["sim_seed3_drive", "sim_seed2_safety"])
 def test_nodes_reproduce_recorded_outputs(name: str, start_robot, probe) -> None:
     folder = BAGS / name
