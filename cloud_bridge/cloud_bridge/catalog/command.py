@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import datetime, timezone
 from typing import Any
 
 from cloud_bridge.catalog.catalog import filter_episodes, list_episodes, parse_time
-from cloud_bridge.store.factory import open_store
+from cloud_bridge.store.options import add_store_options, store_from_options
 
 __all__ = ["register", "run_ls"]
 
@@ -33,14 +32,7 @@ def register(subparsers: Any) -> None:
         "ls", help="list episodes", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    ls.add_argument(
-        "--store",
-        default=os.environ.get("FLYWHEEL_STORE"),
-        required="FLYWHEEL_STORE" not in os.environ,
-        help="s3://bucket[/prefix] or a folder (default: $FLYWHEEL_STORE)",
-    )
-    ls.add_argument("--endpoint-url", help="S3 endpoint (MinIO, a local server)")
-    ls.add_argument("--region", help="S3 region")
+    add_store_options(ls)
     ls.add_argument("--robot", help="only this robot's episodes")
     ls.add_argument("--trigger", help="only episodes with this trigger kind (safety_event...)")
     ls.add_argument("--since", help="overlapping this time or later (ISO 8601, epoch s, 24h)")
@@ -63,7 +55,7 @@ def run_ls(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"flywheel episodes ls: {exc}", file=sys.stderr)
         return 2
-    store = open_store(args.store, endpoint_url=args.endpoint_url, region=args.region)
+    store = store_from_options(args)
     entries = filter_episodes(
         list_episodes(store, args.robot),
         trigger=args.trigger,

@@ -14,13 +14,12 @@ episodes it cannot use are listed in ``<out>/quarantine.json`` with the reason.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cloud_bridge.dataset.errors import DatasetError
-from cloud_bridge.store.factory import open_store
+from cloud_bridge.store.options import add_store_options, store_from_options
 
 if TYPE_CHECKING:
     from cloud_bridge.dataset.build import EpisodeOutcome
@@ -38,14 +37,7 @@ def register(subparsers: Any) -> None:
         "build", help="build or extend a dataset from the store's episodes", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    build.add_argument(
-        "--store",
-        default=os.environ.get("FLYWHEEL_STORE"),
-        required="FLYWHEEL_STORE" not in os.environ,
-        help="s3://bucket[/prefix] or a folder (default: $FLYWHEEL_STORE)",
-    )
-    build.add_argument("--endpoint-url", help="S3 endpoint (MinIO, a local server)")
-    build.add_argument("--region", help="S3 region")
+    add_store_options(build)
     build.add_argument("--out", required=True, type=Path, help="the dataset folder")
     build.add_argument("--robot", help="only this robot's episodes")
     build.add_argument("--profile", type=Path, help="robot profile YAML (default: the sim's)")
@@ -98,7 +90,7 @@ def run_build(args: argparse.Namespace) -> int:
     except Exception as exc:  # a bad profile or model is a usage error
         print(f"flywheel dataset build: {exc}", file=sys.stderr)
         return 2
-    store = open_store(args.store, endpoint_url=args.endpoint_url, region=args.region)
+    store = store_from_options(args)
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[last]}"), console=console,

@@ -41,23 +41,13 @@ from cloud_bridge.fleet.processes import RobotExit, exited_early, start_fleet, s
 from cloud_bridge.fleet.spec import AgentOptions, plan_fleet, robot_command
 from cloud_bridge.fleet.state import FleetState
 from cloud_bridge.fleet.status import RobotStatus, read_fleet_status
-from cloud_bridge.store import StoreError, open_store
+from cloud_bridge.store import StoreError
+from cloud_bridge.store.options import add_store_options, store_from_options
 
 __all__ = ["DEFAULT_RUN_DIR", "register", "run_down", "run_status", "run_up"]
 
 #: Where ``up`` keeps the fleet's state, logs and spools unless told (``down`` looks there too).
 DEFAULT_RUN_DIR = Path("runs") / "fleet"
-
-
-def _store_arguments(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    parser.add_argument(
-        "--store",
-        default=os.environ.get("FLYWHEEL_STORE"),
-        required=required and "FLYWHEEL_STORE" not in os.environ,
-        help="s3://bucket[/prefix] or a folder (default: $FLYWHEEL_STORE)",
-    )
-    parser.add_argument("--endpoint-url", help="S3 endpoint (MinIO, a local server)")
-    parser.add_argument("--region", help="S3 region")
 
 
 def register(subparsers: Any) -> None:
@@ -70,7 +60,7 @@ def register(subparsers: Any) -> None:
     up = actions.add_parser("up", help="start N simulated robots", description=__doc__,
                             formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     up.add_argument("--robots", type=int, required=True, help="how many robots")
-    _store_arguments(up, required=False)
+    add_store_options(up, required=False)
     up.add_argument(
         "--trusted-root", type=Path,
         help="the release repository's root.json the agents trust (needed with --store)",
@@ -99,7 +89,7 @@ def register(subparsers: Any) -> None:
     down.set_defaults(func=run_down)
 
     status = actions.add_parser("status", help="each robot's last status in the store")
-    _store_arguments(status, required=True)
+    add_store_options(status, required=True)
     status.add_argument(
         "--stale-after", type=float, default=120.0,
         help="a status older than this (s) marks its robot stale",
@@ -241,7 +231,7 @@ def _channel(row: RobotStatus) -> str:
 def run_status(args: argparse.Namespace) -> int:
     now = time.time()
     try:
-        store = open_store(args.store, endpoint_url=args.endpoint_url, region=args.region)
+        store = store_from_options(args)
         rows = read_fleet_status(store, stale_after=args.stale_after, now=now)
     except StoreError as exc:
         print(f"flywheel fleet status: {exc}", file=sys.stderr)

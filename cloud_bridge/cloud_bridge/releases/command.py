@@ -40,7 +40,8 @@ from cloud_bridge.releases.errors import ChannelConflictError, ReleaseError
 from cloud_bridge.releases.keys import key_path, load_signer
 from cloud_bridge.releases.layout import CHANNELS, DEFAULT_TUF_PREFIX
 from cloud_bridge.releases.repository import Expiry, OnlineSigners, ReleaseRepository
-from cloud_bridge.store import StoreError, open_store
+from cloud_bridge.store import StoreError
+from cloud_bridge.store.options import add_store_options, store_from_options
 
 __all__ = ["card_for_model", "register"]
 
@@ -48,9 +49,7 @@ EXIT_CONFLICT = 3
 
 
 def _store_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, help="store URL: a folder or s3://bucket/prefix")
-    parser.add_argument("--endpoint-url", help="S3 endpoint (MinIO, a local S3 server)")
-    parser.add_argument("--region", help="S3 region")
+    add_store_options(parser)
     parser.add_argument("--prefix", default=DEFAULT_TUF_PREFIX, help="TUF prefix in the store")
 
 
@@ -168,7 +167,7 @@ def card_for_model(
 
 
 def _repository(args: argparse.Namespace) -> ReleaseRepository:
-    store = open_store(args.store, endpoint_url=args.endpoint_url, region=args.region)
+    store = store_from_options(args)
     return ReleaseRepository(store, args.prefix)
 
 

@@ -20,7 +20,8 @@ from cloud_bridge.releases.errors import ReleaseError
 from cloud_bridge.releases.keys import ROLES, generate_keys, key_path, load_signer
 from cloud_bridge.releases.layout import DEFAULT_TUF_PREFIX
 from cloud_bridge.releases.repository import OnlineSigners, ReleaseRepository
-from cloud_bridge.store import StoreError, open_store
+from cloud_bridge.store import StoreError
+from cloud_bridge.store.options import add_store_options, store_from_options
 
 __all__ = ["register"]
 
@@ -35,9 +36,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     init = actions.add_parser("init", help="generate root, targets, snapshot, timestamp keys")
     init.add_argument("--out", type=Path, required=True, help="folder for the key files")
-    init.add_argument("--store", help="also create the release repository in this store URL")
-    init.add_argument("--endpoint-url", help="S3 endpoint (MinIO, a local S3 server)")
-    init.add_argument("--region", help="S3 region")
+    # Without a store, only the key files are made.
+    add_store_options(init, required=False)
     init.add_argument("--prefix", default=DEFAULT_TUF_PREFIX, help="TUF prefix in the store")
     init.set_defaults(func=_init)
 
@@ -53,7 +53,7 @@ def _init(args: argparse.Namespace) -> int:
                 print(f"{role:9s} {path}")
         if args.store:
             signers = {role: load_signer(path) for role, path in paths.items()}
-            store = open_store(args.store, endpoint_url=args.endpoint_url, region=args.region)
+            store = store_from_options(args)
             root = ReleaseRepository(store, args.prefix).initialise(
                 signers["root"],
                 signers["targets"],

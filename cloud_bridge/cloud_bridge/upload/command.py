@@ -26,7 +26,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from cloud_bridge.store.factory import open_store
+from cloud_bridge.store.options import add_store_options, store_from_options
 from cloud_bridge.upload.config import MIB, UploaderConfig
 from cloud_bridge.upload.uploader import EpisodeUploader
 
@@ -41,10 +41,8 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--spool", type=Path, required=True, help="the recorder's spool folder")
-    parser.add_argument("--store", required=True, help="s3://bucket[/prefix] or a folder")
+    add_store_options(parser)
     parser.add_argument("--robot-id", required=True, help="this robot's id")
-    parser.add_argument("--endpoint-url", help="S3 endpoint (MinIO, a local server)")
-    parser.add_argument("--region", help="S3 region")
     parser.add_argument("--once", action="store_true", help="exit when the queue is empty")
     parser.add_argument(
         "--give-up-after",
@@ -73,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         max_bytes_per_s=args.max_bytes_per_s,
         queue_budget_bytes=args.queue_budget_mib * MIB,
     )
-    store = open_store(args.store, endpoint_url=args.endpoint_url, region=args.region)
+    store = store_from_options(args)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
