@@ -75,6 +75,11 @@ def replay_core(
     return outputs
 
 
+#: How far behind its schedule the player may fall before it pauses the bag's time (s): more
+#: than scheduling jitter, well under the nodes' input timeouts.
+MAX_LAG_S = 0.02
+
+
 def play(
     probe: Any,
     messages: list[RecordedMessage],
@@ -115,6 +120,13 @@ def play(
         delay = (m.t_ns - t0_bag) / 1e9 / rate_factor - (time.monotonic() - t0)
         if delay > 0:
             time.sleep(delay)
+        elif -delay > MAX_LAG_S:
+            # This process stalled (a loaded host). Catching up would publish the missed
+            # messages in a burst, and a node's executor may then take several /clock messages
+            # before the teleop or scan between them, so that input looks stale on the bag's
+            # own time. Pause the bag's time instead: the nodes run on it, so to them the
+            # stall never happened.
+            t0 += -delay
         pubs[m.topic].publish(m.raw)  # raw CDR, as recorded
     time.sleep(settle_s)
 
