@@ -112,6 +112,13 @@ def test_the_page_shows_each_releases_evaluation_and_gate(
     gates = {r[0]: r for r in parsed.rows("gates")[1:]}
     assert gates["v1"][1:3] == ["classic", "refused"]
     assert "against the minimum 50.0 %" in gates["v1"][3]
+    # The robots' missions: 2 robots x (2 classic + 2 v1) episodes; seed 11 (classic) missed,
+    # seed 12 (v1) collided; a slowdown is an intervention, a take-over is not.
+    missions = {r[0]: r for r in parsed.rows("missions")[1:]}
+    assert list(missions) == ["classic", "v1"]
+    assert missions["classic"][2:4] == ["4", "50 % [15, 85]"]
+    assert missions["v1"][3:7] == ["100 % [51, 100]", "50 % [15, 85]", "8", "12"]
+    assert missions["v1"][7] == "20"
     board = parsed.rows("leaderboard")[1:]
     assert board[0][1] == "classic" and board[0][3] == rows["classic"][3]
     assert {r[1] for r in board} == {"classic", "v1", "v2"}
@@ -173,7 +180,7 @@ def test_a_run_stopped_early_says_what_is_missing(tmp_path: Path) -> None:
     (tmp_path / "run.json").write_text(json.dumps({"robots": ["robot_1"], "iterations": 2}))
     _, parsed = _read(write_report(tmp_path))
     for section in ("evaluation", "gates", "training", "trajectories", "uploads", "timeline",
-                    "provenance", "leaderboard", "stages"):  # fmt: skip
+                    "provenance", "leaderboard", "missions", "stages"):  # fmt: skip
         assert parsed.missing.get(section), section
     assert "leaderboard.json is missing" in parsed.missing["leaderboard"][0]
     assert "uploads.jsonl is missing" in parsed.missing["uploads"][0]

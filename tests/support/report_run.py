@@ -199,6 +199,35 @@ def build_run(root: Path) -> ReportRun:
         objects, total = totals.get(robot, (0, 0))
         totals[robot] = (objects + 1, total + size)
     _jsonl(root / "uploads.jsonl", uploads)
+    for n, robot in enumerate(robots):
+        folder = root / "robots" / f"robot_{n + 1}"
+        folder.mkdir(parents=True)
+        _jsonl(
+            folder / "mission.jsonl",
+            [
+                {
+                    "robot_id": robot,
+                    "seed": 10 + i,
+                    "family": "open",
+                    "release": release,
+                    "policy_kind": "onnx",
+                    "reached": i != 1,
+                    "collisions": int(i == 2),
+                    "interventions": {"slowdown_zone": 2, "teleop_override": 5},
+                    "sim_seconds": 20.0,
+                    "path_length_m": 5.0,
+                    "path": [[0, 0], [1, 1]],
+                    "start": [0, 0, 0],
+                    "goal": [1, 1],
+                    "takeover_steps": 3,
+                    "wall_start": T0,
+                    "wall_end": T0 + 10,
+                    "episode_id": f"ep-{i}",
+                }
+                for i, release in enumerate(["classic", "classic", "v1", "v1"])
+            ]
+            + [{"done": True, "episodes": 4}],
+        )
     _write(
         root / "leaderboard.json",
         {

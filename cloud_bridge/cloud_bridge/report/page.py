@@ -20,6 +20,7 @@ from markupsafe import Markup
 from cloud_bridge.report.evaluation import evaluation_section, gate_section, load_evaluations
 from cloud_bridge.report.html import Section, render
 from cloud_bridge.report.leaderboard import leaderboard_section
+from cloud_bridge.report.missions import mission_section
 from cloud_bridge.report.provenance import provenance_section
 from cloud_bridge.report.run_folder import RunFolder, as_float, as_str, release_order
 from cloud_bridge.report.timeline import timeline_section
@@ -137,6 +138,7 @@ def build_sections(run: RunFolder) -> list[Section]:
     sections = [
         _drawn("evaluation", "Held-out evaluation per release",
                lambda: evaluation_section(evaluations)),
+        _drawn("missions", "Missions in the field", lambda: mission_section(run)),
         _drawn("leaderboard", "Leaderboard", lambda: leaderboard_section(run)),
         _drawn("gates", "Gate decisions", lambda: gate_section(run)),
         _drawn("training", "Training curves", lambda: training_section(run)),
