@@ -4,16 +4,19 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import os
 from pathlib import Path
 
 import pytest
 
-from cloud_bridge.evaluate import EpisodeSpec, evaluate, run_episode
+from cloud_bridge.evaluate import EpisodeResult, EpisodeSpec, evaluate, run_episode
+from cloud_bridge.evaluate.episode import PATH_RATE_HZ
 from cloud_bridge.evaluate.seeds import parse_seeds
 from fw_bringup.node_parameters import default_profile_path
 from fw_common.profile import RobotProfile, load_profile
-from fw_sim.scenario import family_of, seed_set
+from fw_sim.scenario import family_of, generate_scenario, seed_set
 from support.onnx_models import make_model
 
 
@@ -36,6 +39,15 @@ def test_the_same_seeds_give_the_same_results(profile: RobotProfile) -> None:
         assert episode.success, episode
         assert episode.final_distance_m < 0.6 and 3.0 < episode.path_length_m < 20.0
         assert episode.min_clearance_m is not None and episode.min_clearance_m > 0.0
+        # The ground-truth path at about 2 Hz, from the scenario's start to where it stopped.
+        start = generate_scenario(profile.sim.scenario, episode.seed).start
+        assert math.dist(episode.path[0], (start.x, start.y)) < 0.3
+        assert math.dist(episode.path[-1], (episode.final_x, episode.final_y)) < 1e-3
+        assert abs(len(episode.path) - PATH_RATE_HZ * episode.duration_s) <= 2
+        # It travels in the results file and comes back equal.
+        row = json.loads(json.dumps(episode.to_dict()))
+        assert row["path"][0] == list(episode.path[0])
+        assert EpisodeResult.from_dict(row) == episode
 
 
 def test_randomisation_is_drawn_per_seed_and_changes_the_episode(profile: RobotProfile) -> None:

@@ -30,9 +30,11 @@ from fw_sim.world import SimWorld
 
 __all__ = [
     "INTERVENTION_KINDS",
+    "PATH_RATE_HZ",
     "EpisodeResult",
     "EpisodeSpec",
     "EpisodeTiming",
+    "downsample_path",
     "run_episode",
     "scan_latency",
 ]
@@ -41,6 +43,10 @@ __all__ = [
 #: A take-over (``teleop_override``) is a person's or the expert's, counted apart; ``reset``
 #: is an operator clearing a latched stop.
 INTERVENTION_KINDS = frozenset(EVENT_KINDS) - {"teleop_override", "reset"}
+#: Points per sim second kept of an episode's ground-truth path (for the report's maps).
+PATH_RATE_HZ = 2.0
+#: Decimals kept of each path coordinate (m): a millimetre, far below what a map shows.
+_PATH_DECIMALS = 3
 #: Mixed into the scenario seed for the scan-latency draw (independent of the world's draws).
 _LATENCY_STREAM = 0x1A7E
 
@@ -102,6 +108,9 @@ class EpisodeResult:
     final_distance_m: float
     #: The parameters in force: the world's randomisation draw and the scan latency (s).
     randomisation: dict[str, Any] = field(default_factory=dict)
+    #: Ground-truth positions (m, world frame) at about :data:`PATH_RATE_HZ`, first to last;
+    #: empty when not recorded (results written before paths were kept).
+    path: tuple[tuple[float, float], ...] = ()
 
     @property
     def collided(self) -> bool:
@@ -133,7 +142,10 @@ class EpisodeResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EpisodeResult:
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        fields = {k: v for k, v in data.items() if k in names}
+        # JSON holds the path as lists; the result holds tuples (equal to a fresh run's).
+        fields["path"] = tuple((float(x), float(y)) for x, y in fields.get("path") or ())
+        return cls(**fields)
 
 
 @dataclass(frozen=True)
@@ -153,6 +165,22 @@ def scan_latency(spec: EpisodeSpec) -> float:
         return 0.0
     low, high = spec.scan_latency_range
     return float(np.random.default_rng([spec.seed, _LATENCY_STREAM]).uniform(low, high))
+
+
+def downsample_path(
+    path: list[tuple[float, float]], rate_hz: float
+) -> tuple[tuple[float, float], ...]:
+    """``path``, sampled at ``rate_hz``, cut to about :data:`PATH_RATE_HZ` and rounded; the
+    last point is always kept, so the path ends where the robot did."""
+    if not path:
+        return ()
+    stride = max(1, round(rate_hz / PATH_RATE_HZ))
+    indices = list(range(0, len(path), stride))
+    if indices[-1] != len(path) - 1:
+        indices.append(len(path) - 1)
+    return tuple(
+        (round(path[i][0], _PATH_DECIMALS), round(path[i][1], _PATH_DECIMALS)) for i in indices
+    )
 
 
 def run_episode(spec: EpisodeSpec) -> tuple[EpisodeResult, EpisodeTiming]:
@@ -198,6 +226,7 @@ def run_episode(spec: EpisodeSpec) -> tuple[EpisodeResult, EpisodeTiming]:
         final_y=y,
         final_distance_m=math.hypot(goal.x - x, goal.y - y),
         randomisation={**draw, "scan_latency": latency},
+        path=downsample_path(episode.path, sim.lidar.rate),
     )
     timing = EpisodeTiming(
         seed=spec.seed,

@@ -1,0 +1,237 @@
+"""The run report (``report.html``) from a run folder built of real parts (headless evaluations,
+the gate, dataset hashes; see ``support.report_run``): the page shows the run's numbers, every
+robot and release, escapes hostile strings, loads nothing from outside, and says what is
+missing when a run stopped early or its files are damaged."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloud_bridge.report import write_report
+from support.flywheel_cli import FLYWHEEL, flywheel_env
+from support.report_run import HOSTILE, ReportRun, build_run
+
+
+class _Page(HTMLParser):
+    """Each section's tables (rows of cell texts), its notes of what is missing, and every
+    element and attribute of the page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.section = ""
+        self.tables: dict[str, list[list[list[str]]]] = {}
+        self.missing: dict[str, list[str]] = {}
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.svgs: dict[str, int] = {}
+        self._cell: list[str] | None = None
+        self._in_missing = 0
+        self._depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        self.elements.append((tag, attributes))
+        if tag == "section":
+            self.section = attributes.get("id") or ""
+        elif tag == "table":
+            self.tables.setdefault(self.section, []).append([])
+        elif tag == "tr":
+            self.tables[self.section][-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "svg":
+            self.svgs[self.section] = self.svgs.get(self.section, 0) + 1
+        if tag == "div" and "missing" in (attributes.get("class") or ""):
+            self._in_missing = 1
+        elif self._in_missing and tag == "div":
+            self._in_missing += 1
+        if self._in_missing and tag == "li":
+            self.missing.setdefault(self.section, []).append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[self.section][-1][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        if tag == "div" and self._in_missing:
+            self._in_missing -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._in_missing and self.missing.get(self.section):
+            self.missing[self.section][-1] += data
+
+    def rows(self, section: str, table: int = 0) -> list[list[str]]:
+        return self.tables[section][table]
+
+
+def _read(path: Path) -> tuple[str, _Page]:
+    text = path.read_text(encoding="utf-8")
+    page = _Page()
+    page.feed(text)
+    return text, page
+
+
+def _pct(interval: Any) -> str:
+    return f"{100 * interval.value:.0f} % [{100 * interval.low:.0f}, {100 * interval.high:.0f}]"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> ReportRun:
+    return build_run(tmp_path_factory.mktemp("report") / "run")
+
+
+@pytest.fixture(scope="module")
+def page(run: ReportRun) -> tuple[str, _Page]:
+    path = write_report(run.root)
+    assert path == run.root / "report.html"
+    return _read(path)
+
+
+def test_the_page_shows_each_releases_evaluation_and_gate(
+    run: ReportRun, page: tuple[str, _Page]
+) -> None:
+    _, parsed = page
+    rows = {r[0]: r for r in parsed.rows("evaluation")[1:]}
+    assert list(rows) == ["classic", "v1", "v2"]
+    for name, report in run.evaluations.items():
+        s = report.summary
+        assert rows[name][2] == str(len(report.episodes))
+        assert rows[name][3] == _pct(s.success_rate)
+        assert rows[name][4] == _pct(s.collision_rate)
+        assert rows[name][7] == f"{s.distance_m:.4g}"
+    # The classic controller reaches both goals; the random MLPs do not.
+    assert rows["classic"][3].startswith("100 %") and rows["v1"][3].startswith("0 %")
+    assert parsed.svgs["evaluation"] == 1 and "evaluation" not in parsed.missing
+    gates = {r[0]: r for r in parsed.rows("gates")[1:]}
+    assert gates["v1"][1:3] == ["classic", "refused"]
+    assert "against the minimum 50.0 %" in gates["v1"][3]
+    # The robots' missions: 2 robots x (2 classic + 2 v1) episodes; seed 11 (classic) missed,
+    # seed 12 (v1) collided; a slowdown is an intervention, a take-over is not.
+    missions = {r[0]: r for r in parsed.rows("missions")[1:]}
+    assert list(missions) == ["classic", "v1"]
+    assert missions["classic"][2:4] == ["4", "50 % [15, 85]"]
+    assert missions["v1"][3:7] == ["100 % [51, 100]", "50 % [15, 85]", "8", "12"]
+    assert missions["v1"][7] == "20"
+    board = parsed.rows("leaderboard")[1:]
+    assert board[0][1] == "classic" and board[0][3] == rows["classic"][3]
+    assert {r[1] for r in board} == {"classic", "v1", "v2"}
+
+
+def test_every_robot_release_and_provenance_link_appears(
+    run: ReportRun, page: tuple[str, _Page]
+) -> None:
+    text, parsed = page
+    header = {r[0]: r[1] for r in parsed.tables[""][0]}
+    assert header["store"] == "file:///tmp/store" and header["iterations"] == "2"
+    assert header["code version"] == "e108e8b-test" and header["robots"].startswith("2: ")
+    assert header["started"] == "2026-05-28 20:26:40 UTC"
+    uploads = {r[0]: r for r in parsed.rows("uploads")[1:]}
+    assert set(uploads) == set(run.robots)
+    for robot, (objects, size) in run.uploads.items():
+        assert uploads[robot][1:3] == [str(objects), f"{size / 1e6:.2f} MB"]
+    timeline = parsed.rows("timeline")[1:]
+    rollbacks = [r for r in timeline if r[2] == "rollback"]
+    assert {r[1] for r in rollbacks} == set(run.robots) and {r[3] for r in rollbacks} == {"v2"}
+    assert any(r[2] == "publish (faulty)" and r[3] == "v3" for r in timeline)
+    # Provenance: v1's dataset is the first build (recomputed from episodes.json), v2's the
+    # card's; every episode with its robot and bag sha256.
+    tables = parsed.tables["provenance"]
+    for release, build, source in (
+        ("v1", run.builds[0], "recomputed from dataset/episodes.json"),
+        ("v2", run.builds[0] + run.builds[1], "from dataset/card.json"),
+    ):
+        index = ["v1", "v2", "v3"].index(release)
+        summary, episodes = tables[2 * index], tables[2 * index + 1]
+        assert source in dict(summary)["episodes"]
+        listed = {r[0]: r for r in episodes[1:]}
+        assert set(listed) == set(build)
+        for key in build:
+            assert listed[key][1] == key.rsplit("/", 1)[0]
+            assert listed[key][2] == run.bags[key]
+    assert "provenance" not in parsed.missing
+    assert parsed.svgs["trajectories"] == 1 and parsed.svgs["training"] == 1
+    for section in ("trajectories", "training", "uploads", "timeline", "leaderboard"):
+        assert section not in parsed.missing, parsed.missing[section]
+    assert "could not be drawn" not in text
+
+
+def test_hostile_strings_are_text_not_markup(page: tuple[str, _Page]) -> None:
+    text, parsed = page
+    assert HOSTILE not in text and "<script" not in text
+    assert not [tag for tag, _ in parsed.elements if tag in ("script", "iframe", "object")]
+    assert not [a for _, a in parsed.elements if any(k.startswith("on") for k in a)]
+    # It reads as text where the robot is named: the uploads table and the rollback reason.
+    assert HOSTILE in [r[0] for r in parsed.rows("uploads")]
+    assert any(r[6] == f"safety events rose: {HOSTILE}" for r in parsed.rows("timeline"))
+    # Nothing on the page points outside it.
+    links = [a.get(k) for _, a in parsed.elements for k in ("src", "href") if a.get(k)]
+    assert all(link.startswith("#") for link in links if link), links
+    assert "http-equiv" in text and "default-src 'none'" in text
+
+
+def test_a_run_stopped_early_says_what_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "run.json").write_text(json.dumps({"robots": ["robot_1"], "iterations": 2}))
+    _, parsed = _read(write_report(tmp_path))
+    for section in ("evaluation", "gates", "training", "trajectories", "uploads", "timeline",
+                    "provenance", "leaderboard", "missions", "stages"):  # fmt: skip
+        assert parsed.missing.get(section), section
+    assert "leaderboard.json is missing" in parsed.missing["leaderboard"][0]
+    assert "uploads.jsonl is missing" in parsed.missing["uploads"][0]
+    # An empty folder: the header says run.json is missing.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    text, _ = _read(write_report(empty))
+    assert "run.json is missing" in text
+    with pytest.raises(FileNotFoundError):
+        write_report(tmp_path / "absent")
+
+
+def test_damaged_files_are_reported_not_fatal(run: ReportRun, tmp_path: Path) -> None:
+    root = tmp_path / "run"
+    shutil.copytree(run.root, root)
+    (root / "evaluate" / "v2.json").write_text('{"summary": {"success_rate": ')  # cut short
+    with (root / "uploads.jsonl").open("a") as f:
+        f.write('{"time": "later", "robot_id": 7, "bytes": "many"}\n{"cut": \n')
+    (root / "leaderboard.json").write_text(json.dumps({"entries": [{"success": "high"}, 3]}))
+    (root / "releases.json").write_text(json.dumps({"not": "a list"}))
+    episode = json.loads((root / "evaluate" / "v1.json").read_text())
+    episode["episodes"][0]["path"] = [[100.0, 100.0], [101.0, 100.0]]  # not this map's start
+    episode["episodes"][1]["path"] = "garbage"
+    (root / "evaluate" / "v1.json").write_text(json.dumps(episode))
+    text, parsed = _read(write_report(root))
+    assert "could not be drawn" not in text
+    problems = text  # the stages section lists the files it could not read
+    assert "evaluate/v2.json: not readable JSON" in problems
+    assert "uploads.jsonl: 1 line(s) skipped" in problems
+    assert "uploads.jsonl: 1 row(s) without a robot, time or size." in parsed.missing["uploads"]
+    assert "releases.json: not a list of releases" in problems
+    assert [r[0] for r in parsed.rows("evaluation")[1:]] == ["classic", "v1"]
+    moved = [m for m in parsed.missing["trajectories"] if "does not start at this map" in m]
+    assert moved == [
+        "v1, seed 0: the path does not start at this map's start (the run used another "
+        "scenario configuration); not drawn."
+    ]
+    assert any("v1: its evaluation episodes carry no path" in m for m in parsed.missing[
+        "trajectories"])  # fmt: skip
+    assert parsed.rows("leaderboard")[1][1:4] == ["?", "", "n/a"]
+
+
+def test_flywheel_report_prints_the_path(run: ReportRun, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*FLYWHEEL, "report", "--run-dir", str(run.root)],
+        env=flywheel_env(), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(run.root / "report.html")
+    missing = subprocess.run(
+        [*FLYWHEEL, "report", "--run-dir", str(tmp_path / "nowhere")],
+        env=flywheel_env(), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert missing.returncode == 2 and "is not a folder" in missing.stderr
