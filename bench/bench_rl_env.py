@@ -1,6 +1,6 @@
 """Benchmark the reinforcement-learning environment against the bare world it steps.
 
-Two levels on the same scenario, in interleaved rounds (this machine's speed drifts, so each
+Three levels on the same scenario, in interleaved rounds (this machine's speed drifts, so each
 ratio is taken within its round):
 
 * ``bare``: the sim time of one environment step (one lidar period, 0.1 s at the sim
@@ -12,11 +12,12 @@ ratio is taken within its round):
   supervisor, actuator bridge), as evaluation runs it; shown for context, what the robot's
   own code costs;
 * ``env``: :class:`cloud_bridge.rl.env.HeadlessNavEnv` steps with a fixed action: the world,
-  the robot loop, the hand-off between the loop's thread and the caller, and the reward.
+  the robot loop paused at each decision (:mod:`cloud_bridge.rl.stepper`), and the reward.
 
 Both drive the robot in a gentle arc, so neither parks at an obstacle. Resets (a fresh world
 per episode) are measured apart, as milliseconds per reset. Target: ``env`` ≥ 0.7× ``bare``
-in steps per second.
+in steps per wall second; the same ratio per CPU second of the process is printed beside it,
+being less swayed by other load on a shared host.
 
 Run it (holding the shared benchmark lock) from the repository root::
 
@@ -61,12 +62,16 @@ EASY = ScenarioConfig(arena_size=6.0, box_count=0, cylinder_count=0, min_start_g
 EXAMPLE_REWARD = Path(__file__).resolve().parents[1] / "cloud_bridge/examples/reward_progress.py"
 
 
-def bench_bare(world: SimWorld, wheels: list[float], seconds: float) -> float:
-    """Environment-step equivalents (lidar periods) per wall second on the bare world."""
+#: Steps per second: (per wall second, per CPU second of this process).
+Rates = tuple[float, float]
+
+
+def bench_bare(world: SimWorld, wheels: list[float], seconds: float) -> Rates:
+    """Environment-step equivalents (lidar periods) per wall and CPU second on the bare world."""
     world.reset()
     due = Due()
     steps_per_period = round(world.physics_rate / world.config.lidar.rate)
-    periods, start = 0, time.perf_counter()
+    periods, start, cpu = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds:
         world.apply_wheel_velocities(world.wheel_joints, wheels)
         for _ in range(steps_per_period):
@@ -78,7 +83,7 @@ def bench_bare(world: SimWorld, wheels: list[float], seconds: float) -> float:
             if due.joint_states:
                 world.joint_states()
         periods += 1
-    return periods / (time.perf_counter() - start)
+    return periods / (time.perf_counter() - start), periods / (time.process_time() - cpu)
 
 
 class FixedCommand:
@@ -98,29 +103,31 @@ class FixedCommand:
 
 def bench_headless(
     world: SimWorld, profile: RobotProfile, policy: FixedCommand, seconds: float
-) -> float:
-    """Decisions (scans) per wall second of the headless runner over the robot loop."""
+) -> Rates:
+    """Decisions (scans) per wall and CPU second of the headless runner over the robot loop."""
     world.reset()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     # About ``seconds`` of wall time at the rates seen here (20 sim s per wall s).
     loop = RobotLoop(profile, policy=policy)
     episode = run_headless_episode(world, loop, time_limit=20.0 * seconds)
-    return len(episode.path) / (time.perf_counter() - start)
+    decisions = len(episode.path)
+    return decisions / (time.perf_counter() - start), decisions / (time.process_time() - cpu)
 
 
-def bench_env(env: HeadlessNavEnv, seconds: float) -> float:
-    """Environment steps per wall second within an episode (resets not counted)."""
-    steps, spent = 0, 0.0
+def bench_env(env: HeadlessNavEnv, seconds: float) -> Rates:
+    """Environment steps per wall and CPU second within an episode (resets not counted)."""
+    steps, spent, cpu = 0, 0.0, 0.0
     while spent < seconds:
         env.reset(options={"scenario_seed": SCENARIO_SEED})
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         done = False
         while not done and time.perf_counter() - start < seconds - spent:
             _, _, terminated, truncated, _ = env.step(ACTION)
             done = terminated or truncated
             steps += 1
         spent += time.perf_counter() - start
-    return steps / spent
+        cpu += time.process_time() - cpu_start
+    return steps / spent, steps / cpu
 
 
 def bench_reset(env: HeadlessNavEnv, count: int) -> float:
@@ -175,19 +182,15 @@ def main() -> int:
     headless_world = SimWorld(env.world.config)
     headless_world.new_scenario(SCENARIO_SEED)
     fixed = FixedCommand(*(float(a) * s for a, s in zip(ACTION, env.action_scale, strict=True)))
-    ratios, headless_ratios = [], []
-    rates: dict[str, list[float]] = {"bare": [], "headless": [], "env": []}
+    levels = ("bare", "headless", "env")
+    rates: dict[str, list[Rates]] = {name: [] for name in levels}
     for round_ in range(args.rounds):
-        bare = bench_bare(bare_world, wheels, args.seconds)
-        headless = bench_headless(headless_world, env.profile, fixed, args.seconds)
-        stepped = bench_env(env, args.seconds)
-        for name, rate in (("bare", bare), ("headless", headless), ("env", stepped)):
-            rates[name].append(rate)
-        ratios.append(stepped / bare)
-        headless_ratios.append(headless / bare)
+        rates["bare"].append(bench_bare(bare_world, wheels, args.seconds))
+        rates["headless"].append(bench_headless(headless_world, env.profile, fixed, args.seconds))
+        rates["env"].append(bench_env(env, args.seconds))
         print(
-            f"  .. round {round_ + 1}: bare {bare:.0f}/s, headless {headless:.0f}/s, "
-            f"env {stepped:.0f}/s",
+            f"  .. round {round_ + 1}: "
+            + ", ".join(f"{name} {rates[name][-1][0]:.0f}/s" for name in levels),
             file=sys.stderr,
             flush=True,
         )
@@ -195,12 +198,30 @@ def main() -> int:
     bare_world.close()
     headless_world.close()
     env.close()
-    ratio = statistics.median(ratios)
-    print(f"bare world steps/s (median):     {statistics.median(rates['bare']):8.1f}")
-    print(f"headless loop steps/s (median):  {statistics.median(rates['headless']):8.1f}")
-    print(f"environment steps/s (median):    {statistics.median(rates['env']):8.1f}")
-    print(f"ratio headless / bare (median of rounds): {statistics.median(headless_ratios):.2f}")
-    print(f"ratio env / bare (median of rounds): {ratio:.2f} (target >= {TARGET})")
+
+    def median_ratio(name: str, clock: int) -> float:
+        return statistics.median(
+            level[clock] / bare[clock]
+            for level, bare in zip(rates[name], rates["bare"], strict=True)
+        )
+
+    for name, label in (
+        ("bare", "bare world"),
+        ("headless", "headless loop"),
+        ("env", "environment"),
+    ):
+        wall = statistics.median(r[0] for r in rates[name])
+        cpu = statistics.median(r[1] for r in rates[name])
+        print(f"{label + ' steps/s (median):':33s}{wall:8.1f}   per CPU second {cpu:8.1f}")
+    print(
+        f"ratio headless / bare (median of rounds): {median_ratio('headless', 0):.2f}"
+        f" (per CPU second {median_ratio('headless', 1):.2f})"
+    )
+    ratio = median_ratio("env", 0)
+    print(
+        f"ratio env / bare (median of rounds): {ratio:.2f} (target >= {TARGET})"
+        f" (per CPU second {median_ratio('env', 1):.2f}, less swayed by other load)"
+    )
     print(f"reset (fresh world, first decision): {reset_ms:.0f} ms")
     ok = ratio >= TARGET
     print("PASS" if ok else "FAIL")

@@ -28,6 +28,7 @@ COMMAND_MODULES: list[str] = [
     "cloud_bridge.rl.command",
     "cloud_bridge.evaluate.command",
     "cloud_bridge.report.command",
+    "cloud_bridge.evaluate.leaderboard_command",
 ]
 
 

@@ -5,6 +5,7 @@ fed, domain randomisation, and the safety supervisor's interventions reaching th
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,11 @@ from gymnasium.utils.env_checker import check_env
 from cloud_bridge.rl import ENV_ID, HeadlessNavEnv
 from cloud_bridge.rl.env import default_profile
 from cloud_bridge.rl.reward_params import PARAM_KEYS
+from fw_bringup.headless import run_headless_episode
+from fw_bringup.robot_loop import RobotLoop
 from fw_common.observation import DEFAULT_SPEC
+from fw_policy.base import Action, PolicyInput
+from fw_sim.world import SimWorld
 
 #: A scenario (default generator) where driving straight ahead meets an obstacle within 8 s.
 OBSTACLE_AHEAD_SEED = 2
@@ -195,7 +200,7 @@ def test_a_contact_reaches_the_reward_and_ends_the_episode_when_asked(
         assert seen[-1]["steps"] > touched[0] and seen[-1]["collisions"] >= 1
 
 
-def test_a_failure_in_the_loop_thread_is_raised_by_step_and_reset_recovers() -> None:
+def test_a_failure_in_the_loop_is_raised_by_step_and_reset_recovers() -> None:
     env = HeadlessNavEnv(time_limit=3.0)
     try:
         env.reset(seed=0)
@@ -207,3 +212,49 @@ def test_a_failure_in_the_loop_thread_is_raised_by_step_and_reset_recovers() -> 
         env.step(np.zeros(2, dtype=np.float32))
     finally:
         env.close()
+
+
+class _FixedCommand:
+    kind = "fixed"
+
+    def __init__(self, linear: float, angular: float) -> None:
+        self.action = Action(linear, angular)
+
+    def act(self, inputs: PolicyInput) -> Action:
+        return self.action
+
+    def describe(self) -> dict[str, str]:
+        return {"kind": self.kind}
+
+
+@pytest.mark.parametrize("scenario_seed", [3, 11])
+def test_an_episode_is_the_headless_runners_with_the_same_commands(scenario_seed: int) -> None:
+    """The stepper pauses the robot loop at each decision, and changes nothing else: a constant
+    action drives the ground truth along the very path (bit for bit) that the headless runner
+    (what evaluation runs) drives with a policy commanding the same."""
+    action = np.array([0.4, 0.2], dtype=np.float32)
+    env = HeadlessNavEnv(time_limit=6.0, scenario_seeds=[scenario_seed], end_on_collision=False)
+    try:
+        env.reset(seed=0)
+        stepped: list[tuple[float, float]] = []
+        done = False
+        while not done:
+            _, _, terminated, truncated, _ = env.step(action)
+            truth = env.world.ground_truth()
+            stepped.append((truth.position[0], truth.position[1]))
+            done = terminated or truncated
+        world = SimWorld(env.world.config)
+    finally:
+        env.close()
+    linear, angular = (float(a) * s for a, s in zip(action, env.action_scale, strict=True))
+    try:
+        loop = RobotLoop(env.profile, policy=_FixedCommand(linear, angular))
+        episode = run_headless_episode(world, loop, time_limit=6.0)
+        truth = world.ground_truth()
+    finally:
+        world.close()
+    assert truncated and len(stepped) > 50
+    # A path point per scan; the environment's points are the decisions (the last one the end).
+    assert stepped[:-1] == episode.path[len(episode.path) - len(stepped) + 1 :]
+    assert stepped[-1] == (truth.position[0], truth.position[1])
+    assert math.dist(stepped[0], stepped[-1]) > 0.5  # it drove

@@ -18,7 +18,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from cloud_bridge.rl.env import HeadlessNavEnv
 from cloud_bridge.rl.rollout import run_episodes, summarise
-from cloud_bridge.rl.tracking import PpoRun
+from cloud_bridge.train.tracking import TrainingRun
 
 __all__ = ["PeriodicEvaluation"]
 
@@ -31,7 +31,7 @@ class PeriodicEvaluation(BaseCallback):
         make_env: Callable[[], HeadlessNavEnv],
         seeds: Sequence[int],
         every: int,
-        run: PpoRun,
+        run: TrainingRun,
         target: float | None = None,
     ) -> None:
         super().__init__()

@@ -14,9 +14,10 @@
    robot's checks (:mod:`cloud_bridge.rl.export`), and only then move it to
    ``<out>/model.onnx``; optionally run it on evaluation scenarios.
 
-Everything is tracked in one MLflow run (:mod:`cloud_bridge.rl.tracking`). Any failure (a
-reward that raises or returns a non-number, a release that does not load, an export the robot
-would refuse) marks the run FAILED and leaves no ``model.onnx``: nothing is published.
+Everything is tracked in one MLflow run (:mod:`cloud_bridge.train.tracking`, as behaviour
+cloning is). Any failure (a reward that raises or returns a non-number, a release that does not
+load, an export the robot would refuse) marks the run FAILED and leaves no ``model.onnx``:
+nothing is published.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ from cloud_bridge.rl.periodic_eval import PeriodicEvaluation
 from cloud_bridge.rl.reward import UserReward, load_reward_function
 from cloud_bridge.rl.reward_guard import RewardErrorReport, RewardErrorStop
 from cloud_bridge.rl.rollout import run_episodes, summarise
-from cloud_bridge.rl.tracking import PpoRun, resolve_tracking_uri
 from cloud_bridge.train.code_version import code_version
+from cloud_bridge.train.tracking import TrainingRun, resolve_tracking_uri
 from fw_common.observation import spec_by_name
 from fw_common.profile import RobotProfile, load_profile
 from fw_common.profile.sim import ScenarioConfig
@@ -166,7 +167,7 @@ def _make_env(
 class _Progress(BaseCallback):
     """Episode outcomes from the workers' ``info``, logged to MLflow after each rollout."""
 
-    def __init__(self, run: PpoRun) -> None:
+    def __init__(self, run: TrainingRun) -> None:
         super().__init__()
         self.run = run
         self.outcomes: deque[tuple[bool, bool, float]] = deque(maxlen=100)
@@ -243,7 +244,7 @@ def train_ppo(config: PpoConfig, out_dir: Path) -> PpoResult:
     if final.exists():
         raise RlTrainingError(f"{final} exists: give each run its own folder")
     uri, artifacts = resolve_tracking_uri(config.tracking_uri, out_dir)
-    run = PpoRun(uri, config.experiment, artifacts, run_name=out_dir.name)
+    run = TrainingRun(uri, config.experiment, artifacts, run_name=out_dir.name)
     run.log_params(_params(config))
     run.set_tags(
         {

@@ -52,19 +52,25 @@ class UserReward:
         self.path = path
 
     def __call__(self, params: dict[str, Any], *, step: int, scenario_seed: int) -> float:
-        where = f"reward function {self.path}, step {step} (scenario seed {scenario_seed})"
         try:
             value = self.function(params)
         except Exception as exc:
+            where = self._where(step, scenario_seed)
             raise RewardFunctionError(f"{where} raised {type(exc).__name__}: {exc}") from exc
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise RewardFunctionError(
-                f"{where} returned {value!r} ({type(value).__name__}), not a number"
+                f"{self._where(step, scenario_seed)} returned {value!r} "
+                f"({type(value).__name__}), not a number"
             )
         reward = float(value)
         if not math.isfinite(reward):
-            raise RewardFunctionError(f"{where} returned {reward!r}: rewards must be finite")
+            raise RewardFunctionError(
+                f"{self._where(step, scenario_seed)} returned {reward!r}: rewards must be finite"
+            )
         return reward
+
+    def _where(self, step: int, scenario_seed: int) -> str:
+        return f"reward function {self.path}, step {step} (scenario seed {scenario_seed})"
 
 
 def load_reward_function(path: str | Path) -> UserReward:

@@ -2,14 +2,15 @@
 
 The robot loop asks its policy for an action from inside :meth:`RobotLoop.scan` (perception
 cleans the scan, the policy step featurizes it and calls ``policy.act``, the safety supervisor
-takes the command), so the loop cannot be paused between "here is the observation" and "here
-is the action" from outside. A reinforcement-learning environment needs exactly that pause.
-:class:`DecisionStepper` inverts the control: the world and the loop run in a worker thread,
-wired as :func:`fw_bringup.headless.run_headless_episode` wires them (the same sensor order,
-stamps and wheel commands), and the loop's policy is an :class:`AgentPolicy` that hands each
-decision's inputs to the caller and blocks until the caller answers with an action. Exactly
-one of the two threads runs at any time, so an episode is as deterministic as the headless
-runner: the same scenario and the same actions give the same observations, bit for bit.
+takes the command). A reinforcement-learning environment needs to pause between "here is the
+observation" and "here is the action", so :class:`DecisionStepper` calls that method in its two
+halves, :meth:`RobotLoop.scan_to_decision` and :meth:`RobotLoop.finish_decision` (the very calls
+``scan`` makes, in the same order), and hands the action in between to the caller. The world and
+the loop run in a generator, wired as :func:`fw_bringup.headless.run_headless_episode` wires
+them (the same sensor order, stamps and wheel commands), which pauses at each decision: all in
+the caller's thread, so an episode is as deterministic as the headless runner (the same scenario
+and the same actions give the same observations, bit for bit) and a step costs no hand-off
+between threads.
 
 Between two decisions the stepper counts what the reward needs: contacts, the safety
 supervisor's events and state, and the ground truth at the decision. An episode ends when the
@@ -19,9 +20,9 @@ or at the time limit.
 
 from __future__ import annotations
 
+import logging
 import math
-import queue
-import threading
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,24 +30,18 @@ import numpy as np
 import numpy.typing as npt
 
 from fw_bringup.headless import REACHED_RADIUS, goal_in_odom, scan_from_world
-from fw_bringup.robot_loop import LoopOutput, RobotLoop
+from fw_bringup.robot_loop import LoopOutput, PendingDecision, RobotLoop
 from fw_common import frames
 from fw_common.profile import RobotProfile
 from fw_policy.base import Action, PolicyInput
 from fw_sim.world import Due, GroundTruth, SimWorld
 
-__all__ = ["AgentPolicy", "DecisionPoint", "DecisionStepper", "EpisodeAbandoned"]
+__all__ = ["AgentPolicy", "DecisionPoint", "DecisionStepper"]
+
+log = logging.getLogger(__name__)
 
 #: At rest, as the headless runner counts it (m/s).
 _AT_REST = 0.05
-
-
-class EpisodeAbandoned(BaseException):
-    """Unwinds the worker thread when the caller abandons an episode (reset, close).
-
-    A ``BaseException`` so that neither the policy step (which turns ``ValueError`` into a zero
-    command) nor the loop can swallow it.
-    """
 
 
 @dataclass
@@ -90,21 +85,24 @@ class DecisionPoint:
 
 
 class AgentPolicy:
-    """The loop's policy during training: each ``act`` hands the inputs to the stepper and
-    returns the action the agent chose for them, scaled by ``action_scale``."""
+    """The loop's policy during training, in name only: the agent's actions reach the loop
+    through :meth:`RobotLoop.finish_decision`, never through ``act``."""
 
     kind = "agent"
 
-    def __init__(self, stepper: DecisionStepper, action_scale: tuple[float, float]) -> None:
-        self._stepper = stepper
+    def __init__(self, action_scale: tuple[float, float]) -> None:
         self.action_scale = action_scale
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "action_scale": list(self.action_scale)}
 
     def act(self, inputs: PolicyInput) -> Action:
-        v, w = self._stepper.decide(inputs)
-        return Action(v * self.action_scale[0], w * self.action_scale[1])
+        # Not a ValueError, which the policy step would turn into a zero command.
+        raise RuntimeError("the agent acts through DecisionStepper.act, one decision at a time")
+
+
+#: An episode in progress: yields each decision point, is sent the action for it.
+_Episode = Generator["DecisionPoint", tuple[float, float], None]
 
 
 class DecisionStepper:
@@ -131,11 +129,9 @@ class DecisionStepper:
         self.time_limit = time_limit
         self.end_on_collision = end_on_collision
         self.loop: RobotLoop | None = None
-        self._to_worker: queue.SimpleQueue[tuple[float, float] | None] = queue.SimpleQueue()
-        self._to_caller: queue.SimpleQueue[DecisionPoint | BaseException] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._pending = False
-        # Accumulated by the worker between decisions.
+        #: The episode paused at a decision (None: none is pending).
+        self._running: _Episode | None = None
+        # Accumulated between decisions.
         self._collisions = 0
         self._events: list[str] = []
         self._last_safety: tuple[str, tuple[str, ...], tuple[float, float]] = ("", (), (0.0, 0.0))
@@ -154,49 +150,42 @@ class DecisionStepper:
         self.stop()
         if world is not None:
             self.world = world
-        self._thread = threading.Thread(target=self._run, name="fw-rl-episode", daemon=True)
-        self._thread.start()
-        return self._wait()
+        episode = self._episode()
+        self._running = episode
+        return self._advance(episode, None)
 
     def act(self, action: tuple[float, float]) -> DecisionPoint:
         """Answer the pending decision and run to the next point."""
-        if not self._pending:
+        episode = self._running
+        if episode is None:
             raise RuntimeError("no decision is pending: start an episode first")
-        self._pending = False
-        self._to_worker.put(action)
-        return self._wait()
+        return self._advance(episode, action)
 
     def stop(self) -> None:
-        """Abandon the running episode, if any, and wait for its thread to end."""
-        thread, self._thread = self._thread, None
-        if thread is None:
+        """Abandon the running episode, if any (its wheels are stopped)."""
+        episode, self._running = self._running, None
+        if episode is None:
             return
-        if self._pending:
-            self._pending = False
-            self._to_worker.put(None)
-        thread.join()
-        while not self._to_caller.empty():  # a worker that ended on its own left its end
-            self._to_caller.get()
+        try:
+            episode.close()
+        except Exception as exc:  # e.g. its world was closed under it: the episode is over
+            log.warning("abandoning the episode failed to stop its wheels: %s", exc)
 
-    def _wait(self) -> DecisionPoint:
-        point = self._to_caller.get()
-        if isinstance(point, BaseException):  # the episode failed in the worker
-            assert self._thread is not None
-            self._thread.join()
-            self._thread = None
-            raise point
+    def _advance(self, episode: _Episode, action: tuple[float, float] | None) -> DecisionPoint:
+        try:
+            point = next(episode) if action is None else episode.send(action)
+        except BaseException:  # the episode failed: nothing is pending any more
+            self._running = None
+            raise
         if point.done:
-            assert self._thread is not None
-            self._thread.join()
-            self._thread = None
-        else:
-            self._pending = True
+            self._running = None
+            episode.close()
         return point
 
-    # --- the worker's side ----------------------------------------------------------------------
+    # --- the episode ----------------------------------------------------------------------------
 
-    def decide(self, inputs: PolicyInput) -> tuple[float, float]:
-        """Called by :class:`AgentPolicy` in the worker: report, then wait for the action."""
+    def _observe(self, inputs: PolicyInput) -> None:
+        """What the decision point reports of the policy's inputs."""
         self._last_observation = inputs.observation
         ranges = inputs.ranges
         if np.isneginf(ranges).any():  # REP-117: closer than the sensor's minimum
@@ -204,11 +193,6 @@ class DecisionStepper:
         else:
             finite = ranges[np.isfinite(ranges)]
             self._min_scan = float(finite.min()) if finite.size else math.inf
-        self._to_caller.put(self._point())
-        action = self._to_worker.get()
-        if action is None:
-            raise EpisodeAbandoned
-        return action
 
     def _point(self, **ending: bool) -> DecisionPoint:
         world = self.world
@@ -243,24 +227,18 @@ class DecisionStepper:
         if out.wheels is not None:
             self.world.apply_wheel_velocities(out.wheels.joint_names, out.wheels.velocities)
 
-    def _run(self) -> None:
-        try:
-            self._episode()
-        except EpisodeAbandoned:
-            pass
-        except BaseException as exc:  # handed to the caller, who raises it
-            self._to_caller.put(exc)
-
-    def _episode(self) -> None:
+    def _episode(self) -> _Episode:
         world = self.world
         world.reset()
-        self.loop = loop = RobotLoop(self.profile, policy=AgentPolicy(self, self.action_scale))
+        self.loop = loop = RobotLoop(self.profile, policy=AgentPolicy(self.action_scale))
         self._collisions, self._events, self._last_observation = 0, [], None
         self._last_safety = ("", (), (0.0, 0.0))
         refused = loop.goal(frames.ODOM, *goal_in_odom(world))
         if refused is not None:
             raise RuntimeError(f"the loop refused the scenario's goal: {refused}")
         goal = world.scenario.goal
+        linear_scale, angular_scale = self.action_scale
+        handle = self._handle
         self._start_ns = world.sim_time_ns
         limit_ns = self._start_ns + round(self.time_limit * 1e9)
         due = Due()
@@ -271,19 +249,25 @@ class DecisionStepper:
                 now = world.sim_time_ns
                 if due.joint_states:
                     joints = world.joint_states()
-                    self._handle(loop.joint_states(joints.names, joints.positions, now, now))
+                    handle(loop.joint_states(joints.names, joints.positions, now, now))
                 if due.imu:
                     imu = world.imu()
-                    self._handle(loop.imu(imu.angular_velocity[2], imu.orientation, now, now))
+                    handle(loop.imu(imu.angular_velocity[2], imu.orientation, now, now))
                 if due.scan:
                     self._truth = truth = world.ground_truth()
-                    self._handle(loop.scan(scan_from_world(world, now), now))
+                    step = loop.scan_to_decision(scan_from_world(world, now), now)
+                    if isinstance(step, PendingDecision):
+                        self._observe(step.inputs)
+                        v, w = yield self._point()
+                        action = Action(v * linear_scale, w * angular_scale)
+                        step = loop.finish_decision(step, action)
+                    handle(step)
                     self._truth = None
                     near = math.dist(truth.position[:2], (goal.x, goal.y)) < REACHED_RADIUS
                     speed = math.hypot(truth.linear_velocity[0], truth.linear_velocity[1])
                     if near and speed < _AT_REST:
                         ending["reached_goal"] = True
-                self._handle(loop.tick(now))
+                handle(loop.tick(now))
                 if world.has_collisions:
                     self._collisions += len(world.pop_collisions())
                     if self.end_on_collision:
@@ -294,4 +278,4 @@ class DecisionStepper:
             world.apply_wheel_velocities(world.wheel_joints, [0.0] * len(world.wheel_joints))
         if self._last_observation is None:
             raise RuntimeError("the episode ended before the policy was asked for anything")
-        self._to_caller.put(self._point(**ending))
+        yield self._point(**ending)

@@ -1,4 +1,5 @@
-"""MLflow tracking of a training run: where the store is, and one run's records.
+"""MLflow tracking of a training run (behaviour cloning or PPO): where the store is, and one
+run's records.
 
 By default the store is a SQLite database in the run folder (``sqlite:///<out>/mlflow.db``,
 artifacts under ``<out>/mlartifacts``): every run is tracked with no server, and the folder is
@@ -22,6 +23,9 @@ __all__ = ["TrainingRun", "resolve_tracking_uri"]
 
 _SQLITE = "sqlite:///"
 _QUIET = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+#: MLflow's limit on a parameter's value (characters): a longer one (a PPO run's scenario
+#: settings, a long path) is cut here rather than refused by a server that does not truncate.
+_MAX_PARAM_VALUE = 6000
 
 
 def resolve_tracking_uri(configured: str | None, out_dir: Path) -> tuple[str, str | None]:
@@ -73,7 +77,8 @@ class TrainingRun:
         from mlflow.entities import Param
 
         self.client.log_batch(
-            self.run_id, params=[Param(k, str(v)) for k, v in sorted(params.items())]
+            self.run_id,
+            params=[Param(k, str(v)[:_MAX_PARAM_VALUE]) for k, v in sorted(params.items())],
         )
 
     def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:

@@ -27,12 +27,12 @@ from fw_common.observation import spec_by_name
 from fw_common.profile import RobotProfile
 from fw_perception.perception_step import GoalInBase, PerceptionStep
 from fw_perception.state_fusion import FusedState
-from fw_policy.base import Policy
+from fw_policy.base import Action, Policy, PolicyInput
 from fw_policy.policy_step import PolicyCommand, PolicyStep
 from fw_policy.registry import build_policy
 from fw_safety.supervisor import POLICY, TELEOP, SafetySupervisor, StepResult
 
-__all__ = ["LoopOutput", "RobotLoop"]
+__all__ = ["LoopOutput", "PendingDecision", "RobotLoop"]
 
 
 @dataclass
@@ -55,6 +55,18 @@ class LoopOutput:
     wheels: WheelCommand | None = None
     #: Inputs refused on the way, ``"<input>: <reason>"``.
     refused: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PendingDecision:
+    """A scan waiting for the policy's action (:meth:`RobotLoop.scan_to_decision`)."""
+
+    #: The scan's output so far (safety's reaction to it, the cleaned scan).
+    out: LoopOutput
+    cleaned_scan: LaserScanData
+    #: What the policy is asked (the observation spec's vector among them).
+    inputs: PolicyInput
+    now_ns: int
 
 
 class _Timer:
@@ -97,6 +109,19 @@ class RobotLoop:
     def scan(self, scan: LaserScanData, now_ns: int) -> LoopOutput:
         """A raw lidar scan: safety's zones see it as it is, perception cleans it, and the
         policy (``trigger: scan``) turns it into a command that goes down the chain."""
+        step = self.scan_to_decision(scan, now_ns)
+        if isinstance(step, PendingDecision):
+            return self.finish_decision(step, self.policy.act(step.inputs))
+        return step
+
+    # :meth:`scan` in halves around the policy's action, for a caller that chooses the action
+    # itself (a learning agent stepping the loop one decision at a time): the same calls in the
+    # same order, so the halves decide exactly what :meth:`scan` decides.
+
+    def scan_to_decision(self, scan: LaserScanData, now_ns: int) -> LoopOutput | PendingDecision:
+        """:meth:`scan` up to the policy's action: the decision waiting for it, or the output
+        when the policy is not asked (its gate stopped the robot, a refused scan, ``trigger:
+        timer``)."""
         out = LoopOutput()
         refused = self.safety.scan(
             scan.angle_min,
@@ -116,10 +141,19 @@ class RobotLoop:
             out.refused.append(f"perception scan: {cleaned}")
             return out
         out.cleaned_scan = cleaned
-        command = self.policy.scan(cleaned)
-        if command is not None:
-            self._policy_command(command, now_ns, out)
+        asked = self.policy.ask_scan(cleaned)
+        if isinstance(asked, PolicyInput):
+            return PendingDecision(out, cleaned, asked, now_ns)
+        if asked is not None:
+            self._policy_command(asked, now_ns, out)
         return out
+
+    def finish_decision(self, pending: PendingDecision, action: Action | ValueError) -> LoopOutput:
+        """:meth:`scan` from the policy's ``action`` (or its refusal) on: the command goes down
+        the chain; the scan's whole output."""
+        command = self.policy.answer(pending.cleaned_scan, pending.inputs, action)
+        self._policy_command(command, pending.now_ns, pending.out)
+        return pending.out
 
     def joint_states(
         self, names: Sequence[str], positions: Sequence[float], stamp_ns: int, now_ns: int

@@ -13,7 +13,7 @@ import pytest
 
 from fw_bringup.headless import run_headless_episode
 from fw_bringup.node_parameters import default_profile_path
-from fw_bringup.robot_loop import LoopOutput, RobotLoop
+from fw_bringup.robot_loop import LoopOutput, PendingDecision, RobotLoop
 from fw_common.laser_scan import LaserScanData
 from fw_common.profile import RobotProfile, load_profile
 from fw_sim.world import SimWorld
@@ -158,3 +158,40 @@ def test_scan_latency_delays_what_the_loop_sees_and_clearance_is_measured(
     assert late.scan_latency == 0.1 and prompt.scan_latency == 0.0
     # Seed 0 has obstacles: clearance is a finite, positive distance.
     assert 0.0 < prompt.min_clearance < 10.0 and 0.0 < late.min_clearance < 10.0
+
+
+def test_a_scan_in_halves_decides_what_scan_decides(profile: RobotProfile) -> None:
+    """``scan_to_decision`` then ``finish_decision`` with the policy's own action is ``scan``;
+    an action refused (a ``ValueError``) is a zero command with the reason, as from ``scan``;
+    a gated scan asks nothing."""
+    whole, halves = RobotLoop(profile), RobotLoop(profile)
+    for loop in (whole, halves):
+        assert loop.goal("odom", 5.0, 0.0, 0.0) is None
+    for step in range(10):
+        now = step * 50 * MS
+        for loop in (whole, halves):
+            feed_sensors(loop, now)
+        expected = whole.scan(free_scan(now), now)
+        pending = halves.scan_to_decision(free_scan(now), now)
+        assert isinstance(pending, PendingDecision)
+        assert pending.out.policy_command is None and pending.out.safety == []
+        assert expected.policy_command is not None
+        assert np.array_equal(pending.inputs.observation, expected.policy_command.observation)
+        got = halves.finish_decision(pending, halves.policy.act(pending.inputs))
+        assert got.policy_command is not None and expected.policy_command is not None
+        assert np.array_equal(got.policy_command.observation, expected.policy_command.observation)
+        assert dataclasses.replace(got.policy_command, observation=None) == dataclasses.replace(
+            expected.policy_command, observation=None
+        )
+        assert got.safety == expected.safety and got.refused == expected.refused
+    pending = halves.scan_to_decision(free_scan(10 * 50 * MS), 10 * 50 * MS)
+    assert isinstance(pending, PendingDecision)
+    refused = halves.finish_decision(pending, ValueError("no answer"))
+    assert refused.policy_command is not None
+    assert refused.policy_command.reason == "policy error: no answer"
+    assert (refused.policy_command.linear, refused.policy_command.angular) == (0.0, 0.0)
+    # Inputs gone stale: the gate stops the robot, and the policy is not asked.
+    late = 10 * 50 * MS + 5_000 * MS
+    gated = halves.scan_to_decision(free_scan(late), late)
+    assert isinstance(gated, LoopOutput) and gated.policy_command is not None
+    assert gated.policy_command.reason is not None and "stale" in gated.policy_command.reason

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from fw_common.laser_scan import LaserScanData
 from fw_common.observation import ObservationSpec
 from fw_common.profile import PolicyConfig
-from fw_policy.base import Policy, PolicyInput
+from fw_policy.base import Action, Policy, PolicyInput
 from fw_policy.gating import stop_reason
 
 __all__ = ["PolicyCommand", "PolicyStep"]
@@ -78,10 +78,18 @@ class PolicyStep:
 
     def scan(self, scan: LaserScanData) -> PolicyCommand | None:
         """Take a cleaned scan; with ``trigger: scan`` the command computed from it."""
+        asked = self.ask_scan(scan)
+        if isinstance(asked, PolicyInput):
+            return self.answer(scan, asked, self.act(asked))
+        return asked
+
+    def ask_scan(self, scan: LaserScanData) -> PolicyInput | PolicyCommand | None:
+        """:meth:`scan` up to the policy: take the scan; with ``trigger: scan`` what the policy
+        is asked (see :meth:`ask`)."""
         self.latest_scan = scan
         if self.config.trigger != "scan":
             return None
-        return self.decide(scan, scan.stamp_ns)
+        return self.ask(scan, scan.stamp_ns)
 
     def tick(self, now_ns: int) -> PolicyCommand:
         """The command for a timer tick at ``now_ns`` (``trigger: timer``): from the latest
@@ -92,6 +100,17 @@ class PolicyStep:
 
     def decide(self, scan: LaserScanData, now_ns: int) -> PolicyCommand:
         """Gate the inputs, featurize, act: the command for ``scan`` at ``now_ns``."""
+        asked = self.ask(scan, now_ns)
+        if isinstance(asked, PolicyCommand):
+            return asked
+        return self.answer(scan, asked, self.act(asked))
+
+    # A decision in halves: ask -> act -> answer. ``decide`` is exactly these three calls; a
+    # caller that chooses the action itself (a learning agent) makes them with its own act.
+
+    def ask(self, scan: LaserScanData, now_ns: int) -> PolicyInput | PolicyCommand:
+        """Gate and featurize: the policy's inputs for ``scan`` at ``now_ns``, or the zero
+        command when the gate stops the robot or the inputs cannot be featurized."""
         state, goal = self._state, self._goal
         reason = stop_reason(
             scan.stamp_ns,
@@ -114,23 +133,35 @@ class PolicyStep:
                 state.linear,
                 state.angular,
             )
-            action = self.policy.act(
-                PolicyInput(
-                    ranges=scan.ranges,
-                    angle_min=scan.angle_min,
-                    angle_increment=scan.angle_increment,
-                    range_min=scan.range_min,
-                    goal_xy=(goal.x, goal.y),
-                    linear=state.linear,
-                    angular=state.angular,
-                    observation=observation,
-                )
-            )
         except ValueError as exc:
             return self._zero(scan.stamp_ns, f"policy error: {exc}")
+        return PolicyInput(
+            ranges=scan.ranges,
+            angle_min=scan.angle_min,
+            angle_increment=scan.angle_increment,
+            range_min=scan.range_min,
+            goal_xy=(goal.x, goal.y),
+            linear=state.linear,
+            angular=state.angular,
+            observation=observation,
+        )
+
+    def act(self, inputs: PolicyInput) -> Action | ValueError:
+        """The policy's action for ``inputs``, or the ``ValueError`` it refused them with."""
+        try:
+            return self.policy.act(inputs)
+        except ValueError as exc:
+            return exc
+
+    def answer(
+        self, scan: LaserScanData, inputs: PolicyInput, action: Action | ValueError
+    ) -> PolicyCommand:
+        """The command of ``action`` (a refusal: a zero with the reason) for ``scan``."""
+        if isinstance(action, ValueError):
+            return self._zero(scan.stamp_ns, f"policy error: {action}")
         self.commands += 1
         return PolicyCommand(
-            scan.stamp_ns, float(action.linear), float(action.angular), None, observation
+            scan.stamp_ns, float(action.linear), float(action.angular), None, inputs.observation
         )
 
     def _zero(self, stamp_ns: int, reason: str) -> PolicyCommand:
