@@ -114,14 +114,16 @@ class MissionNode(QuietShutdown, Node):
             f"log {config.log_path or 'none'}" + (f", after release {after}" if after else "")
         )
         self._thread = threading.Thread(target=self._run, name="fw_mission", daemon=True)
-        self._thread.start()
+        if config.seeds:
+            self._thread.start()
 
     def _run(self) -> None:
         try:
             self.runner.run()
-        except Exception as exc:  # loud, not silent: the log then lacks its done line
-            if not self._stop.is_set():
-                self.get_logger().fatal(f"mission stopped: {exc!r}")
+        except Exception as exc:
+            if self._stop.is_set() or not self.context.ok():
+                return  # shutting down: the calls in flight fail with the context
+            self.get_logger().fatal(f"mission stopped: {exc!r}")  # loud: no done line follows
             raise
 
     # --- subscriptions ----------------------------------------------------------------------
