@@ -145,18 +145,17 @@ def test_a_robot_that_does_not_get_there_fails_at_the_time_limit() -> None:
     assert world.calls[-2:] == ["close", "restart"]  # the recording ends, then the robot stops
 
 
-def test_a_restarted_robot_resumes_its_mission(tmp_path: Path) -> None:
+def test_a_second_run_appends_its_own_episodes_and_done_line(tmp_path: Path) -> None:
+    runner(PointWorld(), tmp_path, seeds=[2]).run()
     log = MissionLog(tmp_path / "m" / "mission.jsonl")
-    log.append({"seed": 2, "reached": True})
     with open(log.path, "a") as f:
-        f.write('{"seed": 9, "torn')  # a crash mid-line: skipped, and the seed is driven
+        f.write('{"seed": 9, "torn')  # a crash mid-line: readers skip it
     world = PointWorld()
-    runner(world, tmp_path, seeds=[2, 5, 9]).run()
-    assert [c for c in world.calls if c.startswith("scenario")] == ["scenario 5", "scenario 9"]
-    assert log.entries()[-1] == {"done": True, "episodes": 3}
-    world2 = PointWorld()
-    runner(world2, tmp_path, seeds=[2, 5, 9]).run()
-    assert world2.calls == []  # done stays done
+    runner(world, tmp_path, seeds=[2, 5]).run()  # the next iteration, same seeds
+    assert [c for c in world.calls if c.startswith("scenario")] == ["scenario 2", "scenario 5"]
+    entries = log.entries()
+    assert [e.get("seed", "done") for e in entries] == [2, "done", 2, 5, "done"]
+    assert entries[-1] == {"done": True, "episodes": 2}
 
 
 def test_a_failing_seed_is_logged_with_its_error_and_the_mission_goes_on() -> None:
