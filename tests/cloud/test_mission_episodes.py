@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cloud_bridge.dataset import build_dataset, default_profile, load_steps
 from cloud_bridge.store import LocalStore
-from support.dataset_bags import check_no_skew, upload_folders
+from fw_common.conversions import stamp_to_ns
+from support.dataset_bags import recorded, upload_folders
 
 pytestmark = pytest.mark.system
 
@@ -26,6 +28,24 @@ KEYS = {
     "interventions", "sim_seconds", "path_length_m", "path", "start", "goal",
     "takeover_steps", "wall_start", "wall_end", "episode_id",
 }  # fmt: skip
+
+
+def _replayed_commands(rows: dict[str, list[Any]], folder: Path) -> tuple[int, float, float]:
+    """How the build's replayed policy commands compare with the ones the robot published
+    after its goal (``fw/cmd_vel_raw``, by stamp): (matched, share exact, share close)."""
+    goal_at = min(t for t, _ in recorded(folder, "/goal_pose"))
+    published = {
+        stamp_to_ns(m.header.stamp): (m.twist.linear.x, m.twist.angular.z)
+        for t, m in recorded(folder, "/fw/cmd_vel_raw")
+        if t > goal_at
+    }
+    commands = zip(rows["policy_linear"], rows["policy_angular"], strict=True)
+    ours = dict(zip(rows["stamp_ns"], commands, strict=True))
+    pairs = [(ours[s], c) for s, c in published.items() if s in ours]
+    exact = sum(abs(a - c) <= 1e-6 and abs(b - d) <= 1e-6 for (a, b), (c, d) in pairs)
+    close = sum(abs(a - c) <= 0.05 and abs(b - d) <= 0.1 for (a, b), (c, d) in pairs)
+    n = max(1, len(pairs))
+    return len(pairs), exact / n, close / n
 
 
 def _lines(path: Path) -> list[dict[str, object]]:
@@ -91,8 +111,16 @@ def test_a_mission_drives_each_seed_once_and_its_episodes_build(
     takeovers = [s for s, t in zip(rows["takeover_source"], rows["takeover"], strict=True) if t]
     assert len(takeovers) >= 0.9 * n and set(takeovers) == {"teleop"}
     assert sum(rows["has_expert"]) >= 0.9 * n
+    # No skew: the policy re-run on the recorded streams commands what the robot's did. Each
+    # episode starts with the state restarted at the origin of odom, as its replay starts, so
+    # its goal means the same in both (without the restart it would be metres off, and so
+    # would most commands). "Close" absorbs what compare.LOOP explains for the golden bags (the
+    # gyro samples on either side of an odometry step); most are exact.
     for entry in episodes:
-        check_no_skew(rows, tmp_path / "c" / "r1" / str(entry["episode_id"]))
+        folder = tmp_path / "c" / "r1" / str(entry["episode_id"])
+        matched, exact, close = _replayed_commands(rows, folder)
+        print(f"{entry['episode_id']}: {matched} commands, {exact:.0%} exact, {close:.0%} close")
+        assert matched >= 50 and exact >= 0.6 and close >= 0.9, (matched, exact, close)
 
 
 def test_a_seed_list_with_a_bad_value_is_refused(start_robot) -> None:  # type: ignore[no-untyped-def]
