@@ -4,8 +4,10 @@ serially and on a real local Ray; bad entries refused before any episode runs.""
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import pytest
 from cloud_bridge.cli import main
 from cloud_bridge.evaluate import evaluate
 from cloud_bridge.evaluate.leaderboard import LeaderboardEntry, leaderboard, rank_rows
-from cloud_bridge.evaluate.leaderboard_command import parse_entry
+from cloud_bridge.evaluate.leaderboard_command import parse_entry, print_leaderboard
 from fw_bringup.node_parameters import default_profile_path
 from fw_common.profile import RobotProfile, load_profile
 from fw_sim.seed_sets import seed_set
@@ -144,6 +146,31 @@ def test_the_command_on_ray_prints_and_writes_the_serial_board(
     lines = [line for line in table.splitlines() if "classic" in line or "ppo-1" in line]
     assert any(line.split("│")[1].strip() == "1" for line in lines if "classic" in line)
     assert "100 [43.9, 100]" in table  # the classic controller's success with its interval
+
+
+def test_release_names_print_as_text_and_the_board_is_written_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Names that rich would read as markup: a closing tag with no opening one (an error) and
+    # a style.
+    names = ["v1[/x]", "[red]v2"]
+    out = tmp_path / "board.json"
+    argv = ["leaderboard", "--seeds", "race:1", "--family", FAMILY, "--time-limit", "1"]
+    for name in names:
+        argv += ["--entry", f"{name}=classic:classic"]
+    # stdout gone (a closed pipe: `flywheel leaderboard ... | head -1` that ended): printing
+    # fails, and the board the episodes made is on disk all the same.
+    closed = io.StringIO()
+    closed.close()
+    monkeypatch.setattr(sys, "stdout", closed)
+    with pytest.raises(ValueError, match="closed file"):
+        main([*argv, "--no-progress", "--json", str(out)])
+    monkeypatch.undo()
+    board = json.loads(out.read_text())
+    assert sorted(row["release"] for row in board["entries"]) == sorted(names)
+    print_leaderboard(board)
+    rows = [line.split("│") for line in capsys.readouterr().out.splitlines() if "│" in line]
+    assert sorted(cells[2].strip() for cells in rows) == sorted(names)
 
 
 def test_bad_entries_are_refused_before_any_episode(

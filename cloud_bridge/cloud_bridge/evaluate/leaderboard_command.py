@@ -117,9 +117,9 @@ def run_leaderboard(args: argparse.Namespace) -> int:
     except ConnectionError as exc:
         print(f"flywheel leaderboard: Ray at {ray_address}: {exc}", file=sys.stderr)
         return EXIT_NO_CLUSTER
-    print_leaderboard(board)
-    if args.json:
+    if args.json:  # first: the board took the episodes to make, printing must not lose it
         write_json(board, args.json)
+    print_leaderboard(board)
     return 0
 
 
@@ -131,8 +131,11 @@ def _interval(part: dict[str, Any], key: str, scale: float = 1.0) -> str:
 
 
 def print_leaderboard(board: dict[str, Any]) -> None:
-    """The leaderboard as a table on stdout."""
+    """The leaderboard as a table on stdout. Release names are the user's text, printed as
+    they are: escaped, so that ``v1[/x]`` is not rich markup (an error) nor ``[red]v1`` a
+    style."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     seeds = board["seeds"]
@@ -146,8 +149,8 @@ def print_leaderboard(board: dict[str, Any]) -> None:
     for row in board["entries"]:
         table.add_row(
             str(row["rank"]),
-            row["release"],
-            row["kind"],
+            escape(row["release"]),
+            escape(row["kind"]),
             _interval(row["success"], "rate", 100.0),
             _interval(row["time_to_goal_s"], "mean"),
             _interval(row["collisions"], "rate", 100.0),
