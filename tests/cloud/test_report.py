@@ -201,6 +201,18 @@ def test_damaged_files_are_reported_not_fatal(run: ReportRun, tmp_path: Path) ->
         f.write('{"time": "later", "robot_id": 7, "bytes": "many"}\n{"cut": \n')
     (root / "leaderboard.json").write_text(json.dumps({"entries": [{"success": "high"}, 3]}))
     (root / "releases.json").write_text(json.dumps({"not": "a list"}))
+    # Past what json.loads reads: more digits than Python converts to an int (ValueError, not a
+    # JSON error) and deeper nesting than it recurses (RecursionError), in files read outside
+    # the sections (run.json, the evaluations) and in JSON-lines files.
+    huge = "1" * 5000
+    deep = "[" * 100_000
+    (root / "run.json").write_text('{"started": ' + huge + "}")
+    (root / "evaluate" / "v8.json").write_text(deep)
+    (root / "evaluate" / "v9.json").write_text('{"summary": {"episodes": ' + huge + "}}")
+    with (root / "uploads.jsonl").open("a") as f:
+        f.write('{"bytes": ' + huge + "}\n" + deep + "\n")
+    with (root / "robots" / "robot_1" / "mission.jsonl").open("a") as f:
+        f.write('{"seed": ' + huge + "}\n" + deep + "\n")
     episode = json.loads((root / "evaluate" / "v1.json").read_text())
     episode["episodes"][0]["path"] = [[100.0, 100.0], [101.0, 100.0]]  # not this map's start
     episode["episodes"][1]["path"] = "garbage"
@@ -209,7 +221,12 @@ def test_damaged_files_are_reported_not_fatal(run: ReportRun, tmp_path: Path) ->
     assert "could not be drawn" not in text
     problems = text  # the stages section lists the files it could not read
     assert "evaluate/v2.json: not readable JSON" in problems
-    assert "uploads.jsonl: 1 line(s) skipped" in problems
+    assert "uploads.jsonl: 3 line(s) skipped" in problems
+    assert "robots/robot_1/mission.jsonl: 2 line(s) skipped" in problems
+    for name in ("run.json", "evaluate/v8.json", "evaluate/v9.json"):
+        assert f"{name}: not readable JSON" in problems
+    assert "run.json is not readable JSON: the run's settings" in text.replace("&#39;", "'")
+    assert [r[0] for r in parsed.rows("missions")[1:]] == ["classic", "v1"]
     assert "uploads.jsonl: 1 row(s) without a robot, time or size." in parsed.missing["uploads"]
     assert "releases.json: not a list of releases" in problems
     assert [r[0] for r in parsed.rows("evaluation")[1:]] == ["classic", "v1"]

@@ -34,6 +34,7 @@ REPORT_NAME = "report.html"
 
 _log = logging.getLogger(__name__)
 _NO_RUN_JSON = "run.json is missing: the run's settings are unknown."
+_BAD_RUN_JSON = "run.json is not readable JSON: the run's settings are unknown."
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto;
@@ -153,6 +154,12 @@ def build_sections(run: RunFolder) -> list[Section]:
     return sections
 
 
+def _header_missing(run: RunFolder, meta: object) -> str:
+    if meta is not None:
+        return ""
+    return _BAD_RUN_JSON if run.has("run.json") else _NO_RUN_JSON
+
+
 def write_report(run_dir: Path) -> Path:
     """Write ``<run_dir>/report.html`` from what the run folder holds; its path.
 
@@ -183,7 +190,7 @@ def write_report(run_dir: Path) -> Path:
         releases=", ".join(trained) or "none trained",
         code_version=as_str(info.get("code_version"), "n/a"),
         written=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
-        header_missing="" if meta is not None else _NO_RUN_JSON,
+        header_missing=_header_missing(run, meta),
         sections=sections,
     )
     target = root / REPORT_NAME

@@ -60,7 +60,9 @@ class RunFolder:
             return None
         try:
             return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        # ValueError covers bad JSON and what json.loads refuses beyond it (an integer of more
+        # digits than Python converts); RecursionError is JSON nested deeper than it parses.
+        except (OSError, ValueError, RecursionError) as exc:
             self.problems.append(f"{self._name(path)}: not readable JSON ({exc})")
             return None
 
@@ -83,7 +85,7 @@ class RunFolder:
                 continue
             try:
                 row = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # as in _load_json
                 bad += 1
                 continue
             if isinstance(row, dict):
