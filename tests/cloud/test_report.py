@@ -240,6 +240,32 @@ def test_damaged_files_are_reported_not_fatal(run: ReportRun, tmp_path: Path) ->
     assert parsed.rows("leaderboard")[1][1:4] == ["?", "", "n/a"]
 
 
+def test_dollar_signs_in_names_are_text_in_the_plots(run: ReportRun, tmp_path: Path) -> None:
+    # matplotlib reads text between two "$" as mathtext: this name, a formula with an unknown
+    # command, would fail every plot it is drawn in.
+    name = r"r$\nosuchcmd$"
+    root = tmp_path / "run"
+    shutil.copytree(run.root, root)
+    shutil.copy(root / "evaluate" / "v1.json", root / "evaluate" / f"{name}.json")
+    shutil.copytree(root / "train" / "v1", root / "train" / name)
+    board = json.loads((root / "leaderboard.json").read_text())
+    board["entries"][0]["release"] = name
+    (root / "leaderboard.json").write_text(json.dumps(board))
+    last = json.loads((root / "timeline.jsonl").read_text().splitlines()[-1])
+    with (root / "timeline.jsonl").open("a") as f:
+        f.write(json.dumps({**last, "time": last["time"] + 60, "robot_id": name,
+                            "active": name, "event": "swap", "problem": None}) + "\n")  # fmt: skip
+    with (root / "uploads.jsonl").open("a") as f:
+        f.write(json.dumps({"time": last["time"], "robot_id": name, "key": "k", "bytes": 9}))
+    text, parsed = _read(write_report(root))
+    assert "could not be drawn" not in text
+    for section in ("evaluation", "training", "trajectories", "uploads", "timeline",
+                    "leaderboard"):  # fmt: skip
+        assert parsed.svgs.get(section) == 1, section
+    assert name in [r[0] for r in parsed.rows("evaluation")[1:]]
+    assert name in [r[1] for r in parsed.rows("leaderboard")[1:]]
+
+
 def test_flywheel_report_prints_the_path(run: ReportRun, tmp_path: Path) -> None:
     done = subprocess.run(
         [*FLYWHEEL, "report", "--run-dir", str(run.root)],

@@ -49,8 +49,11 @@ def colour_of(name: str, names: Sequence[str]) -> str:
 
 
 def plot_label(text: str, limit: int = 24) -> str:
-    """``text`` cut to ``limit`` characters for an axis or legend (tables show it whole)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``text`` cut to ``limit`` characters for an axis, legend or annotation (tables show it
+    whole), its ``$`` escaped: matplotlib reads text between two ``$`` as mathtext, and a
+    name like ``r$\\nosuchcmd$`` would fail the whole plot."""
+    cut = text if len(text) <= limit else text[: limit - 1] + "…"
+    return cut.replace("$", r"\$")
 
 
 def figure(width: float, height: float) -> Figure:

@@ -129,7 +129,7 @@ def timeline_section(run: RunFolder) -> Section:
         minute = (event["time"] - origin) / 60.0
         ax.plot([minute], [lane], marker, color=colour, markersize=9)
         if event["release"] and event["event"] != "status":
-            ax.annotate(event["release"], (minute, lane), xytext=(0, 8),
+            ax.annotate(plot_label(event["release"]), (minute, lane), xytext=(0, 8),
                         textcoords="offset points", ha="center", fontsize=7)  # fmt: skip
     ax.set_yticks(range(len(lanes)), [plot_label(n) for n in reversed(lanes)])
     ax.set_ylim(-0.7, len(lanes) - 0.3)

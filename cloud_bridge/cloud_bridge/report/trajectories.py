@@ -173,7 +173,7 @@ def trajectory_section(run: RunFolder, evaluations: list[ReleaseEvaluation]) -> 
                 continue
             colour = colour_of(evaluation.release, names)
             xs, ys = zip(*path, strict=True)
-            ax.plot(xs, ys, color=colour, linewidth=1.5, label=evaluation.release)
+            ax.plot(xs, ys, color=colour, linewidth=1.5, label=plot_label(evaluation.release))
             ax.plot([xs[-1]], [ys[-1]], linestyle="none", color=colour, markersize=8,
                     **_end_style(episode))  # fmt: skip
     handles = [
