@@ -119,9 +119,59 @@ def test_the_page_shows_each_releases_evaluation_and_gate(
     assert missions["classic"][2:4] == ["4", "50 % [15, 85]"]
     assert missions["v1"][3:7] == ["100 % [51, 100]", "50 % [15, 85]", "8", "12"]
     assert missions["v1"][7] == "20"
-    board = parsed.rows("leaderboard")[1:]
-    assert board[0][1] == "classic" and board[0][3] == rows["classic"][3]
-    assert {r[1] for r in board} == {"classic", "v1", "v2"}
+
+
+def _interval(part: dict[str, Any], key: str, percent: bool = False) -> str:
+    if part[key] is None:
+        return "n/a"
+    if percent:
+        return f"{100 * part[key]:.0f} % [{100 * part['low']:.0f}, {100 * part['high']:.0f}]"
+    return f"{part[key]:.3g} [{part['low']:.3g}, {part['high']:.3g}]"
+
+
+def test_the_leaderboard_shows_a_real_boards_ranking(
+    run: ReportRun, page: tuple[str, _Page]
+) -> None:
+    # leaderboard.json is what cloud_bridge.evaluate.leaderboard() wrote: every entry in the
+    # file's order with the file's rank, intervals as the board has them.
+    text, parsed = page
+    entries = run.board["entries"]
+    assert entries[0]["release"] == "classic"  # listed second, ranked first
+    assert parsed.rows("leaderboard")[1:] == [
+        [
+            str(e["rank"]),
+            e["release"],
+            e["kind"],
+            _interval(e["success"], "rate", percent=True),
+            _interval(e["time_to_goal_s"], "mean"),
+            _interval(e["collisions"], "rate", percent=True),
+            str(e["n"]),
+        ]
+        for e in entries
+    ]
+    assert 'of the "race" seed set in the "open" family' in text
+    assert parsed.svgs["leaderboard"] == 1 and "leaderboard" not in parsed.missing
+
+
+def test_the_leaderboard_keeps_the_files_order_and_rank(tmp_path: Path) -> None:
+    # A ranking where the higher success rate is not first (one lucky episode ranked below a
+    # steady hundred): the page shows the file's ranking, not one of its own.
+    def entry(rank: int, release: str, rate: float, low: float, n: int) -> dict[str, Any]:
+        return {
+            "rank": rank,
+            "release": release,
+            "kind": "bc",
+            "success": {"rate": rate, "low": low, "high": 1.0},
+            "collisions": {"rate": 0.0, "low": 0.0, "high": 0.1},
+            "time_to_goal_s": {"mean": 20.0, "low": 18.0, "high": 22.0, "n": n},
+            "n": n,
+        }
+
+    ranked = [entry(1, "steady", 0.9, 0.8, 100), entry(2, "lucky", 1.0, 0.2, 1)]
+    board = {"seeds": [1], "family": "open", "entries": ranked}
+    (tmp_path / "leaderboard.json").write_text(json.dumps(board))
+    _, parsed = _read(write_report(tmp_path))
+    assert [r[:2] for r in parsed.rows("leaderboard")[1:]] == [["1", "steady"], ["2", "lucky"]]
 
 
 def test_every_robot_release_and_provenance_link_appears(

@@ -3,8 +3,9 @@
 The evaluations are real (headless episodes of ``classic`` and two ONNX policies, with their
 paths), and so are the gate's decision, the dataset card and hashes (``DatasetCard`` and
 ``dataset_hash``) and the training history records (``EpochRecord``); the run's bookkeeping
-(``run.json``, ``releases.json``, ``timeline.jsonl``, ``uploads.jsonl``, stages, leaderboard)
-is written here per the run folder layout. One robot id is hostile HTML.
+(``run.json``, ``releases.json``, ``timeline.jsonl``, ``uploads.jsonl``, stages) is written
+here per the run folder layout; the leaderboard is a real ``leaderboard()`` on two race
+seeds. One robot id is hostile HTML.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from typing import Any
 
 from cloud_bridge.dataset.card import DatasetCard, dataset_hash
 from cloud_bridge.evaluate import EvaluationReport, GateConfig, compare, evaluate, gate
-from cloud_bridge.evaluate.report import json_ready, write_json
+from cloud_bridge.evaluate.leaderboard import LeaderboardEntry, leaderboard
+from cloud_bridge.evaluate.report import write_json
 from cloud_bridge.train.fit import EpochRecord
 from fw_bringup.node_parameters import default_profile_path
 from fw_common.profile import load_profile
+from fw_sim.seed_sets import seed_set
 from support.onnx_models import make_model
 
 __all__ = ["HOSTILE", "ReportRun", "build_run"]
@@ -30,6 +33,8 @@ __all__ = ["HOSTILE", "ReportRun", "build_run"]
 HOSTILE = '<script>document.title="pwned"</script><img src=x onerror=alert(1)>'
 SEEDS = [0, 4]
 T0 = 1_780_000_000.0  # the run's start (Unix s)
+#: Sim seconds per leaderboard episode: the classic controller reaches the race goals.
+BOARD_TIME_LIMIT = 15.0
 
 
 @dataclass
@@ -43,6 +48,8 @@ class ReportRun:
     builds: list[list[str]]
     #: episode key -> bag sha256
     bags: dict[str, str]
+    #: leaderboard.json: a real leaderboard() of classic, v1 and v2
+    board: dict[str, Any]
     #: robot -> (objects, bytes)
     uploads: dict[str, tuple[int, int]] = field(default_factory=dict)
 
@@ -61,7 +68,7 @@ def _jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def build_run(root: Path) -> ReportRun:
-    """Write the run folder at ``root`` (a few seconds: six short headless episodes)."""
+    """Write the run folder at ``root`` (a few seconds: twelve short headless episodes)."""
     profile = load_profile(default_profile_path("sim"))
     evaluations = {"classic": evaluate("classic", SEEDS, profile=profile, time_limit=20.0)}
     (root / "models").mkdir(parents=True)
@@ -228,32 +235,20 @@ def build_run(root: Path) -> ReportRun:
             ]
             + [{"done": True, "episodes": 4}],
         )
-    _write(
-        root / "leaderboard.json",
-        {
-            "seeds": SEEDS,
-            "family": "open",
-            "entries": [
-                {
-                    "release": name,
-                    "kind": "classic" if name == "classic" else "bc",
-                    "success": {
-                        "rate": r.summary.success_rate.value,
-                        "low": r.summary.success_rate.low,
-                        "high": r.summary.success_rate.high,
-                    },
-                    "time_to_goal_s": json_ready(r.summary.time_to_goal_s.to_dict()),
-                    "collisions": {
-                        "rate": r.summary.collision_rate.value,
-                        "low": r.summary.collision_rate.low,
-                        "high": r.summary.collision_rate.high,
-                    },
-                    "n": r.summary.episodes,
-                }
-                for name, r in evaluations.items()
-            ],
-        },
+    # The leaderboard as cloud_bridge.evaluate.leaderboard writes it: real episodes on the
+    # race seeds, ranked there.
+    board = leaderboard(
+        [
+            LeaderboardEntry("v1", "bc", str(root / "models" / "v1.onnx")),
+            LeaderboardEntry("classic", "classic", "classic"),
+            LeaderboardEntry("v2", "dagger", str(root / "models" / "v2.onnx")),
+        ],
+        seed_set("race", 2),
+        family="open",
+        profile=profile,
+        time_limit=BOARD_TIME_LIMIT,
     )
+    write_json(board, root / "leaderboard.json")
     _write(
         root / "run.json",
         {
@@ -277,4 +272,4 @@ def build_run(root: Path) -> ReportRun:
                 "result": {},
             },
         )
-    return ReportRun(root, evaluations, robots, builds, bags, totals)
+    return ReportRun(root, evaluations, robots, builds, bags, board, totals)

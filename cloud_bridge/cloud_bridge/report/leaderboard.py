@@ -1,5 +1,10 @@
 """The leaderboard: every release (classic, BC, DAgger, PPO) on the same held-out "race"
-scenarios, ranked by success, with time to goal and collisions (``leaderboard.json``)."""
+scenarios, with time to goal and collisions (``leaderboard.json``, written by
+:func:`cloud_bridge.evaluate.leaderboard.leaderboard`).
+
+The page keeps the file's order and shows each entry's ``rank`` as the file gives it: the
+ranking is the leaderboard's own (success, then collisions, then time to goal), not the
+report's to redo."""
 
 from __future__ import annotations
 
@@ -7,21 +12,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloud_bridge.report.html import Section, render
-from cloud_bridge.report.run_folder import RunFolder, as_float, as_int, as_str
+from cloud_bridge.report.run_folder import RunFolder, as_int, as_str
 from cloud_bridge.report.svg import colour_of, figure, interval_panel, to_svg
 
 __all__ = ["leaderboard_section"]
 
 _LEADERBOARD = """
-<p>{{ count }} scenario(s){% if family %} of the "{{ family }}" family{% endif %}, the same
-for every entry{% if seeds %} (seeds {{ seeds }}){% endif %}; ranked by success rate.</p>
+<p>{{ count }} scenario(s){% if seed_set %} of the "{{ seed_set }}" seed set{% endif %}
+{%- if family %} in the "{{ family }}" family{% endif %}, the same for every entry
+{%- if seeds %} (seeds {{ seeds }}){% endif %}; ranked by success rate, then collision rate,
+then time to goal.</p>
 {{ plot }}
 <table>
 <thead><tr><th>rank</th><th>release</th><th>kind</th><th>success</th>
 <th>time to goal (s)</th><th>collisions</th><th>episodes</th></tr></thead>
 <tbody>
 {% for e in entries %}
-<tr><td class="num">{{ loop.index }}</td><td class="release">{{ e.release }}</td>
+<tr><td class="num">{{ e.rank }}</td><td class="release">{{ e.release }}</td>
 <td>{{ e.kind }}</td><td class="num">{{ e.success | interval_pct }}</td>
 <td class="num">{{ e.time | interval }}</td><td class="num">{{ e.collisions | interval_pct }}</td>
 <td class="num">{{ e.n }}</td></tr>
@@ -34,19 +41,13 @@ for every entry{% if seeds %} (seeds {{ seeds }}){% endif %}; ranked by success 
 class _Entry:
     """One leaderboard row: intervals as ``leaderboard.json`` has them."""
 
+    rank: str
     release: str
     kind: str
     success: Any
     time: Any
     collisions: Any
     n: str
-
-
-def _rate(interval: Any) -> float:
-    if not isinstance(interval, dict):
-        return -1.0
-    value = as_float(interval.get("rate", interval.get("value")))
-    return -1.0 if value is None else value
 
 
 def leaderboard_section(run: RunFolder) -> Section:
@@ -61,6 +62,7 @@ def leaderboard_section(run: RunFolder) -> Section:
     raw = data.get("entries")
     entries = [
         _Entry(
+            rank=as_str(as_int(e.get("rank")), "n/a"),
             release=as_str(e.get("release"), "?"),
             kind=as_str(e.get("kind")),
             success=e.get("success"),
@@ -73,7 +75,6 @@ def leaderboard_section(run: RunFolder) -> Section:
     ]
     if not entries:
         return Section("leaderboard", title, missing=("leaderboard.json lists no entry.",))
-    entries.sort(key=lambda e: -_rate(e.success))
     seeds = data.get("seeds")
     seed_list = [as_str(s) for s in seeds] if isinstance(seeds, list) else []
     names = [e.release for e in entries]
@@ -88,6 +89,7 @@ def leaderboard_section(run: RunFolder) -> Section:
         _LEADERBOARD,
         entries=entries,
         family=as_str(data.get("family")),
+        seed_set=as_str(data.get("seed_set")),
         count=len(seed_list) or "the",
         seeds=", ".join(seed_list[:20]) + (" ..." if len(seed_list) > 20 else ""),
         plot=to_svg(fig, "leaderboard"),
