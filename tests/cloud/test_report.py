@@ -174,6 +174,54 @@ def test_the_leaderboard_keeps_the_files_order_and_rank(tmp_path: Path) -> None:
     assert [r[:2] for r in parsed.rows("leaderboard")[1:]] == [["1", "steady"], ["2", "lucky"]]
 
 
+def _mission_line(robot: str, seed: int, release: str, **fields: Any) -> dict[str, Any]:
+    line = {
+        "robot_id": robot, "seed": seed, "family": "open", "release": release,
+        "policy_kind": "onnx", "reached": True, "collisions": 0, "interventions": {},
+        "sim_seconds": 10.0, "path_length_m": 4.0, "path": [], "start": [0, 0, 0],
+        "goal": [1, 1], "takeover_steps": 0, "wall_start": 0.0, "wall_end": 1.0,
+        "episode_id": f"ep-{seed}",
+    }  # fmt: skip
+    return {**line, **fields}
+
+
+def test_missions_count_the_expert_supervision_failures_and_restarts_apart(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        # Iteration 0: the expert drives (the agent's release is still "classic").
+        _mission_line("a", 1, "classic", supervisor_mode="drive", takeover_steps=200),
+        _mission_line("a", 2, "classic", supervisor_mode="drive", reached=False),
+        # An older robot's line, without supervisor_mode: the release drove alone.
+        _mission_line("a", 3, "classic"),
+        # Iteration 1: v1 with the expert's take-overs.
+        _mission_line("a", 4, "v1", supervisor_mode="supervise", takeover_steps=7),
+        # v1 alone; seed 5 failed with a collision, then the robot restarted and drove it again.
+        _mission_line("a", 5, "v1", supervisor_mode="label", reached=False, collisions=2),
+        _mission_line("a", 6, "v1", supervisor_mode="label", reached=False, error="no simulator"),
+        {"done": True, "episodes": 6},
+        _mission_line("a", 5, "v1", supervisor_mode="label", path_length_m=6.0),
+        {"done": True, "episodes": 6},
+    ]
+    log = tmp_path / "robots" / "a" / "mission.jsonl"
+    log.parent.mkdir(parents=True)
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    _, parsed = _read(write_report(tmp_path))
+    header = parsed.rows("missions")[0]
+    assert header[-1] == "infrastructure failures"
+    rows = {r[0]: r for r in parsed.rows("missions")[1:]}
+    assert list(rows) == ["expert (teleop)", "classic", "v1", "v1 (supervised)"]
+    # release, robots, episodes, reached, with a collision, interventions, take-overs,
+    # distance, infrastructure failures
+    assert rows["expert (teleop)"][2:4] == ["2", "50 % [9, 91]"]
+    assert rows["expert (teleop)"][6] == "200"
+    assert rows["classic"][2:4] == ["1", "100 % [21, 100]"]
+    # Seed 5 once (its last line: reached, no collision); seed 6 is the infrastructure's.
+    assert rows["v1"][2:] == ["1", "100 % [21, 100]", "0 % [0, 79]", "0", "0", "6", "1"]
+    assert rows["v1 (supervised)"][2:] == ["1", "100 % [21, 100]", "0 % [0, 79]", "0", "7",
+                                           "4", "0"]  # fmt: skip
+
+
 def test_every_robot_release_and_provenance_link_appears(
     run: ReportRun, page: tuple[str, _Page]
 ) -> None:
