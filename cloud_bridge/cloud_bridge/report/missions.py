@@ -122,6 +122,7 @@ def mission_section(run: RunFolder) -> Section:
 
 def _row_of(rows: dict[str, _Release], release: str, mode: str) -> _Release:
     """The row an episode of ``release`` driven in supervisor ``mode`` counts in."""
+    order: tuple[Any, ...]
     if mode == _EXPERT_DRIVES:
         label, order = _EXPERT_ROW, (0,)
     elif mode == _SUPERVISED:
