@@ -27,6 +27,7 @@ COMMAND_MODULES: list[str] = [
     "cloud_bridge.fleet.command",
     "cloud_bridge.rl.command",
     "cloud_bridge.evaluate.command",
+    "cloud_bridge.run.command",
 ]
 
 

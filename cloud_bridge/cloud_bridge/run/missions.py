@@ -1,0 +1,62 @@
+"""The robots' missions: which scenarios each robot drives, and what its mission log says.
+
+Every drive of the run gets its own block of ``seed_set("train")`` seeds, so no scenario is
+driven twice and none is ever a held-out or race scenario: drive ``d`` (iteration ``d``; the
+faulty release's drive is the last block) gives robot ``i`` (0-based) the seeds
+``train[(d * robots + i) * n : ... + n]`` for ``n`` missions per robot.
+
+Each robot's mission runner (``fw_bringup``, profile section ``mission``) appends one JSON line
+per finished episode to its log (``robots/<id>/mission.jsonl``), and ``{"done": true,
+"episodes": N}`` after its last seed. One log serves the whole run; a drive reads it from the
+offset where the drive began.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cloud_bridge.run.files import read_jsonl
+from fw_sim.seed_sets import seed_set
+
+__all__ = ["MissionProgress", "mission_seeds", "read_missions"]
+
+
+def mission_seeds(drive: int, robot_index: int, robots: int, per_robot: int) -> list[int]:
+    """The seeds robot ``robot_index`` (0-based) of ``robots`` drives in drive ``drive``."""
+    if not 0 <= robot_index < robots:
+        raise ValueError(f"robot index {robot_index} outside a fleet of {robots}")
+    first = (drive * robots + robot_index) * per_robot
+    return seed_set("train", first + per_robot)[first:]
+
+
+@dataclass
+class MissionProgress:
+    """One robot's mission log since a drive began."""
+
+    #: Finished episodes, as the runner logged them.
+    episodes: list[dict[str, Any]] = field(default_factory=list)
+    #: The runner said it finished its last seed.
+    done: bool = False
+
+    @property
+    def episode_ids(self) -> list[str]:
+        """Recorded episodes (their ids in the store), in order."""
+        return [str(e["episode_id"]) for e in self.episodes if e.get("episode_id")]
+
+    @property
+    def reached(self) -> int:
+        return sum(1 for e in self.episodes if e.get("reached") is True)
+
+
+def read_missions(path: Path, start: int) -> MissionProgress:
+    """What ``path`` logged from byte ``start`` on."""
+    records, _ = read_jsonl(path, start)
+    progress = MissionProgress()
+    for record in records:
+        if record.get("done") is True:
+            progress.done = True
+        elif "seed" in record:
+            progress.episodes.append(record)
+    return progress
