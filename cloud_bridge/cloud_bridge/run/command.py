@@ -68,6 +68,8 @@ def register(subparsers: Any) -> None:
     add("--seed", type=int, default=d.seed, help="training seed")
     add("--max-regression", type=float, default=demo_gate().max_success_regression,
         help="gate: largest success drop against the baseline its interval may allow")  # fmt: skip
+    add("--max-collision-increase", type=float, default=demo_gate().max_collision_increase,
+        help="gate: largest collision-rate rise its interval may allow")  # fmt: skip
     add("--no-faulty", action="store_true", help="skip the faulty release")
     add("--leaderboard-scenarios", type=int, default=d.leaderboard_scenarios,
         help="race scenarios of the leaderboard (0: none)")  # fmt: skip
@@ -96,7 +98,10 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         epochs=args.epochs,
         patience=args.patience,
         seed=args.seed,
-        gate=demo_gate().replace(max_success_regression=args.max_regression),
+        gate=demo_gate().replace(
+            max_success_regression=args.max_regression,
+            max_collision_increase=args.max_collision_increase,
+        ),
         faulty=not args.no_faulty,
         leaderboard_scenarios=args.leaderboard_scenarios,
         fleet_timeout=args.fleet_timeout,

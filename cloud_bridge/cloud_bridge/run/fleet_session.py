@@ -70,6 +70,8 @@ class FleetPlan:
     supervisor_mode: str = "label"
     #: The release the missions wait for ("": start at once).
     start_after_release: str = ""
+    #: Missions per robot; None: the run's ``episodes_per_robot``.
+    missions: int | None = None
 
     def __post_init__(self) -> None:
         if self.supervisor_mode not in SUPERVISOR_MODES:
@@ -121,7 +123,9 @@ class FleetSession:
         seeds = (
             []
             if plan.drive is None
-            else mission_seeds(plan.drive, spec.index - 1, o.robots, o.episodes_per_robot)
+            else mission_seeds(
+                plan.drive, spec.index - 1, o.robots, o.episodes_per_robot, plan.missions
+            )
         )
         return [
             f"sim.real_time_factor={o.real_time_factor}",

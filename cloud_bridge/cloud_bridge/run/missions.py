@@ -3,7 +3,8 @@
 Every drive of the run gets its own block of ``seed_set("train")`` seeds, so no scenario is
 driven twice and none is ever a held-out or race scenario: drive ``d`` (iteration ``d``; the
 faulty release's drive is the last block) gives robot ``i`` (0-based) the seeds
-``train[(d * robots + i) * n : ... + n]`` for ``n`` missions per robot.
+``train[(d * robots + i) * n : ... + n]`` for ``n`` missions per robot (the faulty release's drive,
+the last, may give each robot another count ``m``: ``train[d * robots * n + i * m : ... + m]``).
 
 Each robot's mission runner (``fw_bringup``, profile section ``mission``) appends one JSON line
 per finished episode to its log (``robots/<id>/mission.jsonl``), and ``{"done": true,
@@ -23,12 +24,17 @@ from fw_sim.seed_sets import seed_set
 __all__ = ["MissionProgress", "mission_seeds", "read_missions"]
 
 
-def mission_seeds(drive: int, robot_index: int, robots: int, per_robot: int) -> list[int]:
-    """The seeds robot ``robot_index`` (0-based) of ``robots`` drives in drive ``drive``."""
+def mission_seeds(
+    drive: int, robot_index: int, robots: int, per_robot: int, count: int | None = None
+) -> list[int]:
+    """The seeds robot ``robot_index`` (0-based) of ``robots`` drives in drive ``drive``:
+    ``count`` of them (default ``per_robot``, the count of every drive before; only the last
+    drive may ask for another count)."""
     if not 0 <= robot_index < robots:
         raise ValueError(f"robot index {robot_index} outside a fleet of {robots}")
-    first = (drive * robots + robot_index) * per_robot
-    return seed_set("train", first + per_robot)[first:]
+    count = per_robot if count is None else count
+    first = drive * robots * per_robot + robot_index * count
+    return seed_set("train", first + count)[first:]
 
 
 @dataclass

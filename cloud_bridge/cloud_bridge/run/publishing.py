@@ -28,12 +28,20 @@ __all__ = ["FAULTY_RELEASE", "faulty_plan", "next_plan", "run_publish", "wait_fo
 
 #: The deliberately faulty release's id.
 FAULTY_RELEASE = "faulty"
+#: Missions each robot has for the faulty release: enough driving for its agent to see the
+#: interventions, however short the run's missions are.
+FAULTY_MISSIONS = 3
 
 
 def faulty_plan(iterations: int) -> FleetPlan:
     """The robots drive once the faulty release runs; the expert only labels, so nothing but
     the safety supervisor stands between the release and the walls."""
-    return FleetPlan(drive=iterations, supervisor_mode="label", start_after_release=FAULTY_RELEASE)
+    return FleetPlan(
+        drive=iterations,
+        supervisor_mode="label",
+        start_after_release=FAULTY_RELEASE,
+        missions=FAULTY_MISSIONS,
+    )
 
 
 def next_plan(iteration: int, iterations: int, faulty: bool) -> FleetPlan:
