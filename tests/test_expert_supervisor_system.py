@@ -51,7 +51,7 @@ def test_expert_labels_and_takeovers_reach_safety(start_robot, probe: RosProbe) 
         sets=[
             f"sim.real_time_factor={RTF}",
             "sim.scenario.family=cul_de_sac",
-            "sim.supervisor.enabled=true",
+            "sim.supervisor.mode=supervise",
             "sim.supervisor.progress_window=3.0",
         ],
     )

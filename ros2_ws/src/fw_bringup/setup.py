@@ -27,6 +27,7 @@ setup(
         "console_scripts": [
             "bringup = fw_bringup.main:main",
             "send_goal = fw_bringup.send_goal:main",
+            "mission = fw_bringup.mission_node:main",
         ],
     },
 )

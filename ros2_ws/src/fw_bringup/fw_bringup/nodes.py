@@ -66,6 +66,13 @@ NODES: dict[str, NodeSpec] = {
             "fw_cloud_agent.agent_node:CloudAgentNode",
             enabled_by="cloud_agent.store_url",
         ),
+        NodeSpec(
+            "mission",
+            "fw_bringup",
+            "mission",
+            "fw_bringup.mission_node:MissionNode",
+            enabled_by="mission.seeds",
+        ),
     )
 }
 

@@ -23,9 +23,11 @@ __all__ = [
     "JOINT_STATES",
     "ODOM",
     "PERCEPTION_GOAL",
+    "PERCEPTION_RESET",
     "PERCEPTION_SCAN",
     "PERCEPTION_STATE",
     "POLICY_INFO",
+    "RECORDER_EPISODE",
     "RECORDER_STATUS",
     "RECORDER_TRIGGER",
     "SAFETY_EVENTS",
@@ -68,8 +70,14 @@ SAFETY_HEARTBEAT = "fw/safety/heartbeat"  #: std_msgs/Bool, the lock that must k
 PERCEPTION_SCAN = "fw/perception/scan"  #: sensor_msgs/LaserScan, cleaned (REP-117), ``laser``
 PERCEPTION_STATE = "fw/perception/state"  #: nav_msgs/Odometry, wheels + IMU fused, ``odom``
 PERCEPTION_GOAL = "fw/perception/goal"  #: geometry_msgs/PoseStamped, the goal in ``base_link``
+#: std_srvs/Trigger: restart the state estimate at the origin of ``odom`` and forget the goal
+#: (a new mission episode: its recording then starts where a replay of it starts)
+PERCEPTION_RESET = "fw/perception/reset"
 POLICY_INFO = "fw/policy/info"  #: std_msgs/String (JSON), latched: which policy/model runs
 RECORDER_TRIGGER = "fw/recorder/trigger"  #: std_srvs/Trigger: write an episode around now
+#: std_srvs/SetBool: true opens an episode now (closing any open one), false closes it; the
+#: answer's message is the episode's name (a mission runner records one episode per scenario)
+RECORDER_EPISODE = "fw/recorder/episode"
 RECORDER_STATUS = "fw/recorder/status"  #: diagnostic_msgs/DiagnosticArray, recorder counters
 CLOUD_AGENT_STATUS = "fw/cloud_agent/status"  #: std_msgs/String (JSON), latched: releases, queue
 CLOUD_AGENT_EVENTS = "fw/cloud_agent/events"  #: diagnostic_msgs/DiagnosticStatus, one per decision

@@ -33,7 +33,7 @@ def test_every_setting_shows_the_values_it_accepts(capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "recorder.discovery_period = 1.0\n" in out
     assert "    [from 0.1 to 60]\n" in out
-    assert "[one of snapshot, continuous; fixed at start (no runtime change)]" in out
+    assert "[one of snapshot, continuous, requested; fixed at start (no runtime change)]" in out
     infos = {name: info for name, _, info in iter_settings(RecorderConfig)}
     assert bounds_text(infos["robot_id"]) == ""  # any string: no bounds line
 

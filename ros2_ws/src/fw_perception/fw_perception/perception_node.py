@@ -10,6 +10,9 @@ Publishes
     ``fw/perception/state`` (nav_msgs/Odometry, best effort): fused state, stamp of the odometry.
     ``fw/perception/goal`` (geometry_msgs/PoseStamped in ``base_link``, best effort): the goal
     relative to the robot, re-published with every state.
+Services
+    ``fw/perception/reset`` (std_srvs/Trigger): restart the state at the origin of ``odom`` and
+    forget the goal (a new episode; see :meth:`PerceptionStep.restart`).
 
 Every decision is :class:`fw_perception.perception_step.PerceptionStep`'s; this node converts
 messages, logs refusals and publishes.
@@ -23,6 +26,7 @@ from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from sensor_msgs.msg import Imu, LaserScan
+from std_srvs.srv import Trigger
 
 from fw_common import qos, topics
 from fw_common.conversions import (
@@ -70,6 +74,7 @@ class PerceptionNode(QuietShutdown, Node):
         self.create_subscription(Odometry, topics.ODOM, self._on_odom, deep)
         self.create_subscription(Imu, topics.IMU, self._on_imu, deep)
         self.create_subscription(PoseStamped, topics.GOAL_POSE, self._on_goal, qos.LATCHED)
+        self.create_service(Trigger, topics.PERCEPTION_RESET, self._on_reset)
         self.get_logger().info(
             f"clip=[{config.range_min}, {config.range_max}] m median={config.median_window} "
             f"imu_weight={config.imu_weight}"
@@ -78,6 +83,13 @@ class PerceptionNode(QuietShutdown, Node):
     def _reconfigure(self, config: PerceptionConfig) -> None:
         self.step.reconfigure(config)
         self.get_logger().info("parameters updated")
+
+    def _on_reset(self, _request: Trigger.Request, response: Trigger.Response) -> Any:
+        self.step.restart()
+        response.success = True
+        response.message = "state restarts at the origin of odom; goal cleared"
+        self.get_logger().info(response.message)
+        return response
 
     def _refused(self, what: str, reason: str) -> None:
         self._refusal_log.warning(what, f"refused {what}: {reason}")

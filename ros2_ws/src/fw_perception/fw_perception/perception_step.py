@@ -64,6 +64,12 @@ class PerceptionStep:
         self.cleaner = ScanCleaner.from_config(config)
         self.fusion.reconfigure(config.imu_weight, config.imu_timeout)
 
+    def restart(self) -> None:
+        """A new episode: the state restarts at the origin of ``odom`` and the goal (given in
+        the old frame) is forgotten until the next one arrives."""
+        self.fusion.restart()
+        self.goal_odom = None
+
     def scan(self, scan: LaserScanData) -> LaserScanData | str:
         """The cleaned scan (same stamp, frame and geometry; limits of the clip), or the reason
         the scan is refused."""

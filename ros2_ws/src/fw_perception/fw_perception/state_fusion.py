@@ -11,6 +11,10 @@ the two, and the reported yaw rate is blended the same way. Translation comes fr
 each odometry step is taken in the robot's frame and re-applied along the fused heading. With
 no fresh IMU sample (``imu_timeout``) the state is wheels only until the IMU returns.
 
+The state starts where the wheels say; after :meth:`StateFusion.restart` it starts at the
+origin instead (a new episode: a replay of its recording starts there too, since its wheel
+odometry starts at zero).
+
 Times are integer nanoseconds (message stamps), angles in rad, lengths in m.
 """
 
@@ -52,6 +56,7 @@ class StateFusion:
         self._gyro_rate: float | None = None
         self._gyro_stamp_ns = 0
         self._gyro_yaw = 0.0  # integral of the gyro since the last odometry sample
+        self._start_at_wheels = True
         self.refused_odom = 0
         self.refused_imu = 0
 
@@ -60,6 +65,14 @@ class StateFusion:
             raise ValueError("imu_weight must be in [0, 1]")
         self.imu_weight = float(imu_weight)
         self.imu_timeout_ns = int(imu_timeout * 1e9)
+
+    def restart(self) -> None:
+        """Forget the state: the next odometry sample puts the robot at the origin, and only
+        increments after it move it (the wheels' own pose is not taken)."""
+        self._last_odom = None
+        self._pose = (0.0, 0.0, 0.0)
+        self._gyro_yaw = 0.0
+        self._start_at_wheels = False
 
     def imu(self, yaw_rate: float, stamp_ns: int) -> str | None:
         """Add a gyro z rate (rad/s). Returns the reason when the sample is refused."""
@@ -113,7 +126,7 @@ class StateFusion:
             c, s = math.cos(mid), math.sin(mid)
             px, py = px + c * fwd - s * left, py + s * fwd + c * left
             pyaw = wrap_angle(pyaw + dyaw)
-        else:
+        elif self._start_at_wheels:
             px, py, pyaw = x, y, yaw  # start where the wheels say
         self._pose = (px, py, pyaw)
         self._last_odom = (stamp_ns, x, y, yaw)

@@ -12,6 +12,14 @@ use the host's clocks instead, because the recorder's clock may jump (two simula
 ROS domain): the trigger rate limit (monotonic) and the episode's wall-clock start in its
 metadata (``start_unix``, ``start_utc``: what viewers need to place a bag stamped in sim time).
 
+Requested episodes (:meth:`RecorderCore.request_episode`): a client opens an episode at an
+instant and closes it at a later one (a mission runner: one episode per driven scenario). Its
+window is exactly that span, written from the ring buffer and then live; triggers inside it are
+noted in its manifest and never extend it, and ``max_episode_seconds`` still bounds it. In
+``requested`` mode these are the only episodes: a trigger outside one opens nothing (counted
+as ``triggers_ignored``). A request is named when it is made, and the writer thread carries
+it out (:class:`EpisodeRequest`), so a caller never waits for, nor touches, the open bag.
+
 Storms: a trigger that repeats (same :attr:`~fw_recorder.windows.Trigger.incident`) within
 ``trigger_holdoff_seconds`` of its previous firing extends the open episode or, when none is
 open, opens nothing; how many triggers an episode merged is in its manifest
@@ -32,6 +40,7 @@ from typing import Any
 
 from fw_common.profile.recorder import RecorderConfig
 from fw_recorder.episode_bag import EMPTY_EPISODE_BYTES, EpisodeBag, TopicInfo
+from fw_recorder.errors import RecorderError
 from fw_recorder.msgdefs import MessageDefinitions
 from fw_recorder.qos_match import PublisherQos, offered_qos
 from fw_recorder.recovery import RecoveryReport, recover_spool
@@ -39,7 +48,7 @@ from fw_recorder.ring import Entry, RingBuffer
 from fw_recorder.spool import DiskLevel, Spool, default_spool_dir, folder_bytes
 from fw_recorder.windows import Trigger, TriggerWindow
 
-__all__ = ["RecorderCore", "RecorderStats"]
+__all__ = ["EpisodeRequest", "RecorderCore", "RecorderStats"]
 
 _MB = 1_000_000
 _S = 1_000_000_000
@@ -74,9 +83,26 @@ class RecorderStats:
     triggers_refused: int = 0
     #: Repeats of an incident that opened no episode (``trigger_holdoff_seconds``).
     triggers_rate_limited: int = 0
+    #: Triggers that opened nothing because the recorder writes requested episodes only.
+    triggers_ignored: int = 0
     write_errors: int = 0
     last_error: str = ""
     last_episode: str = ""
+
+
+@dataclass
+class EpisodeRequest:
+    """A client's request to open (``open``) or close the episode ``name`` at ``t_ns``
+    (recorder clock). The writer thread carries it out and then sets ``done``; ``error`` says
+    why it could not (the episode then does not exist)."""
+
+    open: bool
+    reason: str
+    t_ns: int
+    #: The episode's folder name (in ``ready/`` once closed).
+    name: str
+    done: threading.Event = field(default_factory=threading.Event)
+    error: str = ""
 
 
 class RecorderCore:
@@ -116,6 +142,12 @@ class RecorderCore:
         self._latest_latched: dict[int, Entry] = {}
         self._inbox: deque[Entry] = deque()
         self._triggers: deque[Trigger] = deque()
+        self._requests: deque[EpisodeRequest] = deque()
+        #: Whether the open episode is a requested one (writer thread's).
+        self._requested_open = False
+        #: The requested episode not yet closed by its client (the caller's thread).
+        self._requested_name = ""
+        self._name_lock = threading.Lock()
         self._received = 0
         self._received_bytes = 0
         self._consumed_bytes = 0
@@ -189,6 +221,29 @@ class RecorderCore:
             Trigger(kind, reason, self.clock_ns() if t_ns is None else t_ns, key)
         )
 
+    def request_episode(self, open: bool, reason: str, t_ns: int | None = None) -> EpisodeRequest:
+        """Open (``open``) an episode at ``t_ns`` (default: now), closing any open one, or
+        close the requested episode at ``t_ns``. Returns at once with the episode's name; the
+        writer thread carries the request out (its ``done``). Raises
+        :class:`fw_recorder.errors.RecorderError` when there is nothing to close, in
+        continuous mode, or when the disk or the spool budget allows no episode."""
+        if self.config.mode == "continuous":
+            raise RecorderError("continuous mode records everything: no requested episodes")
+        t_ns = self.clock_ns() if t_ns is None else t_ns
+        if open:
+            if self.disk_level == DiskLevel.CRITICAL:
+                raise RecorderError("disk below critical_free_mb: no episode can be written")
+            if self.budget_full:
+                raise RecorderError("spool_budget_mb spent: no episode until uploads free space")
+            name = self._requested_name = self._name("request")
+        else:
+            if not self._requested_name:
+                raise RecorderError("no requested episode is open")
+            name, self._requested_name = self._requested_name, ""
+        request = EpisodeRequest(open, reason, t_ns, name)
+        self._requests.append(request)
+        return request
+
     def set_metadata(self, **fields: Any) -> None:
         """Episode metadata from the robot (``policy_version``, ``scenario_seed``...)."""
         self.metadata = {**self.metadata, **fields}
@@ -221,7 +276,8 @@ class RecorderCore:
         else:
             self.step()
         self._close_episode(
-            "truncated" if self.config.mode == "snapshot" else "complete", note="recorder stopped"
+            "complete" if self.config.mode == "continuous" else "truncated",
+            note="recorder stopped",
         )
 
     def _run(self) -> None:
@@ -237,11 +293,14 @@ class RecorderCore:
         if now_mono >= self._next_housekeeping:
             self._next_housekeeping = now_mono + _HOUSEKEEPING_PERIOD_S
             self._housekeeping()
+        while self._requests:
+            self._on_request(self._requests.popleft())
+            did = True
         while self._triggers:
             self._on_trigger(self._triggers.popleft())
             did = True
         inbox = self._inbox
-        snapshot = self.config.mode == "snapshot"
+        snapshot = self.config.mode != "continuous"
         consumed = 0
         try:
             while inbox:
@@ -308,17 +367,19 @@ class RecorderCore:
 
     # -------------------------------------------------------------- episodes
     def _name(self, kind: str) -> str:
+        """A new episode's folder name (any thread: requests are named by their caller)."""
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-        while True:
-            self._seq += 1
-            name = f"{self.robot_id}_{stamp}_{self._seq:04d}_{kind}"
-            paths = self.spool.paths
-            if not any(
-                (d / name).exists() for d in (paths.incomplete, paths.ready, paths.uploaded)
-            ):
-                return name
+        with self._name_lock:
+            while True:
+                self._seq += 1
+                name = f"{self.robot_id}_{stamp}_{self._seq:04d}_{kind}"
+                paths = self.spool.paths
+                if not any(
+                    (d / name).exists() for d in (paths.incomplete, paths.ready, paths.uploaded)
+                ):
+                    return name
 
-    def _open(self, trigger: Trigger, window: TriggerWindow | None) -> bool:
+    def _open(self, trigger: Trigger, window: TriggerWindow | None, name: str = "") -> bool:
         if self._spool_bytes + EMPTY_EPISODE_BYTES > self._budget:
             self.budget_full = True
         if self.disk_level == DiskLevel.CRITICAL or self.budget_full:
@@ -354,7 +415,7 @@ class RecorderCore:
             self._episode = EpisodeBag(
                 self.spool.paths.incomplete,
                 self.spool.paths.ready,
-                self._name(trigger.kind),
+                name or self._name(trigger.kind),
                 self.config.storage,
                 manifest,
                 self.topic,
@@ -392,12 +453,58 @@ class RecorderCore:
         if len(manifest["triggers"]) < _LISTED_TRIGGERS:
             manifest["triggers"].append(trigger.as_dict())
 
+    def _on_request(self, request: EpisodeRequest) -> None:
+        try:
+            if request.open:
+                self._open_requested(request)
+            else:
+                self._close_requested(request)
+        finally:
+            request.done.set()
+
+    def _open_requested(self, request: EpisodeRequest) -> None:
+        self._close_episode("complete")
+        trigger = Trigger("request", request.reason, request.t_ns)
+        limit = request.t_ns + int(self.config.max_episode_seconds * _S)
+        window = TriggerWindow(request.t_ns, limit, limit, [trigger])
+        if not self._open(trigger, window, request.name):
+            request.error = (
+                "disk below critical_free_mb"
+                if self.disk_level == DiskLevel.CRITICAL
+                else "spool_budget_mb spent"
+                if self.budget_full
+                else f"cannot open an episode: {self.stats.last_error}"
+            )
+            return
+        self._requested_open = True
+        for entry in self.ring.since(window.start_ns):
+            self._write(entry)
+
+    def _close_requested(self, request: EpisodeRequest) -> None:
+        window = self._window
+        episode = self._episode
+        # Closed already (max_episode_seconds, the disk, a newer request): nothing to do.
+        if self._requested_open and window is not None and episode is not None:
+            if episode.name != request.name:
+                return
+            window.end_ns = max(window.start_ns, min(request.t_ns, window.limit_ns))
+            episode.set_metadata(
+                window={"start_ns": window.start_ns, "end_ns": window.end_ns},
+                closed_by=request.reason,
+            )
+
     def _on_trigger(self, trigger: Trigger) -> None:
         self.stats.triggers += 1
         cfg = self.config
         repeat = self._repeats(trigger)
         if cfg.mode == "continuous":
             self._merge(trigger)
+            return
+        if self._requested_open:
+            self._merge(trigger)  # the client's span is the episode: noted, never extended
+            return
+        if cfg.mode == "requested":
+            self.stats.triggers_ignored += 1
             return
         window = self._window
         if self._episode is not None and window is not None and window.absorbs(trigger):
@@ -436,6 +543,7 @@ class RecorderCore:
             return
         self._episode = None
         self._window = None
+        self._requested_open = False
         lost = {k: v for k, v in self.stats.lost.items() if v}
         episode.set_metadata(lost_total=lost, **({"note": note} if note else {}))
         try:
@@ -507,6 +615,7 @@ class RecorderCore:
             self._error(exc)
             self._episode = None
             self._window = None
+            self._requested_open = False
             self._guarded(episode.abort)
             self.disk_level = DiskLevel.CRITICAL
             return

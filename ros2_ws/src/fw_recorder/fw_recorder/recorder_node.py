@@ -10,7 +10,9 @@ Publishes
     ``fw/recorder/status`` (diagnostic_msgs/DiagnosticArray, reliable): counters, lost
     messages by reason, disk level.
 Services
-    ``fw/recorder/trigger`` (std_srvs/Trigger): write an episode around now.
+    ``fw/recorder/trigger`` (std_srvs/Trigger): write an episode around now;
+    ``fw/recorder/episode`` (std_srvs/SetBool): true opens an episode now (closing any open
+    one), false closes it now; the answer's message is the episode's name (its folder).
 """
 
 from __future__ import annotations
@@ -23,14 +25,14 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
-from std_srvs.srv import Trigger
+from std_srvs.srv import SetBool, Trigger
 
 from fw_common import qos, topics
 from fw_common.profile.recorder import RecorderConfig
 from fw_common.ros_params import SectionParameters
 from fw_common.shutdown import QuietShutdown
 from fw_common.spin import run_node
-from fw_recorder.errors import MessageDefinitionError
+from fw_recorder.errors import MessageDefinitionError, RecorderError
 from fw_recorder.qos_match import PublisherQos, subscription_qos
 from fw_recorder.recorder import RecorderCore
 from fw_recorder.robot_state import event_reason, policy_version, scenario_seed
@@ -95,6 +97,7 @@ class RecorderNode(QuietShutdown, Node):
         self.create_subscription(String, POLICY_INFO, self._on_policy_info, qos.LATCHED)
         self.create_subscription(String, topics.SIM_SCENARIO, self._on_scenario, qos.LATCHED)
         self.create_service(Trigger, RECORDER_TRIGGER, self._on_trigger_service)
+        self.create_service(SetBool, topics.RECORDER_EPISODE, self._on_episode_service)
         self._discover()
         self.create_timer(config.discovery_period, self._discover)
         self.create_timer(1.0 / config.status_rate, self._publish_status)
@@ -213,11 +216,23 @@ class RecorderNode(QuietShutdown, Node):
             return response
         self.core.trigger("service", "fw/recorder/trigger called")
         response.success = True
-        response.message = (
-            "episode requested"
-            if self.params.current.mode == "snapshot"
-            else "trigger noted in the current bag"
-        )
+        response.message = {
+            "snapshot": "episode requested",
+            "continuous": "trigger noted in the current bag",
+            "requested": "trigger noted in the open episode, if any",
+        }[self.params.current.mode]
+        return response
+
+    def _on_episode_service(self, request: Any, response: Any) -> Any:
+        verb = "open" if request.data else "close"
+        try:
+            episode = self.core.request_episode(bool(request.data), f"fw/recorder/episode {verb}")
+        except RecorderError as exc:
+            response.success, response.message = False, str(exc)
+            self.get_logger().warning(f"refused to {verb} an episode: {exc}")
+            return response
+        response.success, response.message = True, episode.name
+        self.get_logger().info(f"{verb} requested episode {episode.name}")
         return response
 
     # --------------------------------------------------------------- status
@@ -245,6 +260,7 @@ class RecorderNode(QuietShutdown, Node):
             "triggers": str(stats.triggers),
             "triggers_refused": str(stats.triggers_refused),
             "triggers_rate_limited": str(stats.triggers_rate_limited),
+            "triggers_ignored": str(stats.triggers_ignored),
             "budget_left_bytes": str(core.budget_left),
             "ring_bytes": str(core.ring.bytes),
             "ring_messages": str(len(core.ring)),

@@ -3,14 +3,20 @@
 It publishes what real drivers publish (``scan``, ``imu``, ``joint_states``) plus the sim
 ``clock``, and evaluation-only topics (``fw/sim/ground_truth``, ``fw/sim/collisions``,
 ``fw/sim/scenario``); it takes wheel velocity commands on ``fw/joint_commands`` and offers
-``fw/sim/reset`` and ``fw/sim/new_scenario``.
+``fw/sim/reset`` and ``fw/sim/new_scenario``. Setting the ``seed`` parameter at run time picks
+the scenario the next ``new_scenario`` builds (a mission runner selects exact seeds that way).
 
-The privileged expert (:mod:`fw_sim.expert`, planning on the known scenario) labels every
-control period (``sim.expert_rate``, sim time) with the command it would give now, from ground
-truth, on ``fw/expert/cmd_vel``. With ``sim.supervisor.enabled`` it also acts as an HG-DAgger
-supervisor (:mod:`fw_sim.supervisor`): it watches the policy's ``fw/cmd_vel_raw`` and, when the
-policy is about to fail, drives through ``fw/teleop/cmd_vel``, the way a person's teleop takes
-over (the safety supervisor then reports ``teleop_override``), until it hands back.
+The privileged expert (:mod:`fw_sim.expert`, planning on the known scenario) works as
+``sim.supervisor.mode`` says. ``label`` (the default): it labels every control period
+(``sim.expert_rate``, sim time) with the command it would give now, from ground truth, on
+``fw/expert/cmd_vel``. ``supervise``: it also acts as an HG-DAgger supervisor
+(:mod:`fw_sim.supervisor`): it watches the policy's ``fw/cmd_vel_raw`` and, when the policy is
+about to fail, drives through ``fw/teleop/cmd_vel``, the way a person's teleop takes over (the
+safety supervisor then reports ``teleop_override``), until it hands back. ``drive``: it drives
+every control period through ``fw/teleop/cmd_vel`` (demonstrations). Take-overs and driving
+start once the robot has its goal for the scenario (a ``goal_pose`` stamped at or after the
+scenario's start, or unstamped) and stop at the next reset or scenario, as a person supervises
+a robot's task; ``off``: no expert at all.
 
 Physics runs in a dedicated thread, paced by ``real_time_factor`` (0 = as fast as possible), so
 the executor stays free for commands and services. All stamps are sim time. The node itself
@@ -23,13 +29,14 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
-from geometry_msgs.msg import TwistStamped
+from geometry_msgs.msg import PoseStamped, TwistStamped
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
@@ -106,6 +113,13 @@ class SimNode(QuietShutdown, Node):
         self.create_subscription(
             TwistStamped, topics.CMD_VEL_RAW, self._on_policy_command, qos.COMMAND
         )
+        # The robot's task: the expert supervises or drives once the robot has a goal for the
+        # current scenario (see the module docstring). Read by the stepper thread.
+        self._engaged = False
+        self._scenario_start_ns = self._world.sim_time_ns
+        self.create_subscription(PoseStamped, topics.GOAL_POSE, self._on_goal, qos.LATCHED)
+        # The seed parameter new_scenario last honoured: a different value is a request.
+        self._seed_parameter = config.seed
         self._make_supervisor()
         self.create_service(Trigger, topics.SIM_RESET, self._on_reset)
         self.create_service(Trigger, topics.SIM_NEW_SCENARIO, self._on_new_scenario)
@@ -132,10 +146,9 @@ class SimNode(QuietShutdown, Node):
             self._rtf = config.real_time_factor
             self._reanchor = True
         current = self._world.config
-        if {**config.__dict__, "real_time_factor": 0} != {
-            **current.__dict__,
-            "real_time_factor": 0,
-        }:
+        # The seed picks the next scenario (new_scenario), not a new world.
+        ignored = {"real_time_factor": 0, "seed": 0}
+        if {**config.__dict__, **ignored} != {**current.__dict__, **ignored}:
             self._pending_config = config
             self.get_logger().info("world settings changed: applied at the next new_scenario")
 
@@ -197,7 +210,7 @@ class SimNode(QuietShutdown, Node):
                 + _fields("twist.twist.angular", "xyz"),
             },
         )
-        self._clock = SerializedTemplate(Clock(), {"stamp": ("clock.sec", "clock.nanosec")})
+        self._clock_msg = SerializedTemplate(Clock(), {"stamp": ("clock.sec", "clock.nanosec")})
 
     def _make_supervisor(self) -> None:
         """The expert and its gating for the current scenario (the planner runs here)."""
@@ -267,8 +280,8 @@ class SimNode(QuietShutdown, Node):
     def _publish_due(self, world: SimWorld, due: Due, now: int) -> None:
         sec, nanosec = divmod(now, 1_000_000_000)
         if due.clock:
-            self._clock.write["stamp"](sec, nanosec)
-            self._clock_pub.publish(self._clock.data())
+            self._clock_msg.write["stamp"](sec, nanosec)
+            self._clock_pub.publish(self._clock_msg.data())
         if due.scan:
             write = self._scan.write
             write["stamp"](sec, nanosec)
@@ -302,11 +315,14 @@ class SimNode(QuietShutdown, Node):
                 self._publish_collision(event)
 
     def _publish_expert(self, world: SimWorld, now: int) -> None:
-        """The expert's label and, with the supervisor enabled, its take-over."""
+        """The expert's label and, as ``sim.supervisor.mode`` says, its take-over."""
         supervisor = self._supervisor
+        config = self._params.current.supervisor
+        mode = config.mode
+        if mode == "off":
+            return
         pose = world.ground_truth().pose2d
-        config = world.config.supervisor
-        if config.enabled:
+        if mode == "supervise" and self._engaged:
             linear, angular, stamp_ns = self._policy_command
             if now - stamp_ns > config.policy_timeout * 1e9:
                 linear = angular = 0.0  # stale or none: the policy commands nothing
@@ -317,7 +333,8 @@ class SimNode(QuietShutdown, Node):
             take_over = decision.take_over
         else:
             command = supervisor.expert.command(pose)
-            label, take_over = (command.linear, command.angular), False
+            label = command.linear, command.angular
+            take_over = mode == "drive" and self._engaged
         msg = TwistStamped()
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(now, 1_000_000_000)
         msg.header.frame_id = frames.BASE_LINK
@@ -348,10 +365,22 @@ class SimNode(QuietShutdown, Node):
             stamp.sec * 1_000_000_000 + stamp.nanosec,
         )
 
+    def _on_goal(self, msg: PoseStamped) -> None:
+        stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        # A goal stamped before the scenario began was the previous scenario's.
+        if stamp_ns == 0 or stamp_ns >= self._scenario_start_ns:
+            self._engaged = True
+
+    def _disengage(self) -> None:
+        """A new episode: the expert waits for the robot's next goal (call with the lock)."""
+        self._engaged = False
+        self._scenario_start_ns = self._world.sim_time_ns
+
     def _on_reset(self, _request: Trigger.Request, response: Trigger.Response) -> Any:
         with self._lock:
             self._world.reset()
             self._supervisor.reset()
+            self._disengage()
             seed = self._world.scenario.seed
         response.success = True
         response.message = f"robot back at the start of scenario seed {seed}"
@@ -362,12 +391,18 @@ class SimNode(QuietShutdown, Node):
             with self._lock:
                 world = self._world
                 seed = world.scenario.seed + 1
+                requested = self._params.current.seed
+                if requested != self._seed_parameter:
+                    seed = self._seed_parameter = requested
                 if self._pending_config is not None:
                     config, self._pending_config = self._pending_config, None
+                    # The noise stays seeded as at the start (see SimConfig.seed).
+                    config = dataclasses.replace(config, seed=world.config.seed)
                     now = world.sim_time_ns
                     world.close()
                     self._world = world = SimWorld(config, start_time_ns=now)
                 world.new_scenario(seed)
+                self._disengage()
                 self._make_supervisor()
                 self._prepare_messages(world.config)
                 self._publish_scenario()

@@ -35,7 +35,7 @@ WALL = Obstacle("box", 2.0, 0.0, 1.0, 0.0, 0.2, 4.0)
 SCENARIO = Scenario(
     seed=0, arena_size=10.0, start=Pose2D(0.0, 0.0, 0.0), goal=Pose2D(4.0, 0.0), obstacles=(WALL,)
 )
-CONFIG = SupervisorConfig(enabled=True)
+CONFIG = SupervisorConfig(mode="supervise")
 
 
 def test_takes_over_on_a_collision_course_and_labels_are_the_experts() -> None:

@@ -9,6 +9,7 @@ from fw_common.profile.cloud_agent import CloudAgentConfig
 from fw_common.profile.description import RobotDescription
 from fw_common.profile.identity import RobotIdentity
 from fw_common.profile.loader import load_profile, parse_profile
+from fw_common.profile.mission import MissionConfig
 from fw_common.profile.perception import PerceptionConfig
 from fw_common.profile.policy import ClassicPolicyConfig, PolicyConfig
 from fw_common.profile.recorder import RecorderConfig
@@ -39,6 +40,7 @@ __all__ = [
     "CloudAgentConfig",
     "FootprintBox",
     "LaserMount",
+    "MissionConfig",
     "ParameterValue",
     "PerceptionConfig",
     "PolicyConfig",

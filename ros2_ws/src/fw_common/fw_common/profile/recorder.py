@@ -2,7 +2,10 @@
 
 Two modes, as rosbag2 offers them: ``continuous`` writes everything into bags split by size and
 duration; ``snapshot`` keeps a ring buffer bounded by bytes and seconds and writes an *episode*
-(the pre-window before a trigger and the post-window after it) when a trigger fires. Bags are
+(the pre-window before a trigger and the post-window after it) when a trigger fires. A third,
+``requested``, writes exactly the episodes a client opens and closes on ``fw/recorder/episode``
+(a mission runner: one episode per driven scenario); triggers are then only noted in the open
+episode. ``snapshot`` serves such requests too, between its triggered episodes. Bags are
 written under ``<spool_dir>/incomplete/`` and moved to ``<spool_dir>/ready/`` when closed.
 """
 
@@ -20,12 +23,15 @@ __all__ = ["RecorderConfig"]
 class RecorderConfig:
     """Serialized (raw CDR) recording of the robot's topics into rosbag2 episodes."""
 
-    # Recording mode: 'snapshot' (ring buffer, episodes on triggers) or 'continuous'.
+    # Recording mode: 'snapshot' (ring buffer, episodes on triggers), 'continuous', or
+    # 'requested' (only the episodes opened and closed on fw/recorder/episode). A robot on a
+    # mission (mission.seeds) records in 'requested' mode when this says 'snapshot'.
     mode: str = setting(
         "snapshot",
         "Recording mode: 'snapshot' writes triggered episodes from a ring buffer, "
-        "'continuous' writes everything, split by size and duration.",
-        choices=("snapshot", "continuous"),
+        "'continuous' writes everything, split by size and duration, 'requested' writes only "
+        "the episodes requested on fw/recorder/episode.",
+        choices=("snapshot", "continuous", "requested"),
         read_only=True,
     )
     # Spool folder; episodes go to incomplete/, then ready/ (what the uploader reads). Empty:
@@ -58,6 +64,7 @@ class RecorderConfig:
             "fw/safety/status",
             "fw/policy/info",
             "fw/sim/scenario",
+            "goal_pose",
             "fw/sim/ground_truth",
             "fw/sim/collisions",
             "fw/estop",

@@ -16,6 +16,7 @@ from fw_common.profile.actuator_bridge import ActuatorBridgeConfig
 from fw_common.profile.body import RobotBody
 from fw_common.profile.cloud_agent import CloudAgentConfig
 from fw_common.profile.description import RobotDescription
+from fw_common.profile.mission import MissionConfig
 from fw_common.profile.perception import PerceptionConfig
 from fw_common.profile.policy import PolicyConfig
 from fw_common.profile.recorder import RecorderConfig
@@ -62,6 +63,11 @@ class RobotProfile:
     cloud_agent: CloudAgentConfig = setting(
         CloudAgentConfig(), "Episode upload, release channel, swap deferral and rollback."
     )
+    # Scenarios a simulated robot drives on its own, one recorded episode each (runs only
+    # with mission.seeds set).
+    mission: MissionConfig = setting(
+        MissionConfig(), "Scenario seeds to drive on its own, episode time limit, log."
+    )
 
     def __post_init__(self) -> None:
         # The body lives in the robot section only; each consumer holds a copy of it so that
@@ -73,6 +79,29 @@ class RobotProfile:
             section = getattr(self, name)
             if section.robot != body:
                 object.__setattr__(self, name, dataclasses.replace(section, robot=body))
+        if self.mission.seeds:
+            self._check_mission()
+
+    def _check_mission(self) -> None:
+        """A mission needs the simulator, and its episodes are the recording: the recorder
+        writes exactly the episodes the mission asks for (``requested`` mode), each long
+        enough for a whole mission episode."""
+        if not self.robot.simulated:
+            raise ValueError("mission.seeds: a mission drives simulated scenarios only")
+        recorder = self.recorder
+        if recorder.mode == "continuous":
+            raise ValueError(
+                "mission.seeds: the mission records one episode per scenario; "
+                "recorder.mode continuous cannot (leave it snapshot or set requested)"
+            )
+        longest = self.mission.settle_time + self.mission.time_limit
+        if longest > recorder.max_episode_seconds:
+            raise ValueError(
+                f"mission.time_limit + settle_time ({longest:g} s) exceeds "
+                f"recorder.max_episode_seconds ({recorder.max_episode_seconds:g} s)"
+            )
+        if recorder.mode == "snapshot":
+            object.__setattr__(self, "recorder", dataclasses.replace(recorder, mode="requested"))
 
 
 #: Profile sections that configure a node, by section name (= the node's name).
@@ -84,6 +113,7 @@ NODE_SECTIONS: dict[str, type] = {
     "policy": PolicyConfig,
     "recorder": RecorderConfig,
     "cloud_agent": CloudAgentConfig,
+    "mission": MissionConfig,
 }
 
 

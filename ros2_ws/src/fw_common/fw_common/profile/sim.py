@@ -17,6 +17,7 @@ from fw_common.profile.schema import setting
 
 __all__ = [
     "SCENARIO_FAMILIES",
+    "SUPERVISOR_MODES",
     "ImuConfig",
     "LidarConfig",
     "RandomisationConfig",
@@ -30,6 +31,9 @@ __all__ = [
 #: the others enclose the arena with walls and build what a reactive controller gets wrong;
 #: ``mixed`` draws one of them from the seed.
 SCENARIO_FAMILIES = ("open", "walls", "corridor", "cul_de_sac", "narrow_gap", "clutter", "mixed")
+
+#: What the simulated expert does (see :class:`SupervisorConfig`).
+SUPERVISOR_MODES = ("off", "label", "supervise", "drive")
 
 
 def _check_range(name: str, bounds: list[float]) -> None:
@@ -260,8 +264,18 @@ class SupervisorConfig:
     over on ``fw/teleop/cmd_vel``, as a person with a teleop would, when the policy is about to
     fail, and hands back when it is safe again."""
 
-    # Off by default: the sim node then only publishes the expert's labels.
-    enabled: bool = setting(False, "Let the expert take over from the policy (HG-DAgger).")
+    # What the expert does: 'off' nothing; 'label' publishes its command as a label on
+    # fw/expert/cmd_vel every control period (the default); 'supervise' also takes over from
+    # the policy on fw/teleop/cmd_vel when the policy is about to fail (HG-DAgger); 'drive'
+    # drives every control period on fw/teleop/cmd_vel (demonstrations, as a person with a
+    # teleop). Take-overs and driving wait for the robot's goal: a goal_pose stamped at or after
+    # the scenario's start (or unstamped), and stop at the next reset or scenario.
+    mode: str = setting(
+        "label",
+        "Expert: off, label (labels only), supervise (HG-DAgger take-overs) or drive "
+        "(drives every step through fw/teleop/cmd_vel).",
+        choices=SUPERVISOR_MODES,
+    )
     # Take over when the body's predicted clearance along the policy's command falls below this
     # (m). The expert itself passes the narrowest gaps with ~0.3 m on each side.
     clearance: float = setting(
@@ -301,8 +315,11 @@ class SimConfig:
     """Simulated world and sensors."""
 
     # Seed of the first scenario and of every random draw in the simulator; new_scenario
-    # moves on to seed + 1, seed + 2, ...
-    seed: int = setting(0, "Scenario and noise seed.", minimum=0)
+    # moves on to seed + 1, seed + 2, ... A runtime change of this setting picks the scenario
+    # the next new_scenario builds (then on from there); the noise keeps the start's seed.
+    seed: int = setting(
+        0, "Scenario and noise seed; set at run time: the next new_scenario's seed.", minimum=0
+    )
     # Physics step rate (Hz); 240 Hz is PyBullet's default and stable for the Husky.
     physics_rate: float = setting(
         240.0, "Physics rate (Hz).", minimum=30.0, maximum=2000.0, read_only=True
