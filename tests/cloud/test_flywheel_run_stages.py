@@ -16,7 +16,7 @@ from cloud_bridge.run.agents import AgentStatus
 from cloud_bridge.run.files import append_jsonl, read_jsonl, write_json
 from cloud_bridge.run.flywheel import Flywheel, stage_names
 from cloud_bridge.run.layout import RunLayout
-from cloud_bridge.run.missions import mission_seeds, read_missions
+from cloud_bridge.run.missions import merge_drive_logs, mission_seeds, read_missions
 from cloud_bridge.run.options import RunOptions, check_resume
 from cloud_bridge.run.releases_log import ReleaseDesk, init_keys
 from cloud_bridge.run.sampler import StoreSampler, timeline_event
@@ -117,21 +117,25 @@ def test_every_drive_and_robot_gets_its_own_training_seeds() -> None:
         mission_seeds(0, 3, robots, per_robot)
 
 
-def test_a_mission_log_is_read_from_its_offset_and_never_trusted(tmp_path: Path) -> None:
-    log = tmp_path / "mission.jsonl"
-    append_jsonl(log, {"robot_id": "r", "seed": 1, "reached": True, "episode_id": "e1"})
-    append_jsonl(log, {"done": True, "episodes": 1})
-    offset = log.stat().st_size
-    append_jsonl(log, {"robot_id": "r", "seed": 2, "reached": False, "episode_id": "e2"})
-    with log.open("a") as f:
+def test_mission_logs_are_never_trusted_and_merge_in_drive_order(tmp_path: Path) -> None:
+    first, second = tmp_path / "drive-0.jsonl", tmp_path / "drive-1.jsonl"
+    append_jsonl(first, {"robot_id": "r", "seed": 1, "reached": True, "episode_id": "e1"})
+    append_jsonl(first, {"done": True, "episodes": 1})
+    append_jsonl(second, {"robot_id": "r", "seed": 2, "reached": False, "episode_id": "e2"})
+    with second.open("a") as f:
         f.write("not json\n[1, 2]\n")
         f.write('{"robot_id": "r", "seed": 3')  # a line a crash cut short
-    progress = read_missions(log, offset)
+    progress = read_missions(second)
     assert [e["seed"] for e in progress.episodes] == [2] and not progress.done
     assert progress.episode_ids == ["e2"] and progress.reached == 0
-    records, end = read_jsonl(log)
-    assert len(records) == 3 and end < log.stat().st_size
-    assert read_missions(tmp_path / "absent.jsonl", 0).episodes == []
+    assert read_missions(first).done and read_missions(first).reached == 1
+    assert read_missions(tmp_path / "absent.jsonl").episodes == []
+    merged = tmp_path / "mission.jsonl"
+    assert merge_drive_logs([first, second, tmp_path / "absent.jsonl"], merged) == 3
+    assert merge_drive_logs([first, second], merged) == 3, "a rewrite, never an append"
+    records, end = read_jsonl(merged)
+    assert [r.get("seed", "done") for r in records] == [1, "done", 2]
+    assert end == merged.stat().st_size
 
 
 def _status(active: str | None, rolled_back: dict[str, str] | None = None) -> AgentStatus:

@@ -8,7 +8,8 @@ always comes first.
 
 The stage ends when every robot's mission log says it is done and every episode it logged is in
 the store under its own prefix (``episodes/<robot_id>/<episode_id>/manifest.json``, written
-last by the uploader); then the fleet is stopped, so the cloud stages have the CPU.
+last by the uploader); then the fleet is stopped, so the cloud stages have the CPU, and each
+robot's ``mission.jsonl`` is brought up to date.
 """
 
 from __future__ import annotations
@@ -21,11 +22,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cloud_bridge.run.fleet_session import FleetPlan, FleetSession
 from cloud_bridge.run.layout import release_name
-from cloud_bridge.run.missions import MissionProgress, mission_seeds, read_missions
+from cloud_bridge.run.missions import (
+    MissionProgress,
+    merge_drive_logs,
+    mission_seeds,
+    read_missions,
+)
 from cloud_bridge.run.sampler import StoreSampler
 from cloud_bridge.store import ObjectStore
 
-__all__ = ["drive_plan", "run_drive"]
+__all__ = ["drive_plan", "merge_mission_logs", "run_drive"]
 
 
 def drive_plan(iteration: int) -> FleetPlan:
@@ -37,6 +43,13 @@ def drive_plan(iteration: int) -> FleetPlan:
         supervisor_mode="supervise",
         start_after_release=release_name(iteration - 1),
     )
+
+
+def merge_mission_logs(session: FleetSession, last_drive: int) -> None:
+    """Each robot's ``mission.jsonl``: its lines of drives 0 to ``last_drive``."""
+    for rid in session.robot_ids:
+        logs = [session.layout.drive_log(rid, d) for d in range(last_drive + 1)]
+        merge_drive_logs(logs, session.layout.mission_log(rid))
 
 
 def _uploaded(store: ObjectStore, robot_id: str, episode_ids: list[str]) -> list[str]:
@@ -76,7 +89,6 @@ def run_drive(
     stage = f"drive-{iteration}"
     plan = drive_plan(iteration)
     started = session.ensure(plan)
-    offsets = session.offsets()
     o = session.options
     wanted = o.episodes_per_robot
     columns = (
@@ -96,7 +108,7 @@ def run_drive(
         def all_uploaded() -> tuple[bool, str]:
             waiting = []
             for rid in session.robot_ids:
-                mine = read_missions(session.layout.mission_log(rid), offsets[rid])
+                mine = read_missions(session.mission_log(plan, rid))
                 progress[rid] = mine
                 up = _uploaded(store, rid, mine.episode_ids)
                 bar.update(
@@ -111,6 +123,7 @@ def run_drive(
         session.wait(stage, all_uploaded)
     sampler.sample()
     session.stop()
+    merge_mission_logs(session, iteration)
     robots = {
         spec.robot_id: _robot_result(
             progress[spec.robot_id],

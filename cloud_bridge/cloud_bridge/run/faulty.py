@@ -25,6 +25,7 @@ from typing import Any
 from rich.console import Console
 
 from cloud_bridge.run.agents import read_agents
+from cloud_bridge.run.drive import merge_mission_logs
 from cloud_bridge.run.fleet_session import CANARY, FleetSession
 from cloud_bridge.run.layout import RunLayout, release_name
 from cloud_bridge.run.publishing import FAULTY_RELEASE, faulty_plan
@@ -117,6 +118,7 @@ def run_faulty(
         CANARY, good, "every canary robot rolled it back on its own: safety interventions"
     )
     session.stop()
+    merge_mission_logs(session, options.iterations)
     return {
         "release": FAULTY_RELEASE,
         "model_sha256": entry["model_sha256"],

@@ -13,11 +13,8 @@ release, swap, then start the missions that wait for it) and down during the dat
 and evaluation stages: on a two-core host two idle simulated robots take the CPU those stages
 need, and a restart costs seconds.
 
-Each robot appends to one mission log for the whole run. ``fleet_plan.json`` in the run folder
-records the plan the fleet runs and, per robot, the log's size when the plan started: a drive
-reads the log from there, also when a publish stage started the fleet before it. A fleet that is
-restarted for the same plan (a resumed, interrupted drive) first cuts the logs back to those
-offsets, so the drive's lines are all its own.
+Each drive's missions log to their own file (:mod:`cloud_bridge.run.missions`): a fleet
+restarted for the same plan (a resumed, interrupted drive) carries on where it stopped.
 """
 
 from __future__ import annotations
@@ -26,7 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +40,6 @@ from cloud_bridge.fleet import (
 )
 from cloud_bridge.fleet.command import _robot_env
 from cloud_bridge.fleet.processes import exited_early, group_alive
-from cloud_bridge.run.files import read_json, write_json
 from cloud_bridge.run.layout import RunLayout
 from cloud_bridge.run.missions import mission_seeds
 from cloud_bridge.run.options import RunOptions
@@ -113,10 +109,6 @@ class FleetSession:
     def robot_ids(self) -> list[str]:
         return [spec.robot_id for spec in self.specs]
 
-    @property
-    def _plan_file(self) -> Path:
-        return self.layout.root / "fleet_plan.json"
-
     def sets(self, plan: FleetPlan, spec: RobotSpec) -> list[str]:
         """The profile overrides of ``spec`` under ``plan``."""
         o = self.options
@@ -133,7 +125,7 @@ class FleetSession:
             f"sim.supervisor.mode={plan.supervisor_mode}",
             f"mission.seeds={_yaml(seeds)}",
             f"mission.time_limit={o.mission_time_limit}",
-            f"mission.log_path={_yaml(str(self.layout.mission_log(spec.robot_id).resolve()))}",
+            f"mission.log_path={_yaml(str(self.mission_log(plan, spec.robot_id)))}",
             f"mission.start_after_release={_yaml(plan.start_after_release)}",
             # A swap waits for an episode to end (the runner waits for the swap between
             # missions), but never longer than a mission.
@@ -156,11 +148,11 @@ class FleetSession:
             return None
         return state
 
-    def offsets(self) -> dict[str, int]:
-        """Where the current plan's lines begin in each robot's mission log."""
-        doc = read_json(self._plan_file, {}) or {}
-        offsets = doc.get("offsets", {})
-        return {rid: int(offsets.get(rid, 0)) for rid in self.robot_ids}
+    def mission_log(self, plan: FleetPlan, robot_id: str) -> Path:
+        """Where ``robot_id`` logs ``plan``'s missions (a plan without missions logs none)."""
+        if plan.drive is None:
+            return self.layout.robot(robot_id).resolve() / "missions" / "idle.jsonl"
+        return self.layout.drive_log(robot_id, plan.drive).resolve()
 
     def ensure(self, plan: FleetPlan) -> bool:
         """The fleet runs ``plan``: kept when it already does, else (re)started. True when
@@ -168,25 +160,10 @@ class FleetSession:
         commands = self.commands(plan)
         state = self.running()
         if state is not None:
-            if [r.command for r in state.robots] == [c for _, c in commands] and not (
-                exited_early(state)
-            ):
+            same = [r.command for r in state.robots] == [c for _, c in commands]
+            if same and not exited_early(state):
                 return False
             self.stop()
-        recorded = read_json(self._plan_file, {}) or {}
-        offsets: dict[str, int] = {}
-        for spec in self.specs:
-            log = self.layout.mission_log(spec.robot_id)
-            size = log.stat().st_size if log.exists() else 0
-            if recorded.get("plan") == asdict(plan):
-                # The same plan again: its earlier attempt's lines go, it starts over.
-                offset = min(int(recorded.get("offsets", {}).get(spec.robot_id, size)), size)
-                if offset < size:
-                    with log.open("r+b") as f:
-                        f.truncate(offset)
-                size = offset
-            offsets[spec.robot_id] = size
-        write_json(self._plan_file, {"plan": asdict(plan), "offsets": offsets})
         try:
             start_fleet(
                 commands, self.layout.root, env=_robot_env(), store_url=self.agent.store_url

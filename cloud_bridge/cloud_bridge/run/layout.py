@@ -5,7 +5,8 @@
     <run>/run.json                  options, store, code version, start time
     <run>/stages/<name>.json        one per finished stage (its presence skips it on a re-run)
     <run>/keys/                     ``flywheel keys init`` (root.json is what the robots trust)
-    <run>/robots/<robot_id>/        robot.log, spool/, agent/, mission.jsonl
+    <run>/robots/<robot_id>/        robot.log, spool/, agent/, mission.jsonl (every drive's
+                                    lines), missions/drive-<k>.jsonl (what the robot wrote)
     <run>/dataset/                  the dataset build's root (card.json)
     <run>/train/v<k>/               model.onnx, policy.pt, train_summary.json
     <run>/evaluate/<release>.json   EvaluationReport.to_dict() on the held-out seeds
@@ -62,7 +63,12 @@ class RunLayout:
         return self.robots / robot_id
 
     def mission_log(self, robot_id: str) -> Path:
+        """The robot's lines of every drive of the run, in order (what the report reads)."""
         return self.robot(robot_id) / "mission.jsonl"
+
+    def drive_log(self, robot_id: str, drive: int) -> Path:
+        """The mission log the robot writes during drive ``drive``."""
+        return self.robot(robot_id) / "missions" / f"drive-{drive}.jsonl"
 
     @property
     def dataset(self) -> Path:

@@ -7,13 +7,19 @@ faulty release's drive is the last block) gives robot ``i`` (0-based) the seeds
 the last, may give each robot another count ``m``: ``train[d * robots * n + i * m : ... + m]``).
 
 Each robot's mission runner (``fw_bringup``, profile section ``mission``) appends one JSON line
-per finished episode to its log (``robots/<id>/mission.jsonl``), and ``{"done": true,
-"episodes": N}`` after its last seed. One log serves the whole run; a drive reads it from the
-offset where the drive began.
+per finished episode to its log, and ``{"done": true, "episodes": N}`` after its last seed. A
+runner that restarts resumes from its log: seeds logged are not driven again, and a log that
+says done stays done. So each drive gets its own log (``robots/<id>/missions/drive-<k>.jsonl``):
+a robot restarted for the same drive (a resumed run) carries on where it stopped, and the next
+drive starts afresh. ``robots/<id>/mission.jsonl`` is then every drive's lines in order, the
+run's one mission log per robot, rewritten whole from the drive logs after each drive.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +27,7 @@ from typing import Any
 from cloud_bridge.run.files import read_jsonl
 from fw_sim.seed_sets import seed_set
 
-__all__ = ["MissionProgress", "mission_seeds", "read_missions"]
+__all__ = ["MissionProgress", "merge_drive_logs", "mission_seeds", "read_missions"]
 
 
 def mission_seeds(
@@ -56,9 +62,9 @@ class MissionProgress:
         return sum(1 for e in self.episodes if e.get("reached") is True)
 
 
-def read_missions(path: Path, start: int) -> MissionProgress:
-    """What ``path`` logged from byte ``start`` on."""
-    records, _ = read_jsonl(path, start)
+def read_missions(path: Path) -> MissionProgress:
+    """What the mission log at ``path`` says so far."""
+    records, _ = read_jsonl(path)
     progress = MissionProgress()
     for record in records:
         if record.get("done") is True:
@@ -66,3 +72,21 @@ def read_missions(path: Path, start: int) -> MissionProgress:
         elif "seed" in record:
             progress.episodes.append(record)
     return progress
+
+
+def merge_drive_logs(drive_logs: list[Path], merged: Path) -> int:
+    """Write ``merged`` as the whole lines of ``drive_logs``, in order, atomically; how many
+    lines it holds."""
+    lines = []
+    for path in drive_logs:
+        lines += [json.dumps(r, sort_keys=True) for r in read_jsonl(path)[0]]
+    merged.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=merged.parent, prefix=f".{merged.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("".join(line + "\n" for line in lines))
+        os.replace(tmp, merged)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(lines)
