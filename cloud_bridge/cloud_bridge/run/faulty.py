@@ -10,8 +10,8 @@ The fleet drives missions once the release runs, with the expert only labelling,
 supervisor intervenes as the robots head for the walls. Each agent counts the interventions
 after its swap and, when their rate exceeds the release before's by its margin, swaps back on
 its own (``cloud_agent.rollback_*``). The stage ends when every robot reports the release
-rolled back; then the operator's side withdraws it from the channel, so that no robot
-installs it again.
+rolled back and the episodes it drove have ended (each robot's mission log shows them); then
+the operator's side withdraws it from the channel, so that no robot installs it again.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from cloud_bridge.run.agents import read_agents
 from cloud_bridge.run.drive import merge_mission_logs
 from cloud_bridge.run.fleet_session import CANARY, FleetSession
 from cloud_bridge.run.layout import RunLayout, release_name
+from cloud_bridge.run.missions import read_missions
 from cloud_bridge.run.publishing import FAULTY_RELEASE, faulty_plan
 from cloud_bridge.run.releases_log import ReleaseDesk
 from cloud_bridge.run.sampler import StoreSampler
@@ -113,6 +114,20 @@ def run_faulty(
             return not waiting, f"{', '.join(waiting)} to roll {FAULTY_RELEASE} back"
 
         session.wait("faulty", rolled_back)
+        # The episode the release drove ends (by its time limit at the latest) and is logged:
+        # the run's mission log then shows what the faulty release did.
+        plan = faulty_plan(options.iterations)
+
+        def logged() -> tuple[bool, str]:
+            waiting = [
+                rid
+                for rid in session.robot_ids
+                if not read_missions(session.mission_log(plan, rid)).episodes
+            ]
+            return not waiting, f"the faulty release's first episode of {', '.join(waiting)}"
+
+        status.update("faulty: rolled back; waiting for the episodes it drove to end")
+        session.wait("faulty", logged)
     sampler.sample()
     channel = desk.rollback(
         CANARY, good, "every canary robot rolled it back on its own: safety interventions"
