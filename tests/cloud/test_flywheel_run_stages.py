@@ -251,3 +251,55 @@ def test_a_release_that_fails_its_gate_stops_the_run_unpublished(tmp_path: Path)
         "keys", "drive-0", "dataset-0", "train-0", "evaluate-0",
     ]  # fmt: skip
     assert stage_names(options)[-3:] == ["faulty", "leaderboard", "report"]
+
+
+def test_each_plan_is_a_profile_the_robots_accept(tmp_path: Path) -> None:
+    from cloud_bridge.run.drive import drive_plan
+    from cloud_bridge.run.fleet_session import FleetPlan, FleetSession
+    from cloud_bridge.run.publishing import FAULTY_MISSIONS, FAULTY_RELEASE, next_plan
+    from fw_bringup.main import load_with_overrides
+    from fw_bringup.node_parameters import default_profile_path
+
+    options = RunOptions(run_dir=tmp_path, robots=2, iterations=2, episodes_per_robot=3)
+    session = FleetSession(options, RunLayout(tmp_path))
+    plans = {
+        "drive-0": drive_plan(0),
+        "drive-1": drive_plan(1),
+        "after publish-0": next_plan(0, 2, faulty=True),
+        "faulty": next_plan(1, 2, faulty=True),
+        "idle": next_plan(1, 2, faulty=False),
+    }
+    assert plans["after publish-0"] == plans["drive-1"]
+    seen: set[int] = set()
+    for name, plan in plans.items():
+        for spec, command in session.commands(plan):
+            sets = [command[i + 1] for i, arg in enumerate(command) if arg == "--set"]
+            profile = load_with_overrides(default_profile_path("sim"), sets)
+            mission, sim, agent = profile.mission, profile.sim, profile.cloud_agent
+            assert sim.scenario.family == "walls" and not sim.gui, name
+            assert (agent.channel, agent.fleet) == ("canary", "demo")
+            assert agent.trusted_root == str(tmp_path / "keys" / "root.json")
+            assert agent.rollback_min_events == options.rollback_min_events
+            assert mission.log_path.startswith(str(tmp_path / "robots" / spec.robot_id))
+            if name in ("drive-1", "after publish-0"):
+                continue
+            seen.update(mission.seeds)
+            if name == "drive-0":
+                assert (sim.supervisor.mode, mission.start_after_release) == ("drive", "")
+                assert len(mission.seeds) == 3
+            elif name == "faulty":
+                assert sim.supervisor.mode == "label"
+                assert mission.start_after_release == FAULTY_RELEASE
+                assert len(mission.seeds) == FAULTY_MISSIONS
+            else:
+                assert mission.seeds == []
+    drive1 = load_with_overrides(
+        default_profile_path("sim"),
+        [c for c in session.sets(plans["drive-1"], session.specs[0])],
+    )
+    assert drive1.sim.supervisor.mode == "supervise"
+    assert drive1.mission.start_after_release == "v1"
+    assert not seen & set(drive1.mission.seeds), "a later drive repeats a scenario"
+    assert FleetPlan(drive=None).supervisor_mode == "label"
+    with pytest.raises(ValueError, match="supervisor mode"):
+        FleetPlan(drive=0, supervisor_mode="teleport")
