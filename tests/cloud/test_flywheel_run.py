@@ -11,9 +11,9 @@ skipped, nothing signed again. The gate's own verdicts are tested in test_evalua
 here it is opened wide (``--max-regression 1``) so a four-scenario evaluation cannot stop the
 chain.
 
-The second test puts three robots on one host with one short expert-driven mission each: no
-cross-talk (each recorded bag holds only its own namespace's topics, each mission log only its
-own robot), and each robot's episodes under its own prefix.
+The second test puts three robots on one host with one short expert-driven mission each, on an
+S3 store (moto's server): no cross-talk (each recorded bag holds only its own namespace's
+topics, each mission log only its own robot), and each robot's episodes under its own prefix.
 """
 
 from __future__ import annotations
@@ -21,14 +21,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cloud_bridge.run.files import read_jsonl
-from cloud_bridge.store import LocalStore
+from cloud_bridge.store import LocalStore, open_store
 from support.flywheel_cli import FLYWHEEL, flywheel_env
+from support.moto_server import MotoServer
 
 pytestmark = pytest.mark.system
 
@@ -145,7 +147,7 @@ def test_flywheel_run_closes_the_loop_on_a_fleet_and_resumes(tmp_path: Path) -> 
 
 
 def test_three_robots_on_one_host_drive_apart_and_upload_under_their_own_prefix(
-    tmp_path: Path,
+    tmp_path: Path, moto_server: MotoServer, make_bucket: Callable[[MotoServer], str]
 ) -> None:
     from mcap.reader import make_reader
     from rich.console import Console
@@ -159,12 +161,14 @@ def test_three_robots_on_one_host_drive_apart_and_upload_under_their_own_prefix(
 
     robots = ["robot_1", "robot_2", "robot_3"]
     os.environ.update(flywheel_env())  # the robots import cloud_bridge (their agent)
+    # S3 this time (moto's server): the robots' agents upload to it, the sampler reads it.
     options = RunOptions(
-        run_dir=tmp_path / "run", robots=3, episodes_per_robot=1, mission_time_limit=8.0,
+        run_dir=tmp_path / "run", store=f"s3://{make_bucket(moto_server)}/fleet",
+        endpoint_url=moto_server.url, robots=3, episodes_per_robot=1, mission_time_limit=8.0,
         real_time_factor=2.0, fleet_timeout=150.0,
     )  # fmt: skip
     layout = RunLayout(options.run_dir.resolve())
-    store = LocalStore(Path(options.store_url))
+    store = open_store(options.store_url, endpoint_url=moto_server.url)
     init_keys(store, layout)
     session = FleetSession(options, layout)
     try:
@@ -198,4 +202,7 @@ def test_three_robots_on_one_host_drive_apart_and_upload_under_their_own_prefix(
         assert not foreign, f"{robot} recorded topics outside its namespace: {foreign}"
         keys = [o.key for o in store.list("episodes/") if f"/{episode}/" in o.key]
         assert keys and all(k.startswith(f"episodes/{robot}/") for k in keys)
+    uploads, _ = read_jsonl(layout.uploads)
+    assert {u["robot_id"] for u in uploads} == set(robots)
+    assert all(u["key"].startswith(f"episodes/{u['robot_id']}/") for u in uploads)
     assert not (layout.root / "fleet.json").exists()

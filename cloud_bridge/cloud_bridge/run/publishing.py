@@ -82,7 +82,7 @@ def wait_for_release(
                 if rid in waiting
             ]
             bar.update(task, completed=len(seen), note="; ".join(notes))
-            return not waiting, f"{', '.join(waiting)} to run {release}"
+            return not waiting, f"{release} on {', '.join(waiting)} (now: {'; '.join(notes)})"
 
         session.wait(stage, swapped)
     return seen
