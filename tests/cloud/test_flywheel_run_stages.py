@@ -13,6 +13,7 @@ import pytest
 
 from cloud_bridge.releases import ReleaseRepository
 from cloud_bridge.run.agents import AgentStatus
+from cloud_bridge.run.drive import robot_drive_summary
 from cloud_bridge.run.files import append_jsonl, read_jsonl, write_json
 from cloud_bridge.run.flywheel import Flywheel, stage_names
 from cloud_bridge.run.layout import RunLayout
@@ -130,6 +131,15 @@ def test_mission_logs_are_never_trusted_and_merge_in_drive_order(tmp_path: Path)
     assert progress.episode_ids == ["e2"] and progress.reached == 0
     assert read_missions(first).done and read_missions(first).reached == 1
     assert read_missions(tmp_path / "absent.jsonl").episodes == []
+    hostile = tmp_path / "hostile.jsonl"
+    line = {"seed": 4, "episode_id": {"x": 1}, "takeover_steps": "many", "collisions": -3,
+            "interventions": {"stop_zone": 2, "x": "y"}}  # fmt: skip
+    append_jsonl(hostile, line)
+    append_jsonl(hostile, {"seed": 5, "episode_id": "e5", "takeover_steps": 7, "reached": 1})
+    summary = robot_drive_summary(read_missions(hostile), [4, 5])
+    assert summary["episode_ids"] == ["e5"] and summary["reached"] == 0
+    assert (summary["takeover_steps"], summary["collisions"]) == (7, 0)
+    assert summary["interventions"] == {"stop_zone": 2, "x": 0}
     merged = tmp_path / "mission.jsonl"
     assert merge_drive_logs([first, second, tmp_path / "absent.jsonl"], merged) == 3
     assert merge_drive_logs([first, second], merged) == 3, "a rewrite, never an append"

@@ -29,9 +29,9 @@ from cloud_bridge.run.missions import (
     read_missions,
 )
 from cloud_bridge.run.sampler import StoreSampler
-from cloud_bridge.store import ObjectStore
+from cloud_bridge.store import ObjectStore, StoreError
 
-__all__ = ["drive_plan", "merge_mission_logs", "run_drive"]
+__all__ = ["drive_plan", "merge_mission_logs", "robot_drive_summary", "run_drive"]
 
 
 def drive_plan(iteration: int) -> FleetPlan:
@@ -53,27 +53,41 @@ def merge_mission_logs(session: FleetSession, last_drive: int) -> None:
 
 
 def _uploaded(store: ObjectStore, robot_id: str, episode_ids: list[str]) -> list[str]:
-    return [
-        e for e in episode_ids if store.head(f"episodes/{robot_id}/{e}/manifest.json") is not None
-    ]
+    """The episodes whose manifest is in the store (an id no key can hold never is)."""
+    found = []
+    for episode in episode_ids:
+        try:
+            if store.head(f"episodes/{robot_id}/{episode}/manifest.json") is not None:
+                found.append(episode)
+        except StoreError:
+            continue
+    return found
 
 
-def _robot_result(progress: MissionProgress, seeds: list[int]) -> dict[str, Any]:
+def _count(value: Any) -> int:
+    """A count from a robot's log line; anything else counts nothing."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return 0
+    return value
+
+
+def robot_drive_summary(progress: MissionProgress, seeds: list[int]) -> dict[str, Any]:
+    """One robot's part of a drive's result, from its mission log (values of the wrong type
+    count nothing)."""
     interventions: Counter[str] = Counter()
     for episode in progress.episodes:
         counts = episode.get("interventions")
         if isinstance(counts, dict):
             for kind, count in counts.items():
-                if isinstance(count, int):
-                    interventions[str(kind)] += count
+                interventions[str(kind)] += _count(count)
     return {
         "seeds": seeds,
         "episodes": len(progress.episodes),
         "reached": progress.reached,
         "episode_ids": progress.episode_ids,
         "releases": sorted({str(e.get("release")) for e in progress.episodes}),
-        "takeover_steps": sum(int(e.get("takeover_steps") or 0) for e in progress.episodes),
-        "collisions": sum(int(e.get("collisions") or 0) for e in progress.episodes),
+        "takeover_steps": sum(_count(e.get("takeover_steps")) for e in progress.episodes),
+        "collisions": sum(_count(e.get("collisions")) for e in progress.episodes),
         "interventions": dict(interventions),
     }
 
@@ -125,7 +139,7 @@ def run_drive(
     session.stop()
     merge_mission_logs(session, iteration)
     robots = {
-        spec.robot_id: _robot_result(
+        spec.robot_id: robot_drive_summary(
             progress[spec.robot_id],
             mission_seeds(plan.drive or 0, spec.index - 1, o.robots, wanted),
         )

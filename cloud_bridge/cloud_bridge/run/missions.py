@@ -55,7 +55,8 @@ class MissionProgress:
     @property
     def episode_ids(self) -> list[str]:
         """Recorded episodes (their ids in the store), in order."""
-        return [str(e["episode_id"]) for e in self.episodes if e.get("episode_id")]
+        ids = (e.get("episode_id") for e in self.episodes)
+        return [i for i in ids if isinstance(i, str) and i]
 
     @property
     def reached(self) -> int:
