@@ -5,6 +5,8 @@ ros2 launch fw_bringup fleet.launch.py robots:=3
 ros2 launch fw_bringup fleet.launch.py robots:=3 seed_base:=10 namespace_prefix:=husky_
 ros2 launch fw_bringup fleet.launch.py robots:=2 store:=s3://fleet \\
     store_endpoint_url:=http://minio:9000 trusted_root:=/etc/flywheel/root.json channel:=canary
+ros2 launch fw_bringup fleet.launch.py robots:=2 mission_seeds:="[0, 1, 2, 3]" \\
+    mission_log_dir:=/tmp/missions overrides:="sim.supervisor.mode=drive"
 
 Robot i is <namespace_prefix><i> (namespace and robot id) on seed seed_base + i - 1, exactly as
 `flywheel fleet up` names them. What each robot runs is fw_bringup.fleet_plan's (the same
@@ -53,6 +55,15 @@ ARGUMENTS = {
         "",
         "Profile settings to override on every robot, space-separated section.key=value "
         "(values are YAML), as `bringup --set` takes them.",
+    ),
+    "mission_seeds": (
+        "",
+        "Scenario seeds the fleet drives on its own, as a YAML list ([0, 1, 2, 3]), dealt "
+        "round-robin to the robots (mission.seeds); empty: no missions.",
+    ),
+    "mission_log_dir": (
+        "",
+        "Folder of the robots' mission logs (<dir>/<robot id>/mission.jsonl); empty: none.",
     ),
 }
 

@@ -112,6 +112,24 @@ def test_bad_arguments_are_refused_with_the_reason(kwargs: dict[str, str], messa
         plan_fleet_launch("sim", **kwargs)
 
 
+def test_mission_seeds_are_dealt_round_robin_with_a_log_per_robot(tmp_path: Path) -> None:
+    fleet = plan_fleet_launch(
+        "sim", robots="2", mission_seeds="[4, 5, 6]", mission_log_dir=str(tmp_path)
+    )
+    assert [r.robot.profile.mission.seeds for r in fleet] == [[4, 6], [5]]
+    for robot in fleet:
+        assert "mission" in robot.robot.nodes
+        assert robot.robot.profile.mission.log_path == str(
+            tmp_path / robot.robot_id / "mission.jsonl"
+        )
+        assert robot.robot.profile.recorder.mode == "requested"
+    (alone,) = plan_fleet_launch("sim", robots="1")
+    assert "mission" not in alone.robot.nodes
+    for bad in ("4, 5", "[4, -5]", "[4, x]", "{a: 1}"):
+        with pytest.raises(LaunchArgumentError, match="mission_seeds"):
+            plan_fleet_launch("sim", robots="2", mission_seeds=bad)
+
+
 def test_bad_overrides_and_channels_are_profile_errors() -> None:
     with pytest.raises(ProfileError, match="no_such"):
         plan_fleet_launch("sim", overrides="sim.no_such=1")

@@ -8,6 +8,11 @@ from :func:`plan_robot`), so a fleet member and a lone robot never differ. With 
 robot's cloud agent runs too (``cloud_agent.store_url`` enables it), with its own cache folder
 under the profile's ``cloud_agent.cache_dir``, uploading from its recorder's spool.
 
+With ``mission_seeds`` (a YAML list of scenario seeds) the fleet drives them on its own: they
+are dealt round-robin (robot ``i`` gets seeds ``i-1``, ``i-1+N``, ... of the list), each robot
+runs its mission node (``mission.seeds``) and, with ``mission_log_dir``, logs to
+``<mission_log_dir>/<robot_id>/mission.jsonl``.
+
 The same naming as ``flywheel fleet up`` (``cloud_bridge.fleet``), which starts the robots by
 command line instead of through launch.
 """
@@ -19,6 +24,8 @@ import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from fw_bringup.launch_plan import (
     LaunchArgumentError,
@@ -68,6 +75,24 @@ def _int(text: str, argument: str, minimum: int, maximum: int) -> int:
     return value
 
 
+def _seed_list(text: str) -> list[int]:
+    """The ``mission_seeds`` argument: empty, or a YAML list of seeds (ints >= 0)."""
+    if not text.strip():
+        return []
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = None
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
+    ):
+        raise LaunchArgumentError(
+            f"launch argument mission_seeds: expected a list of seeds (ints >= 0) such as "
+            f"[0, 1, 2], got {text!r}"
+        )
+    return value
+
+
 def _string(text: str) -> str:
     return json.dumps(text)  # a YAML string whatever it holds (see launch_plan._yaml_string)
 
@@ -85,6 +110,8 @@ def plan_fleet_launch(
     channel: str = "",
     single_process: str = "false",
     overrides: str = "",
+    mission_seeds: str = "",
+    mission_log_dir: str = "",
 ) -> list[FleetRobot]:
     """Plan ``fleet.launch.py`` from its argument strings (empty: the profile's value).
 
@@ -101,6 +128,7 @@ def plan_fleet_launch(
             "(a letter, then letters, digits or underscores)"
         )
     shared = parse_overrides(overrides)
+    seeds = _seed_list(mission_seeds)
     agent: list[str] = []
     if store.strip():
         agent.append(f"cloud_agent.store_url={_string(store.strip())}")
@@ -127,6 +155,12 @@ def plan_fleet_launch(
             own.append(f"recorder.spool_dir={_string(str(default_spool_dir(robot_id)))}")
         if agent:
             own.append(f"cloud_agent.cache_dir={_string(str(cache_root / robot_id))}")
+        own_seeds = seeds[i - 1 :: count]
+        if own_seeds:
+            own.append(f"mission.seeds={json.dumps(own_seeds)}")
+            if mission_log_dir.strip():
+                log = Path(mission_log_dir.strip()) / robot_id / "mission.jsonl"
+                own.append(f"mission.log_path={_string(str(log))}")
         sets = shlex.join(shared + agent + own)
         planned.append(
             FleetRobot(

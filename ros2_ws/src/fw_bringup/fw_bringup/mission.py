@@ -1,6 +1,6 @@
 """The mission runner: a simulated robot drives a list of scenarios on its own, once each.
 
-For each seed of ``mission.seeds`` that the log does not hold yet, in order:
+For each seed of ``mission.seeds``, in order, once:
 
 1. the simulator builds the scenario (the robot stands at its start, stopped), and perception
    restarts its state at the origin of ``odom`` and forgets the old goal, so the policy stops
@@ -126,15 +126,8 @@ class MissionRunner:
     # --- the mission ----------------------------------------------------------------------
 
     def run(self) -> None:
-        """Drive every seed not logged yet; returns after the done line (or on stopping)."""
+        """Drive every seed; returns after the done line (or on stopping)."""
         c = self.config
-        if self.log is not None and self.log.done():
-            self._info(f"mission log {self.log.path} says done: nothing to drive")
-            return
-        logged = self.log.logged_seeds() if self.log is not None else set()
-        todo = [s for s in c.seeds if s not in logged]
-        if logged:
-            self._info(f"resuming: {len(c.seeds) - len(todo)} of {len(c.seeds)} seeds logged")
         try:
             self.robot.wait_ready(c.startup_timeout)
             self._wait_for_release()
@@ -143,7 +136,7 @@ class MissionRunner:
             return
         if self._stopping():
             return
-        for seed in todo:
+        for seed in c.seeds:
             if self._stopping():
                 return
             entry = self.drive(seed)
@@ -156,7 +149,7 @@ class MissionRunner:
                 f"{entry.get('collisions', 0)} collisions, episode {entry.get('episode_id')}"
                 + (f" ({entry['error']})" if entry.get("error") else "")
             )
-        episodes = len(logged) + len(todo)
+        episodes = len(c.seeds)
         self._append({"done": True, "episodes": episodes})
         self._info(f"mission done: {episodes} episodes")
 

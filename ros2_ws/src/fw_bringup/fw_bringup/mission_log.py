@@ -1,9 +1,10 @@
 """The mission log: one JSON line per finished episode, then ``{"done": true, "episodes": N}``.
 
 Lines are appended and flushed to disk one at a time, so a reader (the cloud orchestrator) that
-tails the file never sees half a line, and a robot that restarts resumes its mission: the seeds
-already logged are not driven again, and a log that says done stays done. A line that does not
-parse (a crash mid-write on a filesystem that tore it) is skipped when the log is read back.
+tails the file never sees half a line. The log is append-only: a robot started again with the
+same log (the next iteration of the flywheel, or a restart) appends its own episodes and its own
+done line after the earlier ones; a reader tells runs apart by their done lines. A line that does
+not parse (a crash mid-write on a filesystem that tore it) is skipped when the log is read back.
 """
 
 from __future__ import annotations
@@ -38,18 +39,15 @@ class MissionLog:
                 entries.append(entry)
         return entries
 
-    def logged_seeds(self) -> set[int]:
-        """Seeds that already have an episode line."""
-        return {e["seed"] for e in self.entries() if isinstance(e.get("seed"), int)}
-
-    def done(self) -> bool:
-        return any(e.get("done") is True for e in self.entries())
-
     def append(self, entry: dict[str, Any]) -> None:
         """Write one line and make it durable before returning."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(entry, sort_keys=True, allow_nan=False) + "\n"
-        with open(self.path, "a", encoding="utf-8") as log:
-            log.write(line)
+        with open(self.path, "a+b") as log:
+            if log.tell() > 0:
+                log.seek(-1, os.SEEK_END)
+                if log.read(1) != b"\n":
+                    line = "\n" + line  # after a torn line: never glued to it
+            log.write(line.encode("utf-8"))
             log.flush()
             os.fsync(log.fileno())

@@ -33,6 +33,7 @@ from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.parameter_client import AsyncParameterClient
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
@@ -52,6 +53,7 @@ __all__ = ["MissionNode", "main"]
 #: The simulator's node name, in the robot's namespace (its ``seed`` parameter).
 SIM_NODE = "sim"
 _POLL = 0.01
+_COUNTED_COMMANDS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 
 
 def _pose(msg: Odometry) -> Pose2:
@@ -86,7 +88,9 @@ class MissionNode(QuietShutdown, Node):
         sub(String, topics.CLOUD_AGENT_STATUS, self._on_agent_status, qos.LATCHED)
         sub(DiagnosticStatus, topics.SIM_COLLISIONS, self._on_collision, qos.EVENT)
         sub(DiagnosticStatus, topics.SAFETY_EVENTS, self._on_safety_event, qos.EVENT)
-        sub(TwistStamped, topics.TELEOP_CMD_VEL, self._on_teleop, qos.COMMAND)
+        # Each take-over step counts: a history deep enough to ride out a busy executor (a
+        # command's depth of 1 keeps only the newest).
+        sub(TwistStamped, topics.TELEOP_CMD_VEL, self._on_teleop, _COUNTED_COMMANDS)
         self._goal_pub = self.create_publisher(PoseStamped, topics.GOAL_POSE, qos.LATCHED)
         self._new_scenario = self.create_client(Trigger, topics.SIM_NEW_SCENARIO)
         self._reset = self.create_client(Trigger, topics.SIM_RESET)
@@ -110,14 +114,16 @@ class MissionNode(QuietShutdown, Node):
             f"log {config.log_path or 'none'}" + (f", after release {after}" if after else "")
         )
         self._thread = threading.Thread(target=self._run, name="fw_mission", daemon=True)
-        self._thread.start()
+        if config.seeds:
+            self._thread.start()
 
     def _run(self) -> None:
         try:
             self.runner.run()
-        except Exception as exc:  # loud, not silent: the log then lacks its done line
-            if not self._stop.is_set():
-                self.get_logger().fatal(f"mission stopped: {exc!r}")
+        except Exception as exc:
+            if self._stop.is_set() or not self.context.ok():
+                return  # shutting down: the calls in flight fail with the context
+            self.get_logger().fatal(f"mission stopped: {exc!r}")  # loud: no done line follows
             raise
 
     # --- subscriptions ----------------------------------------------------------------------

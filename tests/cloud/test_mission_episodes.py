@@ -1,0 +1,131 @@
+"""A simulated robot on a mission, end to end: the real bringup (every node, the mission node
+among them) drives two seeded scenarios on its own with the expert driving through the teleop
+path (``sim.supervisor.mode: drive``, iteration 0 of the flywheel), logs each outcome, and
+records one episode per scenario; the robot's uploader sends them, and the dataset build turns
+them into steps whose take-over flags and expert labels are set, and whose replayed policy
+commands are the ones the robot published (the odometry restart makes each episode's goal
+mean the same thing in the replay)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloud_bridge.dataset import build_dataset, default_profile, load_steps
+from cloud_bridge.store import LocalStore
+from fw_common.conversions import stamp_to_ns
+from support.dataset_bags import recorded, upload_folders
+
+pytestmark = pytest.mark.system
+
+SEEDS = [3, 4]  # two open-family scenarios the expert drives in ~12 s of sim time each
+KEYS = {
+    "robot_id", "seed", "family", "release", "policy_kind", "reached", "collisions",
+    "interventions", "sim_seconds", "path_length_m", "path", "start", "goal",
+    "takeover_steps", "wall_start", "wall_end", "episode_id",
+}  # fmt: skip
+
+
+def _replayed_commands(rows: dict[str, list[Any]], folder: Path) -> tuple[int, float, float]:
+    """How the build's replayed policy commands compare with the ones the robot published
+    after its goal (``fw/cmd_vel_raw``, by stamp): (matched, share exact, share close)."""
+    goal_at = min(t for t, _ in recorded(folder, "/goal_pose"))
+    published = {
+        stamp_to_ns(m.header.stamp): (m.twist.linear.x, m.twist.angular.z)
+        for t, m in recorded(folder, "/fw/cmd_vel_raw")
+        if t > goal_at
+    }
+    commands = zip(rows["policy_linear"], rows["policy_angular"], strict=True)
+    ours = dict(zip(rows["stamp_ns"], commands, strict=True))
+    pairs = [(ours[s], c) for s, c in published.items() if s in ours]
+    exact = sum(abs(a - c) <= 1e-6 and abs(b - d) <= 1e-6 for (a, b), (c, d) in pairs)
+    close = sum(abs(a - c) <= 0.05 and abs(b - d) <= 0.1 for (a, b), (c, d) in pairs)
+    n = max(1, len(pairs))
+    return len(pairs), exact / n, close / n
+
+
+def _lines(path: Path) -> list[dict[str, object]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_a_mission_drives_each_seed_once_and_its_episodes_build(
+    start_robot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    log = tmp_path / "robots" / "r1" / "mission.jsonl"
+    spool = tmp_path / "spool"
+    # The root namespace: check_no_skew reads the bag's topics by their absolute names.
+    robot = start_robot(
+        seed=SEEDS[0],
+        sets=[
+            "robot.id=r1",
+            f"mission.seeds={json.dumps(SEEDS)}",
+            f"mission.log_path={log}",
+            "mission.time_limit=30",
+            "sim.real_time_factor=2",
+            "sim.supervisor.mode=drive",
+        ],
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not any(e.get("done") for e in _lines(log)):
+        assert robot.alive(), robot.output()[-3000:]
+        time.sleep(0.5)
+    lines = _lines(log)
+    assert lines and lines[-1] == {"done": True, "episodes": 2}, robot.output()[-3000:]
+    episodes = lines[:-1]
+    assert [e["seed"] for e in episodes] == SEEDS
+    for entry in episodes:
+        assert set(entry) == KEYS, entry.get("error")
+        assert entry["robot_id"] == "r1" and entry["family"] == "open"
+        assert entry["reached"] is True and entry["collisions"] == 0
+        assert entry["release"] == "classic" and entry["policy_kind"] == "classic"
+        assert 0 < entry["sim_seconds"] < 30 and entry["path_length_m"] > 3.0
+        # The expert's 20 Hz steps, every one of the episode (a few may land just outside it).
+        assert entry["takeover_steps"] > 0.8 * 20 * entry["sim_seconds"]
+        assert entry["interventions"].get("teleop_override", 0) >= 1
+        path = entry["path"]
+        assert len(path) >= 2 * entry["sim_seconds"] - 1  # ~2 Hz
+        assert path[0] == pytest.approx(entry["start"][:2], abs=0.1)
+        assert path[-1] == pytest.approx(entry["goal"], abs=0.6)
+        assert entry["wall_start"] < entry["wall_end"]
+    # One episode per scenario, in ready/ for the agent's uploader, and no other.
+    ready = sorted(p.name for p in (spool / "ready").iterdir())
+    assert ready == sorted(str(e["episode_id"]) for e in episodes)
+    assert robot.stop() == 0, robot.output()[-3000:]
+
+    store = LocalStore(tmp_path / "store")
+    assert upload_folders(store, spool, robot_id="r1") == 2
+    card = build_dataset(store, tmp_path / "ds", profile=default_profile(), cache=tmp_path / "c")
+    assert sorted(card.episodes) == sorted(f"r1/{e['episode_id']}" for e in episodes)
+    assert card.quarantined == 0
+    rows = load_steps(tmp_path / "ds").to_pydict()
+    n = len(rows["step"])
+    assert n >= 100
+    # The expert drove every step it had the goal for: take-overs from the teleop path, and
+    # its label beside each.
+    takeovers = [s for s, t in zip(rows["takeover_source"], rows["takeover"], strict=True) if t]
+    assert len(takeovers) >= 0.9 * n and set(takeovers) == {"teleop"}
+    assert sum(rows["has_expert"]) >= 0.9 * n
+    # No skew: the policy re-run on the recorded streams commands what the robot's did. Each
+    # episode starts with the state restarted at the origin of odom, as its replay starts, so
+    # its goal means the same in both (without the restart it would be metres off, and so
+    # would most commands). "Close" absorbs what compare.LOOP explains for the golden bags (the
+    # gyro samples on either side of an odometry step); most are exact.
+    for entry in episodes:
+        folder = tmp_path / "c" / "r1" / str(entry["episode_id"])
+        matched, exact, close = _replayed_commands(rows, folder)
+        print(f"{entry['episode_id']}: {matched} commands, {exact:.0%} exact, {close:.0%} close")
+        assert matched >= 50 and exact >= 0.6 and close >= 0.9, (matched, exact, close)
+
+
+def test_a_seed_list_with_a_bad_value_is_refused(start_robot) -> None:  # type: ignore[no-untyped-def]
+    robot = start_robot(nodes="sim", sets=["mission.seeds=[3, -1, 3]"])
+    assert robot.popen.wait(timeout=30) == 2, robot.output()[-3000:]
+    out = robot.output()
+    assert "mission.seeds[1]: -1 is below the minimum 0" in out
+    assert "Traceback" not in out
