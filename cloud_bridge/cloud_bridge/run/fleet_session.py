@@ -13,8 +13,8 @@ release, swap, then start the missions that wait for it) and down during the dat
 and evaluation stages: on a two-core host two idle simulated robots take the CPU those stages
 need, and a restart costs seconds.
 
-Each drive's missions log to their own file (:mod:`cloud_bridge.run.missions`): a fleet
-restarted for the same plan (a resumed, interrupted drive) carries on where it stopped.
+Each drive's missions log to their own file (:mod:`cloud_bridge.run.missions`), emptied when
+the fleet is started for the drive, so a resumed, interrupted drive starts its missions over.
 """
 
 from __future__ import annotations
@@ -164,6 +164,8 @@ class FleetSession:
             if same and not exited_early(state):
                 return False
             self.stop()
+        for spec in self.specs:
+            self.mission_log(plan, spec.robot_id).unlink(missing_ok=True)
         try:
             start_fleet(
                 commands, self.layout.root, env=_robot_env(), store_url=self.agent.store_url

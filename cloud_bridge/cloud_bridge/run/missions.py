@@ -7,12 +7,13 @@ faulty release's drive is the last block) gives robot ``i`` (0-based) the seeds
 the last, may give each robot another count ``m``: ``train[d * robots * n + i * m : ... + m]``).
 
 Each robot's mission runner (``fw_bringup``, profile section ``mission``) appends one JSON line
-per finished episode to its log, and ``{"done": true, "episodes": N}`` after its last seed. A
-runner that restarts resumes from its log: seeds logged are not driven again, and a log that
-says done stays done. So each drive gets its own log (``robots/<id>/missions/drive-<k>.jsonl``):
-a robot restarted for the same drive (a resumed run) carries on where it stopped, and the next
-drive starts afresh. ``robots/<id>/mission.jsonl`` is then every drive's lines in order, the
-run's one mission log per robot, rewritten whole from the drive logs after each drive.
+per finished episode to its log, and ``{"done": true, "episodes": N}`` after its last seed; a
+runner started again appends a whole new run of its seeds. So each drive gets its own log
+(``robots/<id>/missions/drive-<k>.jsonl``), emptied when the fleet is started for the drive:
+what an interrupted attempt logged goes (the episodes it uploaded stay in the store, recorded
+driving like any other), and the drive's log is exactly its own missions.
+``robots/<id>/mission.jsonl`` is every drive's lines in order, the run's one mission log per
+robot, rewritten whole from the drive logs after each drive.
 """
 
 from __future__ import annotations
