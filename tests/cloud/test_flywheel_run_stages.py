@@ -313,3 +313,28 @@ def test_each_plan_is_a_profile_the_robots_accept(tmp_path: Path) -> None:
     assert FleetPlan(drive=None).supervisor_mode == "label"
     with pytest.raises(ValueError, match="supervisor mode"):
         FleetPlan(drive=0, supervisor_mode="teleport")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--robots", "0"], "--robots must be an integer >= 1"),
+        (["--family", "moon"], "--family 'moon'"),
+        (["--eval-scenarios", "1"], "--eval-scenarios must be an integer >= 2"),
+        (["--store", "s3://key:secret@bucket"], "names only a bucket"),
+    ],
+)
+def test_bad_options_exit_2_with_the_reason_and_start_nothing(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    import subprocess
+
+    from support.flywheel_cli import FLYWHEEL, flywheel_env
+
+    shown = subprocess.run(
+        [*FLYWHEEL, "run", "--run-dir", str(tmp_path / "run"), *args],
+        env=flywheel_env(), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert shown.returncode == 2, shown.stdout + shown.stderr
+    assert says in shown.stderr and "secret" not in shown.stderr
+    assert not (tmp_path / "run").exists()

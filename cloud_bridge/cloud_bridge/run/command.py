@@ -112,6 +112,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
 def run_flywheel(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from cloud_bridge.dataset.errors import DatasetError
     from cloud_bridge.fleet.errors import FleetError
     from cloud_bridge.releases import ReleaseError
     from cloud_bridge.run.flywheel import Flywheel
@@ -138,15 +139,18 @@ def run_flywheel(args: argparse.Namespace) -> int:
         f"flywheel run: {options.robots} robots, {options.iterations} iterations, "
         f"store {flywheel.store.url}, run folder {flywheel.layout.root}"
     )
+    # OSError: a full disk, a folder it may not write, a Ray it cannot reach.
+    failures: tuple[type[Exception], ...] = (StageError, FleetError, ReleaseError, StoreError)
+    failures += (DatasetError, ValueError, OSError)
     status = 0
     try:
         flywheel.run()
-    except (StageError, FleetError, ReleaseError, StoreError, ValueError) as exc:
-        console.print(f"[red]flywheel run: {exc}[/red]")
-        console.print("re-run the same command to resume from the stage that failed")
-        status = 1
     except KeyboardInterrupt:
         console.print("flywheel run: interrupted; the fleet is stopped, a re-run resumes")
         status = 130
+    except failures as exc:
+        console.print(f"[red]flywheel run: {exc}[/red]")
+        console.print("re-run the same command to resume from the stage that failed")
+        status = 1
     print_summary(flywheel.summary(), flywheel.desk.entries(), Console())
     return status

@@ -128,8 +128,11 @@ class RunOptions:
 
     @property
     def store_url(self) -> str:
-        """The store's URL: the given one, else the run folder's own."""
-        return self.store or str(Path(self.run_dir).resolve() / "store")
+        """The store's URL: the given one (a folder made absolute: the robots get it too),
+        else the run folder's own."""
+        if self.store is None:
+            return str(Path(self.run_dir).resolve() / "store")
+        return self.store if "://" in self.store else str(Path(self.store).resolve())
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for ``run.json``."""
