@@ -6,10 +6,11 @@ Asserted from what the run leaves behind, as an operator would read it: the rele
 ``releases.json`` (v1 canary, v2 canary then stable, the faulty release published without its
 gate and rolled back), the swaps and the automatic rollback in the agents' own status objects
 in the store and in the sampled timeline, every robot's episodes under its own prefix, v2's
-held-out metrics and gate, and a second run of the same command that resumes: every stage
-skipped, nothing signed again. The gate's own verdicts are tested in test_evaluate_gate.py;
-here it is opened wide (``--max-regression 1``) so a four-scenario evaluation cannot stop the
-chain.
+held-out metrics and gate; a run interrupted with Ctrl-C while the fleet drives (the robots
+stop with it) that the next run resumes; and a last run of the same command that finds every
+stage done: all skipped, nothing signed again. The gate's own verdicts are tested in
+test_evaluate_gate.py; here it is opened wide (``--max-regression 1``) so a four-scenario
+evaluation cannot stop the chain.
 
 The second test puts three robots on one host with one short expert-driven mission each, on an
 S3 store (moto's server): no cross-talk (each recorded bag holds only its own namespace's
@@ -20,7 +21,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,8 +63,31 @@ def _stage(run_dir: Path, name: str) -> dict[str, Any]:
     return doc
 
 
+def _interrupt_after(run_dir: Path, stage: str) -> subprocess.CompletedProcess[str]:
+    """Start the run, and Ctrl-C it once ``stage`` has finished (as a person would)."""
+    process = subprocess.Popen(
+        [*FLYWHEEL, "run", "--run-dir", str(run_dir), *BUDGET],
+        env=flywheel_env(COLUMNS="200"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not (run_dir / "stages" / f"{stage}.json").exists():
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=90)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
 def test_flywheel_run_closes_the_loop_on_a_fleet_and_resumes(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
+    # Interrupted while the fleet drives iteration 1: the robots are stopped, and the drive
+    # starts over on the next run (its log holds only the new attempt's missions).
+    stopped = _interrupt_after(run_dir, "publish-0")
+    assert stopped.returncode == 130, stopped.stdout[-3000:] + stopped.stderr[-3000:]
+    assert "interrupted" in stopped.stdout + stopped.stderr
+    assert not (run_dir / "fleet.json").exists(), "Ctrl-C left the fleet running"
+    assert not (run_dir / "stages" / "drive-1.json").exists()
     first = _run(run_dir, timeout=600)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-6000:]
     store = LocalStore(run_dir / "store")
@@ -121,7 +147,8 @@ def test_flywheel_run_closes_the_loop_on_a_fleet_and_resumes(tmp_path: Path) -> 
         assert driven_by[:2] == ["classic", "v1"] and driven_by[2] == "faulty", driven_by
 
     # The dataset grew incrementally; v2 was trained on both iterations and evaluated.
-    assert _stage(run_dir, "dataset-1")["result"]["last_build"]["decoded"] == len(ROBOTS)
+    # (An episode the interrupted drive uploaded is recorded driving too, and built.)
+    assert _stage(run_dir, "dataset-1")["result"]["last_build"]["decoded"] >= len(ROBOTS)
     assert _stage(run_dir, "dataset-1")["result"]["last_build"]["unchanged"] == len(ROBOTS)
     summary = json.loads((run_dir / "train" / "v2" / "train_summary.json").read_text())
     assert summary["history"] and "val_loss" in summary["history"][0]
