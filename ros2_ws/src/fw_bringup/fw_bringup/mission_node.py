@@ -76,6 +76,7 @@ class MissionNode(QuietShutdown, Node):
         self._scenarios_seen = 0
         self._policy_kind = ""
         self._active_release: str | None = None
+        self._agent_status_seen = False
         self._collisions = 0
         self._interventions: Counter[str] = Counter()
         self._takeovers = 0
@@ -162,6 +163,7 @@ class MissionNode(QuietShutdown, Node):
         except ValueError:
             return
         if isinstance(status, dict):
+            self._agent_status_seen = True
             active = status.get("active")
             self._active_release = str(active) if active else None
 
@@ -200,6 +202,11 @@ class MissionNode(QuietShutdown, Node):
             "a scenario": lambda: self._scenario is not None,
             "perception state": lambda: self._state is not None,
             "a goal_pose subscriber": lambda: self._goal_pub.get_subscription_count() > 0,
+            "fw/policy/info (the policy node)": lambda: bool(self._policy_kind),
+            # An agent's latched status says which release drives (none before it arrives).
+            "fw/cloud_agent/status": lambda: (
+                self._agent_status_seen or self.count_publishers(topics.CLOUD_AGENT_STATUS) == 0
+            ),
         }
         for what, ready in waits.items():
             while not ready():
