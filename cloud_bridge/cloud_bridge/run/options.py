@@ -6,10 +6,13 @@ fit the whole run in about ten minutes on a two-core host. ``run.json`` keeps th
 in the same folder resumes the same run (:func:`check_resume`).
 
 The gates are explicit: v1 is gated against ``classic`` and every later release against the
-release before it, as a non-inferiority test (``cloud_bridge.evaluate.gate``): the paired
-success difference's interval may not reach below ``-max_success_regression``. The absolute
-floors are off by default: a handful of demonstrations is not a fleet's worth of data, and the
-demo's claim is "no worse than what the robots run today", not a success rate.
+release before it, as a paired non-inferiority test (``cloud_bridge.evaluate.gate``): the
+interval of the success difference may not reach below ``-max_success_regression`` (success
+counts a collision as a failure), nor that of the collision-rate difference above
+``max_collision_increase``. The demo's margins are wide and it has no absolute floor: it trains
+on a handful of demonstrations and scores a dozen scenarios, so its claim is "not shown to be
+worse than what the robots run today", not a success rate. ``--max-regression`` and
+``--max-collision-increase`` tighten it; a fleet's gate would also set floors.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ def demo_gate() -> GateConfig:
         min_success_rate=None,
         max_collision_rate=None,
         max_interventions_per_100m=None,
-        max_success_regression=0.25,
-        max_collision_increase=0.25,
+        max_success_regression=0.3,
+        max_collision_increase=0.5,
     )
 
 
