@@ -43,7 +43,7 @@ BUDGET = [
     "--robots", "2", "--iterations", "2", "--episodes-per-robot", "1", "--eval-scenarios", "4",
     "--epochs", "8", "--patience", "4", "--leaderboard-scenarios", "0",
     "--mission-time-limit", "20", "--eval-time-limit", "20", "--real-time-factor", "3",
-    "--max-regression", "1", "--max-collision-increase", "1", "--fleet-timeout", "150",
+    "--max-regression", "1", "--max-collision", "1", "--fleet-timeout", "150",
 ]  # fmt: skip
 
 

@@ -28,6 +28,7 @@ says which and why; a re-run resumes there), 2 for bad options.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import sys
 from pathlib import Path
@@ -68,8 +69,10 @@ def register(subparsers: Any) -> None:
     add("--seed", type=int, default=d.seed, help="training seed")
     add("--max-regression", type=float, default=demo_gate().max_success_regression,
         help="gate: largest success drop against the baseline its interval may allow")  # fmt: skip
+    add("--max-collision", type=float, default=demo_gate().max_collision_rate,
+        help="gate: highest collision rate (a share of the scenarios)")  # fmt: skip
     add("--max-collision-increase", type=float, default=demo_gate().max_collision_increase,
-        help="gate: largest collision-rate rise its interval may allow")  # fmt: skip
+        help="gate: largest collision-rate rise vs the baseline (default: off)")  # fmt: skip
     add("--no-faulty", action="store_true", help="skip the faulty release")
     add("--leaderboard-scenarios", type=int, default=d.leaderboard_scenarios,
         help="race scenarios of the leaderboard (0: none)")  # fmt: skip
@@ -98,8 +101,10 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         epochs=args.epochs,
         patience=args.patience,
         seed=args.seed,
-        gate=demo_gate().replace(
+        gate=dataclasses.replace(
+            demo_gate(),
             max_success_regression=args.max_regression,
+            max_collision_rate=args.max_collision,
             max_collision_increase=args.max_collision_increase,
         ),
         faulty=not args.no_faulty,
