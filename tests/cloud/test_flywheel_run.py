@@ -9,8 +9,8 @@ in the store and in the sampled timeline, every robot's episodes under its own p
 held-out metrics and gate; a run interrupted with Ctrl-C while the fleet drives (the robots
 stop with it) that the next run resumes; and a last run of the same command that finds every
 stage done: all skipped, nothing signed again. The gate's own verdicts are tested in
-test_evaluate_gate.py; here it is opened wide (``--max-regression 1``) so a four-scenario
-evaluation cannot stop the chain.
+test_evaluate_gate.py; here it is opened wide (``--max-regression 1 --max-collision 1``) so a
+four-scenario evaluation cannot stop the chain.
 
 The second test puts three robots on one host with one short expert-driven mission each, on an
 S3 store (moto's server): no cross-talk (each recorded bag holds only its own namespace's
