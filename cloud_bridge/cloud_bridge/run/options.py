@@ -1,8 +1,9 @@
 """What one ``flywheel run`` does: the fleet, the budget of each stage, the gates.
 
 :class:`RunOptions` holds every choice, each field commented; its defaults are the demo's
-(``make demo``): a folder store inside the run folder, two robots, two iterations, budgets that
-fit the whole run in about ten minutes on a two-core host. ``run.json`` keeps them, so a re-run
+(``make demo``): a folder store inside the run folder, two robots, two iterations, and budgets
+chosen for ``make demo``'s time target on a two-core host (issue 16; measured by
+``bench/bench_flywheel_stages.py``). ``run.json`` keeps them, so a re-run
 in the same folder resumes the same run (:func:`check_resume`).
 
 The gates are explicit: v1 is gated against ``classic`` and every later release against the
