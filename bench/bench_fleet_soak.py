@@ -10,8 +10,9 @@ A probe node in this process listens to every robot's ``fw/safety/events`` and
 Reported per phase, counted from each robot's first episode on (start-up is not a soak):
 
 * **safety stops caused by overload** (target 0): the watchdogs (``stale_scan``, ``stale_odom``,
-  ``stale_imu``), a driving source gone stale while moving (``stale_command``), and the bridge's
-  own command timeouts (``no cmd_vel ... wheels -> 0``): each means a process did not keep up.
+  ``stale_imu``), a driving source gone stale while moving (``stale_command``: with the expert
+  only labelling nobody hands back, so it is the policy falling behind), and the bridge's own
+  command timeouts (``no cmd_vel ... wheels -> 0``): each means a process did not keep up.
   Obstacle stops (``stop_zone``, ``slowdown_zone``, ``approach``) are the layer doing its job
   and are reported beside them, not counted;
 * **messages lost by the recorders** (target 0): the recorders' own ``lost`` counters

@@ -107,7 +107,9 @@ class EpisodeWatch:
         self._last_xy = xy
         if sample.stamp_ns >= self._next_path_ns:
             self.path.append(xy)
-            self._next_path_ns = sample.stamp_ns + self._period_ns
+            # On the episode's grid of sim time: late samples do not stretch the spacing.
+            behind = (sample.stamp_ns - self._next_path_ns) // self._period_ns
+            self._next_path_ns += (behind + 1) * self._period_ns
         if math.dist(xy, self.goal) < REACHED_RADIUS and sample.speed < AT_REST_SPEED:
             self.reached = True
         elif sample.stamp_ns - self.start_ns >= self._limit_ns:

@@ -238,6 +238,14 @@ def test_the_watch_ignores_bad_and_old_samples_and_needs_rest_at_the_goal() -> N
         EpisodeWatch((math.inf, 0.0), 1.0, 1.0)
 
 
+def test_the_path_keeps_its_spacing_when_samples_come_late() -> None:
+    watch = EpisodeWatch((100.0, 0.0), time_limit=100.0, path_period=0.5)
+    ms = 1_000_000
+    for t in (0, 520, 1010, 1600, 1990, 2700, 3000):  # late, early, skipped a slot
+        watch.add(TruthSample(t * ms, t / 1000, 0.0, 0.0, 1.0))
+    assert [x for x, _ in watch.path] == [0.0, 0.52, 1.01, 1.6, 2.7, 3.0]
+
+
 def test_counters_since_are_the_episodes_share() -> None:
     start = EpisodeCounters(2, {"a": 1, "b": 4}, 10)
     end = EpisodeCounters(3, {"a": 1, "b": 6, "c": 1}, 25)
