@@ -18,11 +18,12 @@ ROS_ENV := source $(VENV)/bin/activate && source $(WS)/install/setup.bash && \
 	export PYTHONPATH=$(CURDIR)/cloud_bridge:$$PYTHONPATH
 PYTEST_ARGS ?=
 
-.PHONY: help venv lock build test test-unit test-system demo bench lint clean
+.PHONY: help venv lock build test test-unit test-system demo demo-edge bench lint clean
 
 help:
 	@echo "make test   - create .venv, build the workspace with colcon, run every test"
-	@echo "make demo   - run the simulated robot headless through the edge loop and report"
+	@echo "make demo   - the flywheel end to end: 2 simulated robots, 2 iterations (out/demo/<time>/)"
+	@echo "make demo-edge - the edge loop alone on one simulated robot, with its report"
 	@echo "make bench  - run the benchmarks in bench/ (see docs/BENCHMARKS.md)"
 	@echo "make lint   - ruff, mypy and the import contracts (import-linter)"
 
@@ -51,8 +52,10 @@ test-system: build
 test: build
 	$(ROS_ENV) && python -m pytest $(WS)/src/*/test tests $(PYTEST_ARGS)
 
+# `flywheel run` on its embedded defaults: a folder store inside the run folder, 2 robots,
+# 2 iterations, a faulty release rolled back; `make demo` again writes a new run folder.
 demo: build
-	$(ROS_ENV) && python -m fw_bringup.demo
+	$(ROS_ENV) && python -m cloud_bridge run --run-dir out/demo/$$(date -u +%Y%m%dT%H%M%SZ)
 
 bench: build
 	$(ROS_ENV) && for b in bench/bench_*.py; do echo "== $$b"; python $$b; done
@@ -88,3 +91,7 @@ clean:
 
 bags: build
 	$(ROS_ENV) && python bags/record_golden.py
+
+# The edge loop alone (the demo before `flywheel run`): one robot, a few goals, a report.
+demo-edge: build
+	$(ROS_ENV) && python -m fw_bringup.demo

@@ -29,6 +29,7 @@ COMMAND_MODULES: list[str] = [
     "cloud_bridge.evaluate.command",
     "cloud_bridge.report.command",
     "cloud_bridge.evaluate.leaderboard_command",
+    "cloud_bridge.run.command",
 ]
 
 

@@ -66,8 +66,10 @@ def _read_json(path: Path) -> Any:
 
 
 def _count(value: Any) -> int:
-    # LeRobot writes every statistic as a list, the count included ([n]).
-    if isinstance(value, list) and len(value) == 1:
+    # LeRobot writes every statistic as a list, the count included ([n]); the dataset build
+    # counts each feature apart (a list as long as the observation), and an observation is
+    # never partly missing, so every feature counts the same steps.
+    if isinstance(value, list) and value and len(set(map(repr, value))) == 1:
         value = value[0]
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ValueError(f"count must be a non-negative number, got {value!r}")
