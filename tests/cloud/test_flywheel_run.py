@@ -41,7 +41,7 @@ ROBOTS = ["robot_1", "robot_2"]
 #: The CI budget: one short mission per robot per iteration, four held-out scenarios.
 BUDGET = [
     "--robots", "2", "--iterations", "2", "--episodes-per-robot", "1", "--eval-scenarios", "4",
-    "--epochs", "8", "--patience", "4", "--leaderboard-scenarios", "0",
+    "--epochs", "8", "--patience", "4", "--leaderboard-scenarios", "0", "--ppo-minutes", "0.05",
     "--mission-time-limit", "20", "--eval-time-limit", "20", "--real-time-factor", "3",
     "--max-regression", "1", "--max-collision", "1", "--fleet-timeout", "150",
 ]  # fmt: skip
@@ -160,6 +160,18 @@ def test_flywheel_run_closes_the_loop_on_a_fleet_and_resumes(tmp_path: Path) -> 
     assert gate["config"]["max_success_regression"] == 1.0
     assert _stage(run_dir, "evaluate-1")["result"]["baseline_reused"] is True
     assert "flywheel run" in first.stdout and "faulty" in first.stdout
+
+    # The PPO candidate: trained from v2 with the example reward, scored and gated like v2.
+    ppo = _stage(run_dir, "ppo")["result"]
+    assert ppo["parent"] == "v2" and ppo["reward"].endswith("reward_progress.py")
+    assert ppo["timesteps"] > 0 and ppo["published"] is False
+    assert ppo["candidate"] == "ppo" and ppo["baseline"] == "v2"
+    assert len(json.loads((run_dir / "evaluate" / "ppo.json").read_text())["episodes"]) == 4
+
+    # The report: every release's held-out results and the rollback are on the page.
+    page = (run_dir / "report.html").read_text()
+    for name in ("v1", "v2", "faulty", "ppo", "robot_1", "robot_2", v2["dataset_hash"][:12]):
+        assert name in page, name
 
     # The same command again resumes: every stage recorded is skipped, nothing signed again.
     records = {p.name: p.read_bytes() for p in (run_dir / "stages").iterdir()}

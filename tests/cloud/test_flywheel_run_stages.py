@@ -260,7 +260,7 @@ def test_a_release_that_fails_its_gate_stops_the_run_unpublished(tmp_path: Path)
     assert [n for n, r in flywheel.summary().items() if r is not None] == [
         "keys", "drive-0", "dataset-0", "train-0", "evaluate-0",
     ]  # fmt: skip
-    assert stage_names(options)[-3:] == ["faulty", "leaderboard", "report"]
+    assert stage_names(options)[-4:] == ["faulty", "ppo", "leaderboard", "report"]
 
 
 def test_each_plan_is_a_profile_the_robots_accept(tmp_path: Path) -> None:

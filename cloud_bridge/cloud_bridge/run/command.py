@@ -74,6 +74,10 @@ def register(subparsers: Any) -> None:
     add("--max-collision-increase", type=float, default=demo_gate().max_collision_increase,
         help="gate: largest collision-rate rise vs the baseline (default: off)")  # fmt: skip
     add("--no-faulty", action="store_true", help="skip the faulty release")
+    add("--ppo-minutes", type=float, default=d.ppo_minutes,
+        help="minutes of PPO from the last release, scored and ranked (0: none)")  # fmt: skip
+    add("--ppo-reward", default=d.ppo_reward,
+        help="PPO reward file (default: cloud_bridge/examples/reward_progress.py)")  # fmt: skip
     add("--leaderboard-scenarios", type=int, default=d.leaderboard_scenarios,
         help="race scenarios of the leaderboard (0: none)")  # fmt: skip
     add("--fleet-timeout", type=float, default=d.fleet_timeout,
@@ -108,6 +112,8 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
             max_collision_increase=args.max_collision_increase,
         ),
         faulty=not args.no_faulty,
+        ppo_minutes=args.ppo_minutes,
+        ppo_reward=args.ppo_reward,
         leaderboard_scenarios=args.leaderboard_scenarios,
         fleet_timeout=args.fleet_timeout,
         ray_cpus=args.ray_cpus,

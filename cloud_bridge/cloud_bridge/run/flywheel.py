@@ -10,6 +10,7 @@
       evaluate-<k>              v<k+1> against its baseline on held-out scenarios, gated
       publish-<k>               v<k+1> to canary; every robot swaps (the last: also stable)
     faulty                      a faulty release, rolled back by the robots on their own
+    ppo                         a PPO candidate from the last release, scored and gated
     leaderboard, report
 
 A :class:`~cloud_bridge.run.sampler.StoreSampler` logs the agents' status changes and the
@@ -33,6 +34,7 @@ from cloud_bridge.run.fleet_session import FleetSession
 from cloud_bridge.run.layout import RunLayout, release_name
 from cloud_bridge.run.learning import run_dataset, run_evaluate, run_train
 from cloud_bridge.run.options import RunOptions, check_resume
+from cloud_bridge.run.ppo import PPO_RELEASE, run_ppo
 from cloud_bridge.run.publishing import run_publish
 from cloud_bridge.run.releases_log import ReleaseDesk, init_keys
 from cloud_bridge.run.sampler import StoreSampler
@@ -51,6 +53,8 @@ def stage_names(options: RunOptions) -> list[str]:
         names += [f"drive-{k}", f"dataset-{k}", f"train-{k}", f"evaluate-{k}", f"publish-{k}"]
     if options.faulty:
         names.append("faulty")
+    if options.ppo_minutes > 0:
+        names.append("ppo")
     return [*names, "leaderboard", "report"]
 
 
@@ -131,6 +135,12 @@ class Flywheel:
                 outputs=[layout.faulty],
             )  # fmt: skip
         session.stop()  # the closing stages are the cloud's alone
+        if options.ppo_minutes > 0:
+            book.run(
+                "ppo", None, partial(run_ppo, options, layout),
+                outputs=[layout.train(PPO_RELEASE), layout.evaluation(PPO_RELEASE),
+                         layout.gate(PPO_RELEASE)],
+            )  # fmt: skip
         book.run(
             "leaderboard", None, partial(run_leaderboard, options, layout),
             outputs=[layout.leaderboard],

@@ -42,7 +42,14 @@ from cloud_bridge.store import ObjectStore
 from fw_common.profile import RobotProfile
 from fw_sim.seed_sets import seed_set
 
-__all__ = ["baseline_of", "run_dataset", "run_evaluate", "run_train", "sim_profile"]
+__all__ = [
+    "baseline_of",
+    "evaluate_and_gate",
+    "run_dataset",
+    "run_evaluate",
+    "run_train",
+    "sim_profile",
+]
 
 
 def sim_profile() -> RobotProfile:
@@ -219,8 +226,15 @@ def recorded_episodes(
 
 def run_evaluate(iteration: int, options: RunOptions, layout: RunLayout) -> dict[str, Any]:
     """Evaluate ``v<iteration + 1>`` against its baseline and gate it; the stage result."""
-    release = release_name(iteration)
-    baseline = baseline_of(iteration)
+    return evaluate_and_gate(release_name(iteration), baseline_of(iteration), options, layout)
+
+
+def evaluate_and_gate(
+    release: str, baseline: str, options: RunOptions, layout: RunLayout
+) -> dict[str, Any]:
+    """Score ``release`` (its model in the run folder) and ``baseline`` (``classic`` or another
+    release; its earlier episodes on the same seeds are reused) on the held-out scenarios, and
+    gate the one against the other; the result, also written to ``evaluate/``."""
     seeds = seed_set("heldout", options.eval_scenarios)
     profile = sim_profile()
     ray = LOCAL if options.ray_cpus > 0 else None

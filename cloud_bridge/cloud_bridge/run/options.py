@@ -84,6 +84,12 @@ class RunOptions:
     gate: GateConfig = field(default_factory=demo_gate)
     #: Publish a deliberately faulty release at the end and watch the robots roll it back.
     faulty: bool = True
+    #: Minutes of PPO training (``cloud_bridge.rl``, from the last release) for a candidate
+    #: scored, gated and ranked like the others; 0 skips it.
+    ppo_minutes: float = 1.0
+    #: The PPO reward file (``reward_function(params)``); None: cloud_bridge/examples'
+    #: progress reward where the checkout has it, else the built-in one.
+    ppo_reward: str | None = None
     #: Scenarios of the leaderboard (``seed_set("race")``); 0 skips it.
     leaderboard_scenarios: int = 8
     #: The fleet name in the release repository. Its robots follow the ``canary`` channel:
@@ -128,6 +134,8 @@ class RunOptions:
             "rollback_margin": self.rollback_margin,
             "fleet_timeout": self.fleet_timeout,
         }
+        if not (math.isfinite(self.ppo_minutes) and self.ppo_minutes >= 0):
+            raise ValueError("--ppo-minutes must be a number >= 0")
         for name, number in positive.items():
             if not (isinstance(number, int | float) and math.isfinite(number) and number > 0):
                 raise ValueError(f"--{name.replace('_', '-')} must be a positive number")
