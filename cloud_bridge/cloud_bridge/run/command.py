@@ -62,6 +62,8 @@ def register(subparsers: Any) -> None:
     add("--robots", type=int, default=d.robots, help="simulated robots")
     add("--external-robots", type=_robot_ids, default=(), metavar="ID,ID",
         help="robots that run elsewhere on the store (no fleet is started)")  # fmt: skip
+    add("--fleet", default=d.fleet,
+        help="fleet name in the release repository (the robots' cloud_agent.fleet)")  # fmt: skip
     add("--keys", type=Path, default=None, metavar="DIR",
         help="the keys of `flywheel keys init --out DIR` (default: <run>/keys)")  # fmt: skip
     add("--iterations", type=int, default=d.iterations, help="learning iterations")
@@ -112,6 +114,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         region=args.region,
         robots=args.robots,
         external_robots=args.external_robots,
+        fleet=args.fleet,
         keys=None if args.keys is None else str(args.keys.resolve()),
         iterations=args.iterations,
         episodes_per_robot=args.episodes_per_robot,
