@@ -31,6 +31,7 @@ from cloud_bridge.cli import build_parser
 from cloud_bridge.fleet.spec import BRINGUP_MODULE, AgentOptions, plan_fleet, robot_command
 from fw_bringup.main import load_with_overrides
 from fw_bringup.node_parameters import default_profile_path
+from fw_sim.seed_sets import seed_set
 
 REPO = Path(__file__).resolve().parent.parent
 DOCKER = REPO / "docker"
@@ -254,3 +255,27 @@ def test_docker_readme_commands_and_services_exist() -> None:
     assert commands, "no `docker compose ... run --rm cloud <flywheel args>` example"
     for line in commands:
         _flywheel_parses(shlex.split(line.split("#")[0]))
+
+
+def test_compose_cloud_loop_runs_on_the_compose_robots_with_the_keys_service_keys() -> None:
+    """The cloud starts no robot: it follows exactly the robot services, on their fleet and
+    store, signs with the keys the `keys` service made (the folder it mounts), and each robot
+    drives its own expert missions, which the drive stages wait for."""
+    services = _compose()["services"]
+    cloud = _flywheel_parses([str(a) for a in services["cloud"]["command"]])
+    robots = _robots()
+    assert sorted(cloud.external_robots) == sorted(robots)
+    assert f"keys:{cloud.keys}:ro" in services["cloud"]["volumes"]
+    assert f"keys:{cloud.keys}" in services["keys"]["volumes"]
+    assert str(cloud.run_dir).startswith("/var/lib/flywheel/runs/")
+    driven: list[int] = []
+    for name, command in robots.items():
+        profile = load_with_overrides(default_profile_path("sim"), _sets(command))
+        agent = profile.cloud_agent
+        assert (agent.fleet, agent.channel) == (cloud.fleet, "canary"), name
+        assert (agent.store_url, agent.store_endpoint_url) == (cloud.store, cloud.endpoint_url)
+        assert profile.sim.supervisor.mode == "drive", f"{name}: the expert does not drive"
+        assert len(profile.mission.seeds) >= cloud.iterations * cloud.episodes_per_robot, name
+        driven += profile.mission.seeds
+    assert len(set(driven)) == len(driven), "two robots drive the same scenario"
+    assert set(driven) <= set(seed_set("train", len(driven))), "a mission is not for training"

@@ -11,6 +11,9 @@ Examples::
         --robots 3 --iterations 3 --run-dir runs/s3
     # a reduced budget (CI)
     flywheel run --episodes-per-robot 1 --eval-scenarios 6 --epochs 10 --leaderboard-scenarios 0
+    # robots that run elsewhere (docker/compose.yaml), keys from `flywheel keys init`
+    flywheel run --store s3://flywheel/fleet --endpoint-url http://minio:9000 \\
+        --external-robots robot_1,robot_2 --keys /var/lib/flywheel/keys
 
 Iteration 0: the expert drives every robot through the teleop path; the episodes are recorded,
 uploaded by each robot's agent, built into a dataset; v1 is trained, gated against ``classic``
@@ -21,7 +24,11 @@ is trained on all of it, gated against v<k> and published; the last release is p
 their own. The run folder's layout is in :mod:`cloud_bridge.run.layout`.
 
 The robots run the workspace's Python bringup: source ``ros2_ws/install/setup.bash`` first (as
-``make demo`` does). Exit status: 0 when every stage ran, 1 when a stage failed (the message
+``make demo`` does). With ``--external-robots`` the run starts no robot: the listed robots run
+elsewhere on the same store, following the fleet's ``canary`` channel and trusting the root of
+``--keys``; their missions, supervisor mode and simulation speed are their own configuration,
+and each drive stage waits (up to ``--fleet-timeout``) for ``--episodes-per-robot`` new
+uploads from each. Exit status: 0 when every stage ran, 1 when a stage failed (the message
 says which and why; a re-run resumes there), 2 for bad options.
 """
 
@@ -53,6 +60,12 @@ def register(subparsers: Any) -> None:
     add_store_options(parser, required=False)
     add = parser.add_argument
     add("--robots", type=int, default=d.robots, help="simulated robots")
+    add("--external-robots", type=_robot_ids, default=(), metavar="ID,ID",
+        help="robots that run elsewhere on the store (no fleet is started)")  # fmt: skip
+    add("--fleet", default=d.fleet,
+        help="fleet name in the release repository (the robots' cloud_agent.fleet)")  # fmt: skip
+    add("--keys", type=Path, default=None, metavar="DIR",
+        help="the keys of `flywheel keys init --out DIR` (default: <run>/keys)")  # fmt: skip
     add("--iterations", type=int, default=d.iterations, help="learning iterations")
     add("--episodes-per-robot", type=int, default=d.episodes_per_robot,
         help="missions per robot per iteration")  # fmt: skip
@@ -87,6 +100,11 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run_flywheel)
 
 
+def _robot_ids(text: str) -> tuple[str, ...]:
+    """``robot_1,robot_2`` as ids (checked by :class:`RunOptions`)."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 def options_from_args(args: argparse.Namespace) -> RunOptions:
     """The run's options; ``ValueError`` for a bad one."""
     return RunOptions(
@@ -95,6 +113,9 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         endpoint_url=args.endpoint_url,
         region=args.region,
         robots=args.robots,
+        external_robots=args.external_robots,
+        fleet=args.fleet,
+        keys=None if args.keys is None else str(args.keys.resolve()),
         iterations=args.iterations,
         episodes_per_robot=args.episodes_per_robot,
         eval_scenarios=args.eval_scenarios,
@@ -136,6 +157,8 @@ def run_flywheel(args: argparse.Namespace) -> int:
         options = options_from_args(args)
         if options.family not in SCENARIO_FAMILIES:
             raise ValueError(f"--family {options.family!r}: one of {', '.join(SCENARIO_FAMILIES)}")
+        if options.keys is not None and not Path(options.keys).is_dir():
+            raise ValueError(f"--keys {options.keys}: no such folder (`flywheel keys init --out`)")
         if importlib.util.find_spec("fw_bringup") is None:
             raise ValueError(
                 "the robot stack (fw_bringup) is not on this Python path: build the workspace "
@@ -146,8 +169,13 @@ def run_flywheel(args: argparse.Namespace) -> int:
         print(f"flywheel run: {exc}", file=sys.stderr)
         return 2
     console = flywheel.console
+    fleet = (
+        f"external robots {', '.join(options.external_robots)}"
+        if options.external
+        else f"{options.robots} robots"
+    )
     console.print(
-        f"flywheel run: {options.robots} robots, {options.iterations} iterations, "
+        f"flywheel run: {fleet}, {options.iterations} iterations, "
         f"store {flywheel.store.url}, run folder {flywheel.layout.root}"
     )
     # OSError: a full disk, a folder it may not write, a Ray it cannot reach.

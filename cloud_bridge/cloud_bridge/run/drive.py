@@ -10,16 +10,25 @@ The stage ends when every robot's mission log says it is done and every episode 
 the store under its own prefix (``episodes/<robot_id>/<episode_id>/manifest.json``, written
 last by the uploader); then the fleet is stopped, so the cloud stages have the CPU, and each
 robot's ``mission.jsonl`` is brought up to date.
+
+With an external fleet (``--external-robots``, :mod:`cloud_bridge.run.external_fleet`) the
+robots drive as they are configured: :func:`run_external_drive` waits until each has uploaded
+``episodes_per_robot`` episodes (their manifests in the store) that were not there when the
+stage first began (``<run>/external/drive-<k>.json`` keeps that baseline, so a resumed stage
+counts from the same point). From iteration 1 those are driven by the release the publish
+stage saw every robot swap to.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cloud_bridge.run.files import read_json, write_json
 from cloud_bridge.run.fleet_session import FleetPlan, FleetSession
 from cloud_bridge.run.layout import release_name
 from cloud_bridge.run.missions import (
@@ -31,7 +40,14 @@ from cloud_bridge.run.missions import (
 from cloud_bridge.run.sampler import StoreSampler
 from cloud_bridge.store import ObjectStore, StoreError
 
-__all__ = ["drive_plan", "merge_mission_logs", "robot_drive_summary", "run_drive"]
+__all__ = [
+    "drive_plan",
+    "merge_mission_logs",
+    "robot_drive_summary",
+    "run_drive",
+    "run_external_drive",
+    "uploaded_episodes",
+]
 
 
 def drive_plan(iteration: int) -> FleetPlan:
@@ -151,5 +167,92 @@ def run_drive(
         "fleet_started": started,
         "episodes": sum(r["episodes"] for r in robots.values()),
         "reached": sum(r["reached"] for r in robots.values()),
+        "robots": robots,
+    }
+
+
+def uploaded_episodes(store: ObjectStore, robot_id: str) -> set[str]:
+    """The episode ids of ``robot_id`` whose manifest (the uploader's last write) is in the
+    store; an unreadable store counts none (the caller polls again)."""
+    prefix = f"episodes/{robot_id}/"
+    try:
+        keys = [info.key for info in store.list(prefix)]
+    except StoreError:
+        return set()
+    found = set()
+    for key in keys:
+        parts = key[len(prefix) :].split("/")
+        if len(parts) == 2 and parts[1] == "manifest.json" and parts[0]:
+            found.add(parts[0])
+    return found
+
+
+def _baseline(iteration: int, session: FleetSession, store: ObjectStore) -> dict[str, list[str]]:
+    """Each robot's episodes in the store when the stage first began (kept for a resume)."""
+    path = session.layout.external_baseline(iteration)
+    doc = read_json(path)
+    if isinstance(doc, dict) and set(doc) == set(session.robot_ids):
+        return {rid: sorted(str(e) for e in doc[rid]) for rid in session.robot_ids}
+    before = {rid: sorted(uploaded_episodes(store, rid)) for rid in session.robot_ids}
+    write_json(path, before)
+    return before
+
+
+def run_external_drive(
+    iteration: int,
+    session: FleetSession,
+    store: ObjectStore,
+    sampler: StoreSampler,
+    console: Console,
+) -> dict[str, Any]:
+    """Drive iteration ``iteration`` on an external fleet (see the module docstring): wait,
+    bounded by the fleet timeout, for each robot's new uploads; the stage result."""
+    stage = f"drive-{iteration}"
+    wanted = session.options.episodes_per_robot
+    before = _baseline(iteration, session, store)
+    began = time.monotonic()
+    new: dict[str, list[str]] = {}
+    done_after: dict[str, float] = {}
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        tasks = {
+            rid: bar.add_task(f"{stage} {rid} (external)", total=wanted, note="waiting")
+            for rid in session.robot_ids
+        }
+
+        def all_uploaded() -> tuple[bool, str]:
+            waiting = []
+            for rid in session.robot_ids:
+                new[rid] = sorted(uploaded_episodes(store, rid) - set(before[rid]))
+                count = len(new[rid])
+                bar.update(tasks[rid], completed=min(count, wanted), note=f"{count} new uploaded")
+                if count >= wanted:
+                    done_after.setdefault(rid, round(time.monotonic() - began, 2))
+                else:
+                    waiting.append(rid)
+            what = ", ".join(f"{rid} ({len(new[rid])} of {wanted})" for rid in waiting)
+            return not waiting, f"new episodes uploaded by {what}"
+
+        session.wait(stage, all_uploaded)
+    sampler.sample()
+    robots = {
+        rid: {
+            "episodes": len(new[rid]),
+            "episode_ids": new[rid],
+            "before": len(before[rid]),
+            "done_after_s": done_after[rid],
+        }
+        for rid in session.robot_ids
+    }
+    return {
+        "driver": "external",
+        "external": True,
+        "episodes": sum(r["episodes"] for r in robots.values()),
         "robots": robots,
     }

@@ -205,11 +205,14 @@ class FleetSession:
                 return
             self.check_alive(stage)
             if time.monotonic() > deadline:
-                logs = ", ".join(str(spec.log_path) for spec in self.specs)
                 raise StageError(
-                    stage, f"waited {limit:.0f} s for {waiting_for}; robot logs: {logs}"
+                    stage, f"waited {limit:.0f} s for {waiting_for}; {self.where_to_look()}"
                 )
             time.sleep(period)
+
+    def where_to_look(self) -> str:
+        """Where an operator finds why the robots did not do what a stage waited for."""
+        return "robot logs: " + ", ".join(str(spec.log_path) for spec in self.specs)
 
     def stop(self) -> list[RobotExit]:
         """Stop the fleet if it runs (SIGINT, then escalation); how each robot ended."""

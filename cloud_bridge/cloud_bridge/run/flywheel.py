@@ -15,6 +15,10 @@
 
 A :class:`~cloud_bridge.run.sampler.StoreSampler` logs the agents' status changes and the
 uploads for the whole run; the fleet is stopped whatever way the run ends.
+
+With ``--external-robots`` the fleet is not the run's (:mod:`cloud_bridge.run.external_fleet`):
+the drive stages wait for the robots' uploads instead of starting them; with ``--keys`` the
+``keys`` stage uses (and checks) an earlier ``flywheel keys init``'s keys.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from typing import Any
 from rich.console import Console
 
 from cloud_bridge.run.closing import run_leaderboard, run_report
-from cloud_bridge.run.drive import run_drive
+from cloud_bridge.run.drive import run_drive, run_external_drive
+from cloud_bridge.run.external_fleet import ExternalFleet
 from cloud_bridge.run.faulty import run_faulty
 from cloud_bridge.run.files import read_json, write_json
 from cloud_bridge.run.fleet_session import FleetSession
@@ -36,7 +41,7 @@ from cloud_bridge.run.learning import run_dataset, run_evaluate, run_train
 from cloud_bridge.run.options import RunOptions, check_resume
 from cloud_bridge.run.ppo import PPO_RELEASE, run_ppo
 from cloud_bridge.run.publishing import run_publish
-from cloud_bridge.run.releases_log import ReleaseDesk, init_keys
+from cloud_bridge.run.releases_log import ReleaseDesk, init_keys, use_keys
 from cloud_bridge.run.sampler import StoreSampler
 from cloud_bridge.run.stages import StageBook, StageError, utc_now
 from cloud_bridge.store import ObjectStore, open_store
@@ -69,8 +74,14 @@ class Flywheel:
         self.store: ObjectStore = open_store(
             options.store_url, endpoint_url=options.endpoint_url, region=options.region
         )
-        self.session = FleetSession(options, self.layout)
-        self.desk = ReleaseDesk(self.store, self.layout, options.fleet)
+        self.session: FleetSession = (
+            ExternalFleet(options, self.layout)
+            if options.external
+            else FleetSession(options, self.layout)
+        )
+        #: The signing keys: ``--keys`` when given, else the run folder's own.
+        self.keys = None if options.keys is None else Path(options.keys).resolve()
+        self.desk = ReleaseDesk(self.store, self.layout, options.fleet, self.keys)
 
     def _start(self) -> None:
         """``run.json``: written by the first run, checked by every re-run."""
@@ -106,10 +117,14 @@ class Flywheel:
     def _stages(self, sampler: StoreSampler) -> None:
         book, layout, console = self.book, self.layout, self.console
         store, session, desk, options = self.store, self.session, self.desk, self.options
-        book.run("keys", None, partial(init_keys, store, layout))
+        if self.keys is None:
+            book.run("keys", None, partial(init_keys, store, layout))
+        else:
+            book.run("keys", None, partial(use_keys, store, layout, self.keys))
+        drive = run_external_drive if options.external else run_drive
         for k in range(options.iterations):
             release = release_name(k)
-            book.run(f"drive-{k}", k, partial(run_drive, k, session, store, sampler, console))
+            book.run(f"drive-{k}", k, partial(drive, k, session, store, sampler, console))
             book.run(f"dataset-{k}", k, partial(run_dataset, k, store, layout, console))
             book.run(
                 f"train-{k}", k, partial(run_train, k, options, layout, console),

@@ -7,6 +7,7 @@
     <run>/keys/                     ``flywheel keys init`` (root.json is what the robots trust)
     <run>/robots/<robot_id>/        robot.log, spool/, agent/, mission.jsonl (every drive's
                                     lines), missions/drive-<k>.jsonl (what the robot wrote)
+    <run>/external/drive-<k>.json   an external fleet's episodes in the store before drive k
     <run>/dataset/                  the dataset build's root (card.json)
     <run>/train/v<k>/               model.onnx, policy.pt, train_summary.json
     <run>/evaluate/<release>.json   EvaluationReport.to_dict() on the held-out seeds
@@ -69,6 +70,10 @@ class RunLayout:
     def drive_log(self, robot_id: str, drive: int) -> Path:
         """The mission log the robot writes during drive ``drive``."""
         return self.robot(robot_id) / "missions" / f"drive-{drive}.jsonl"
+
+    def external_baseline(self, drive: int) -> Path:
+        """An external fleet's episodes already in the store when drive ``drive`` began."""
+        return self.root / "external" / f"drive-{drive}.json"
 
     @property
     def dataset(self) -> Path:

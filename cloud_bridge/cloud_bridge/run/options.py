@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,23 @@ from typing import Any
 from cloud_bridge.evaluate.gate import GateConfig
 
 __all__ = ["DEFAULT_RUN_DIR", "RunOptions", "check_resume", "demo_gate"]
+
+#: What an external robot's id may be: one path segment of ``episodes/<robot_id>/`` and
+#: ``robots/<robot_id>/``, as ``--robot-id`` names it.
+_ROBOT_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+
+def _check_robot_ids(robot_ids: tuple[str, ...]) -> None:
+    """``ValueError`` for an id that is not a plain robot id, or one given twice."""
+    for robot_id in robot_ids:
+        if not isinstance(robot_id, str) or not _ROBOT_ID.match(robot_id):
+            raise ValueError(
+                f"--external-robots: {robot_id!r} is not a robot id (a letter, then letters, "
+                "digits or _; at most 64)"
+            )
+    if len(set(robot_ids)) != len(robot_ids):
+        raise ValueError(f"--external-robots names a robot twice: {','.join(robot_ids)}")
+
 
 #: Where ``flywheel run`` writes unless told (``make demo`` names a fresh folder per run).
 DEFAULT_RUN_DIR = Path("runs") / "flywheel"
@@ -58,6 +76,13 @@ class RunOptions:
     region: str | None = None
     #: Simulated robots, each its own process group and ROS namespace (``robot_<i>``).
     robots: int = 2
+    #: Robots that run elsewhere (containers, real robots) on the same store and the fleet's
+    #: ``canary`` channel, by robot id; when given, the run starts no robots of its own (see
+    #: :mod:`cloud_bridge.run.external_fleet`) and ``robots`` is their number.
+    external_robots: tuple[str, ...] = ()
+    #: The folder of an earlier ``flywheel keys init`` to sign with (its repository must be
+    #: the store's, or the store has none yet); None: the ``keys`` stage makes ``<run>/keys``.
+    keys: str | None = None
     #: Learning iterations: iteration 0 is driven by the expert, iteration k by release v<k>.
     iterations: int = 2
     #: Missions (scenarios driven, one recorded episode each) per robot per iteration.
@@ -109,6 +134,11 @@ class RunOptions:
     ray_cpus: int = 0
 
     def __post_init__(self) -> None:
+        # run.json gives a list; a tuple keeps the options hashable and comparable.
+        object.__setattr__(self, "external_robots", tuple(self.external_robots))
+        if self.external_robots:
+            _check_robot_ids(self.external_robots)
+            object.__setattr__(self, "robots", len(self.external_robots))
         counts = {
             "robots": (self.robots, 1),
             "iterations": (self.iterations, 1),
@@ -148,9 +178,15 @@ class RunOptions:
             return str(Path(self.run_dir).resolve() / "store")
         return self.store if "://" in self.store else str(Path(self.store).resolve())
 
+    @property
+    def external(self) -> bool:
+        """The robots run elsewhere: the run starts none."""
+        return bool(self.external_robots)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for ``run.json``."""
         doc = dataclasses.asdict(self)
+        doc["external_robots"] = list(self.external_robots)
         doc["run_dir"] = str(self.run_dir)
         doc["gate"] = self.gate.to_dict()
         return doc

@@ -67,7 +67,9 @@ def wait_for_release(
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[note]}"), TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=console) as bar:
-        task = bar.add_task(f"{stage} robots running {release}", total=len(session.specs), note="")
+        task = bar.add_task(
+            f"{stage} robots running {release}", total=len(session.robot_ids), note=""
+        )
 
         def swapped() -> tuple[bool, str]:
             statuses = read_agents(store, session.robot_ids)

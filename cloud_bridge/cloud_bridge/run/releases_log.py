@@ -1,6 +1,7 @@
 """The run's release desk: its signing keys, the store's release repository, ``releases.json``.
 
-:class:`ReleaseDesk` signs with the keys ``flywheel keys init`` made in ``<run>/keys`` and logs
+:class:`ReleaseDesk` signs with the keys ``flywheel keys init`` made in ``<run>/keys`` (or the
+folder ``--keys`` names: :func:`use_keys` checks they are the store repository's) and logs
 every change it makes in ``releases.json``: ``{"release", "channel", "action" (publish, promote,
 rollback), "time", "dataset_hash", "parent", "model_sha256", "faulty", "gate"}``.
 
@@ -15,7 +16,12 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from cloud_bridge.releases import OnlineSigners, ReleaseError, ReleaseRepository
+from cloud_bridge.releases import (
+    OnlineSigners,
+    ReleaseError,
+    ReleaseRepository,
+    RepositoryMissingError,
+)
 from cloud_bridge.releases.command import card_for_model
 from cloud_bridge.releases.keys import ROLES, generate_keys, key_path, load_signer
 from cloud_bridge.run.files import read_json, write_json
@@ -23,7 +29,7 @@ from cloud_bridge.run.layout import RunLayout
 from cloud_bridge.run.stages import utc_now
 from cloud_bridge.store import ObjectStore
 
-__all__ = ["ReleaseDesk", "init_keys"]
+__all__ = ["ReleaseDesk", "init_keys", "use_keys"]
 
 
 def init_keys(store: ObjectStore, layout: RunLayout) -> dict[str, Any]:
@@ -57,21 +63,76 @@ def init_keys(store: ObjectStore, layout: RunLayout) -> dict[str, Any]:
     }
 
 
+def _check_repository_keys(store: ObjectStore, signers: dict[str, Any], keys: Path) -> bytes:
+    """The store's root metadata (version 1, what robots trust) when its repository verifies
+    and names each of ``signers`` for its role; :class:`ReleaseError` otherwise."""
+    repo = ReleaseRepository(store)
+    state = repo.read()
+    for role, signer in signers.items():
+        keyid = signer.public_key.keyid
+        if keyid not in state.root.signed.roles[role].keyids:
+            raise ReleaseError(
+                f"{store.url} holds a release repository made with other keys than {keys} "
+                f"(its root does not name this {role} key, {keyid[:12]}…): give the keys "
+                "`flywheel keys init` made for this store"
+            )
+    root, _ = store.get_bytes(repo.metadata_key("1.root.json"))
+    return root
+
+
+def use_keys(store: ObjectStore, layout: RunLayout, keys: Path) -> dict[str, Any]:
+    """The ``keys`` stage with the keys of an earlier ``flywheel keys init --out keys``: each
+    role's key must be there; the store's repository must be the one they made (it is created
+    with them when the store has none yet). Its root metadata, which the robots trust, is
+    copied to ``<run>/keys/root.json``; the stage result records the keys it used."""
+    missing = [role for role in ROLES if not key_path(keys, role).is_file()]
+    if missing:
+        raise ReleaseError(
+            f"--keys {keys}: no {', '.join(missing)} key there (make them with "
+            "`flywheel keys init --out DIR --store ...`)"
+        )
+    signers = {role: load_signer(key_path(keys, role)) for role in ROLES}
+    created = False
+    try:
+        root = _check_repository_keys(store, signers, keys)
+    except RepositoryMissingError:
+        root = ReleaseRepository(store).initialise(
+            signers["root"],
+            signers["targets"],
+            OnlineSigners(signers["snapshot"], signers["timestamp"]),
+        )
+        created = True
+    layout.trusted_root.parent.mkdir(parents=True, exist_ok=True)
+    layout.trusted_root.write_bytes(root)
+    return {
+        "keys": str(keys),
+        "given": True,
+        "repository_created": created,
+        "trusted_root": str(layout.trusted_root),
+        "root_sha256": hashlib.sha256(root).hexdigest(),
+        "store": store.url,
+    }
+
+
 class ReleaseDesk:
     """Publish, promote and roll back the run's releases (see the module docstring)."""
 
-    def __init__(self, store: ObjectStore, layout: RunLayout, fleet: str) -> None:
+    def __init__(
+        self, store: ObjectStore, layout: RunLayout, fleet: str, keys: Path | None = None
+    ) -> None:
         self.repo = ReleaseRepository(store)
         self.layout = layout
         self.fleet = fleet
+        #: The signing keys' folder: the given one (``--keys``), else the run's own.
+        self.keys = layout.keys if keys is None else keys
 
     def _targets(self) -> Any:
-        return load_signer(key_path(self.layout.keys, "targets"))
+        return load_signer(key_path(self.keys, "targets"))
 
     def _online(self) -> OnlineSigners:
         return OnlineSigners(
-            load_signer(key_path(self.layout.keys, "snapshot")),
-            load_signer(key_path(self.layout.keys, "timestamp")),
+            load_signer(key_path(self.keys, "snapshot")),
+            load_signer(key_path(self.keys, "timestamp")),
         )
 
     def entries(self) -> list[dict[str, Any]]:

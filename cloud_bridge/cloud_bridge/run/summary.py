@@ -25,6 +25,8 @@ def stage_note(record: StageRecord) -> str:
     name = record.name
     if r.get("available") is False:
         return f"not available: {r.get('reason')}"
+    if name.startswith("drive-") and r.get("external"):
+        return f"{r['episodes']} new episodes uploaded by the external robots"
     if name.startswith("drive-"):
         return f"{r['episodes']} episodes ({r['reached']} reached), driver {r['driver']}"
     if name.startswith("dataset-"):
