@@ -111,7 +111,7 @@ class RunOptions:
     faulty: bool = True
     #: Minutes of PPO training (``cloud_bridge.rl``, from the last release) for a candidate
     #: scored, gated and ranked like the others; 0 skips it.
-    ppo_minutes: float = 1.0
+    ppo_minutes: float = 0.5
     #: The PPO reward file (``reward_function(params)``); None: cloud_bridge/examples'
     #: progress reward where the checkout has it, else the built-in one.
     ppo_reward: str | None = None
