@@ -21,7 +21,8 @@ Targets (issue 15): BC ≥ 90 % success on 50 held-out hard scenarios; one DAgge
 plain BC; both beat ``classic``. Run from the repository root in the workspace environment::
 
     PYTHONPATH=cloud_bridge:tests:$PYTHONPATH flock /tmp/fw-bench.lock \\
-        python bench/bench_learning.py --family mixed --heldout 50
+        python bench/bench_learning.py --family mixed --demos 100 --noisy-demos 200 \\
+        --dagger-episodes 60 --heldout 50
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def main() -> int:
     parser.add_argument("--noise-linear", type=float, default=0.4, help="noise std (m/s)")
     parser.add_argument("--noise-angular", type=float, default=0.5, help="noise std (rad/s)")
     parser.add_argument("--noise-hold", type=int, default=5, help="control steps per draw")
-    parser.add_argument("--dagger-episodes", type=int, default=50)
+    parser.add_argument("--dagger-episodes", type=int, default=60)
     parser.add_argument("--heldout", type=int, default=50, help="held-out evaluation scenarios")
     parser.add_argument("--hidden", type=int, nargs="+", default=[128, 128])
     parser.add_argument("--read-velocity", action="store_true", help="do not mask velocity")
@@ -119,6 +120,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from cloud_bridge.evaluate import evaluate
+    from cloud_bridge.evaluate.comparison import compare
     from cloud_bridge.train import TrainConfig, train_policy
     from fw_common.observation import spec_by_name
     from fw_common.profile.sim import SupervisorConfig
@@ -221,8 +223,17 @@ def main() -> int:
     bc_rate = rates["BC"]
     dagger_rate = rates["BC + 1 DAgger round"]
     classic_rate = rates["classic"]
+    # Paired by seed (bootstrap over the scenarios): is a difference more than the draw?
+    for candidate, baseline in (("BC + 1 DAgger round", "BC"), ("BC", "classic")):
+        paired = compare(results[candidate].episodes, results[baseline].episodes)
+        diff = paired.success
+        print(
+            f"{candidate} - {baseline}, paired: {diff.value:+.0%} [{diff.low:+.0%}, "
+            f"{diff.high:+.0%}]; only {candidate}: {len(paired.candidate_only)} scenarios, "
+            f"only {baseline}: {len(paired.baseline_only)}"
+        )
     print(f"BC >= 90 %: {'met' if bc_rate >= 0.9 else 'not met'}")
-    print(f"DAgger beats BC: {'met' if dagger_rate > bc_rate else 'not met'}")
+    print(f"DAgger beats BC (point estimate): {'met' if dagger_rate > bc_rate else 'not met'}")
     print(f"both beat classic: {'met' if min(bc_rate, dagger_rate) > classic_rate else 'not met'}")
     return 0
 
