@@ -1,30 +1,41 @@
 """Learning: behaviour cloning from expert demonstrations, one DAgger round, and ``classic``,
 each evaluated on the same held-out hard scenarios.
 
-1. Demonstrations: the privileged expert drives headless episodes (through ``loop.teleop``, the
-   path a person's take-over takes) on ``seed_set("train")`` scenarios of ``--family``; every
-   step carries the expert's label.
-2. BC: ``cloud_bridge.train.train_policy`` on those steps.
-3. DAgger: the BC policy drives ``--dagger-episodes`` more training scenarios while the expert
-   labels every state it visits (no take-over: the learner's own mistakes are what get
-   labelled), and a policy is trained on the union of both datasets, starting from BC.
+1. Demonstrations, on ``seed_set("train")`` scenarios of ``--family`` run as the evaluation runs
+   them (randomised physics and sensors, a scan latency): the privileged expert drives
+   ``--demos`` episodes (through ``loop.teleop``, the path a person's take-over takes), and
+   ``--noisy-demos`` more with held Gaussian noise in what it executes (DART), so the data
+   holds the states a slightly wrong policy reaches, each labelled with the expert's command.
+   Episodes the expert did not finish cleanly are left out (counted).
+2. BC: ``cloud_bridge.train.train_policy`` on those steps; the network never reads the robot's
+   own velocity (``--read-velocity`` to let it), see ``TrainConfig.masked_features``.
+3. One DAgger round (HG-DAgger): the BC policy drives ``--dagger-episodes`` more training
+   scenarios while the simulated supervisor (``fw_sim.supervisor.ExpertSupervisor``) takes
+   over when it is about to fail; the expert labels every state visited, and take-over steps
+   weigh more. A policy is trained from scratch on the union of all the datasets.
 4. Evaluation: ``cloud_bridge.evaluate.evaluate`` of BC, DAgger and ``classic`` on the same
-   ``seed_set("heldout", --heldout)`` scenarios (randomised), success with its Wilson interval.
+   ``seed_set("heldout", --heldout)`` scenarios (randomised), success with its Wilson interval,
+   overall and by family.
 
 Targets (issue 15): BC ≥ 90 % success on 50 held-out hard scenarios; one DAgger round beats
 plain BC; both beat ``classic``. Run from the repository root in the workspace environment::
 
     PYTHONPATH=cloud_bridge:tests:$PYTHONPATH flock /tmp/fw-bench.lock \\
-        python bench/bench_learning.py --family mixed --demos 60 --dagger-episodes 30 --heldout 50
+        python bench/bench_learning.py --family mixed --demos 100 --noisy-demos 200 \\
+        --dagger-episodes 60 --heldout 50
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime
+import os
+import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,62 +56,121 @@ def _profile(family: str) -> Any:
     return dataclasses.replace(profile, sim=dataclasses.replace(profile.sim, scenario=scenario))
 
 
-def _collect(profile: Any, seeds: list[int], out: Path, what: str, policy: Any = None) -> int:
+@dataclasses.dataclass
+class Collected:
+    """What one collection recorded: steps kept, episodes kept, episodes left out."""
+
+    steps: int = 0
+    episodes: int = 0
+    left_out: int = 0
+    takeover_steps: int = 0
+
+
+def _collect(
+    profile: Any,
+    seeds: list[int],
+    out: Path,
+    what: str,
+    *,
+    keep_failed: bool = False,
+    noise_for: Callable[[int], Any] | None = None,
+    **record: Any,
+) -> Collected:
+    """Record an episode per seed into a dataset at ``out``; ``noise_for(seed)`` gives the
+    episode's noise. Failed episodes are left out unless ``keep_failed`` (a DAgger round's
+    failures are what it learns from)."""
     from support.expert_dataset import record_episode, write_dataset
 
     rows: list[dict[str, Any]] = []
-    reached = 0
+    collected = Collected()
     for i, seed in enumerate(seeds):
+        noise = noise_for(seed) if noise_for is not None else None
         episode_rows, episode = record_episode(
-            profile,
-            seed,
-            time_limit=60.0,
-            expert_drives=(lambda step: True) if policy is None else (lambda step: False),
-            policy=policy,
-            robot_id=what,
+            profile, seed, time_limit=60.0, robot_id=what, randomise=True, noise=noise, **record
         )
-        rows.extend(episode_rows)
-        reached += episode.reached
+        if keep_failed or (episode.reached and episode.collisions == 0):
+            rows.extend(episode_rows)
+            collected.episodes += 1
+            collected.takeover_steps += sum(r["takeover"] for r in episode_rows)
+        else:
+            collected.left_out += 1
         if (i + 1) % 10 == 0:
             _progress(f"{what}: {i + 1}/{len(seeds)} episodes, {len(rows)} steps")
     write_dataset(out, rows)
-    _progress(f"{what}: {len(rows)} steps, goal reached in {reached}/{len(seeds)}")
-    return len(rows)
+    collected.steps = len(rows)
+    _progress(f"{what}: {collected}")
+    return collected
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--family", default="mixed")
-    parser.add_argument("--demos", type=int, default=60, help="expert demonstration episodes")
-    parser.add_argument("--dagger-episodes", type=int, default=30)
+    parser.add_argument("--demos", type=int, default=100, help="clean expert demonstrations")
+    parser.add_argument(
+        "--noisy-demos", type=int, default=100, help="demonstrations with noise (DART)"
+    )
+    parser.add_argument("--noise-linear", type=float, default=0.4, help="noise std (m/s)")
+    parser.add_argument("--noise-angular", type=float, default=0.5, help="noise std (rad/s)")
+    parser.add_argument("--noise-hold", type=int, default=5, help="control steps per draw")
+    parser.add_argument("--dagger-episodes", type=int, default=60)
     parser.add_argument("--heldout", type=int, default=50, help="held-out evaluation scenarios")
+    parser.add_argument("--hidden", type=int, nargs="+", default=[128, 128])
+    parser.add_argument("--read-velocity", action="store_true", help="do not mask velocity")
     parser.add_argument("--ray", action="store_true", help="evaluate on a local Ray (2 CPUs)")
     args = parser.parse_args()
 
     from cloud_bridge.evaluate import evaluate
+    from cloud_bridge.evaluate.comparison import compare
     from cloud_bridge.train import TrainConfig, train_policy
     from fw_common.observation import spec_by_name
+    from fw_common.profile.sim import SupervisorConfig
     from fw_policy.onnx_model import OnnxPolicy, load_model
     from fw_sim.scenario import seed_set
+    from support.command_noise import CommandNoise
 
+    command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+    load_before = os.getloadavg()
     profile = _profile(args.family)
-    train_seeds = seed_set("train", args.demos + args.dagger_episodes)
-    demo_seeds, dagger_seeds = train_seeds[: args.demos], train_seeds[args.demos :]
+    counts = (args.demos, args.noisy_demos, args.dagger_episodes)
+    train_seeds = seed_set("train", sum(counts))
+    demo_seeds = train_seeds[: args.demos]
+    noisy_seeds = train_seeds[args.demos : args.demos + args.noisy_demos]
+    dagger_seeds = train_seeds[args.demos + args.noisy_demos :]
     heldout = seed_set("heldout", args.heldout)
+    config = TrainConfig(
+        seed=0,
+        hidden=tuple(args.hidden),
+        masked_features=() if args.read_velocity else ("linear", "angular"),
+    )
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        demo_steps = _collect(profile, demo_seeds, work / "demos", "expert")
-        bc = train_policy([work / "demos"], work / "bc", TrainConfig(seed=0))
+        demos = [work / "demos"]
+        clean = _collect(profile, demo_seeds, demos[0], "expert")
+        noisy = Collected()
+        if noisy_seeds:
+            demos.append(work / "noisy")
+
+            def noise_for(seed: int) -> CommandNoise:
+                return CommandNoise(
+                    args.noise_linear, args.noise_angular, hold_steps=args.noise_hold, seed=seed
+                )
+
+            noisy = _collect(profile, noisy_seeds, demos[1], "noisy", noise_for=noise_for)
+        bc = train_policy(demos, work / "bc", config)
         _progress(f"BC trained: {bc.metrics}")
         spec = spec_by_name(profile.policy.observation_spec)
         learner = OnnxPolicy(load_model(bc.onnx_path, spec))
-        dagger_steps = _collect(profile, dagger_seeds, work / "dagger", "dagger", learner)
-        dagger = train_policy(
-            [work / "demos", work / "dagger"],
-            work / "dagger_run",
-            TrainConfig(seed=0, parent=work / "bc"),
+        dagger_data = _collect(
+            profile,
+            dagger_seeds,
+            work / "dagger",
+            "dagger",
+            keep_failed=True,
+            policy=learner,
+            supervisor=SupervisorConfig(enabled=True),
         )
+        dagger = train_policy([*demos, work / "dagger"], work / "dagger_run", config)
         _progress(f"DAgger trained: {dagger.metrics}")
         ray = "local" if args.ray else None
         results = {}
@@ -114,27 +184,56 @@ def main() -> int:
                 ref, heldout, family=args.family, profile=profile, ray_address=ray
             )
     minutes = (time.monotonic() - started) / 60
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load_after = os.getloadavg()
+    print(f"command: {command}")
     print(
-        f"family {args.family}: {len(demo_seeds)} demonstrations ({demo_steps} steps), "
-        f"{len(dagger_seeds)} DAgger episodes ({dagger_steps} steps), "
-        f"{len(heldout)} held-out scenarios; {minutes:.1f} min"
+        f"date: {now}; {minutes:.1f} min; load average {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after (1 min), {os.cpu_count()} CPUs"
     )
-    print("| policy | success | 95 % interval | collisions |")
-    print("|---|---|---|---|")
+    print(
+        f"family {args.family}: {clean.episodes} clean demonstrations ({clean.steps} steps, "
+        f"{clean.left_out} the expert failed left out), {noisy.episodes} noisy ones "
+        f"({noisy.steps} steps, {noisy.left_out} left out), {dagger_data.episodes} DAgger "
+        f"episodes ({dagger_data.steps} steps, {dagger_data.takeover_steps} taken over); "
+        f"{len(heldout)} held-out scenarios"
+    )
+    for name, result in (("BC", bc), ("DAgger", dagger)):
+        m = result.metrics
+        print(
+            f"{name} training: best epoch {m['best_epoch']:.0f} of {m['epochs']:.0f}, "
+            f"train loss {m['train_loss']:.4f}, validation loss {m['val_loss']:.4f}"
+        )
+    families = sorted({e.family for r in results.values() for e in r.episodes})
+    print("| policy | success | 95 % interval | collisions | " + " | ".join(families) + " |")
+    print("|---|---|---|---|" + "---|" * len(families))
     rates = {}
     for name, report in results.items():
         success = report.summary.success_rate
-        collisions = report.summary.collision_rate
         rates[name] = success.value
+        cells = []
+        for family in families:
+            episodes = [e for e in report.episodes if e.family == family]
+            cells.append(f"{sum(e.success for e in episodes)}/{len(episodes)}")
         print(
             f"| {name} | {success.value:.0%} of {success.n} | "
-            f"[{success.low:.0%}, {success.high:.0%}] | {collisions.value:.0%} |"
+            f"[{success.low:.0%}, {success.high:.0%}] | "
+            f"{report.summary.collision_rate.value:.0%} | " + " | ".join(cells) + " |"
         )
     bc_rate = rates["BC"]
     dagger_rate = rates["BC + 1 DAgger round"]
     classic_rate = rates["classic"]
+    # Paired by seed (bootstrap over the scenarios): is a difference more than the draw?
+    for candidate, baseline in (("BC + 1 DAgger round", "BC"), ("BC", "classic")):
+        paired = compare(results[candidate].episodes, results[baseline].episodes)
+        diff = paired.success
+        print(
+            f"{candidate} - {baseline}, paired: {diff.value:+.0%} [{diff.low:+.0%}, "
+            f"{diff.high:+.0%}]; only {candidate}: {len(paired.candidate_only)} scenarios, "
+            f"only {baseline}: {len(paired.baseline_only)}"
+        )
     print(f"BC >= 90 %: {'met' if bc_rate >= 0.9 else 'not met'}")
-    print(f"DAgger beats BC: {'met' if dagger_rate > bc_rate else 'not met'}")
+    print(f"DAgger beats BC (point estimate): {'met' if dagger_rate > bc_rate else 'not met'}")
     print(f"both beat classic: {'met' if min(bc_rate, dagger_rate) > classic_rate else 'not met'}")
     return 0
 

@@ -231,3 +231,35 @@ def test_the_command_shows_progress_and_a_summary_table(
     assert "holds no shard" in capsys.readouterr().err
     assert main([*argv, "--takeover-weight", "-1"]) == 2
     assert "takeover_weight" in capsys.readouterr().err
+
+
+def test_masked_features_never_reach_the_network_and_a_mismatched_parent_is_refused(
+    dataset: Path, tmp_path: Path, config: TrainConfig
+) -> None:
+    import onnxruntime as ort
+
+    masked = dataclasses.replace(config, masked_features=("linear", "angular"))
+    result = train_policy([dataset], tmp_path / "masked", masked)
+    session = ort.InferenceSession(str(result.onnx_path), providers=["CPUExecutionProvider"])
+    base = np.full((1, DEFAULT_SPEC.size), 0.5, dtype=np.float32)
+    names = DEFAULT_SPEC.feature_names()
+    moved = base.copy()
+    moved[0, names.index("linear")], moved[0, names.index("angular")] = -1.0, 1.0
+    scanned = base.copy()
+    scanned[0, : DEFAULT_SPEC.scan_sectors] = 0.05
+    act = {k: session.run(None, {"observation": v})[0] for k, v in (
+        ("base", base), ("moved", moved), ("scanned", scanned))}  # fmt: skip
+    # The exported graph still takes the spec's whole vector, and ignores the masked part.
+    np.testing.assert_array_equal(act["moved"], act["base"])
+    assert np.abs(act["scanned"] - act["base"]).max() > 1e-4
+
+    _train_error(
+        [dataset],
+        tmp_path / "typo",
+        dataclasses.replace(config, masked_features=("velocity",)),
+        r"\['velocity'\] are not features",
+    )
+    unmasked_child = dataclasses.replace(config, parent=tmp_path / "masked")
+    _train_error([dataset], tmp_path / "child", unmasked_child, "masks features")
+    with pytest.raises(ValueError, match="masked_features"):
+        TrainConfig(masked_features=("linear", "linear"))

@@ -4,9 +4,16 @@ Until the dataset build (``cloud_bridge.dataset``) can make them, the training t
 their own: the PyBullet world and the robot's own loop (``run_headless_episode``), with the
 privileged expert (``fw_sim.expert.ExpertController``, ground truth) driving through
 ``loop.teleop`` as the simulated HG-DAgger supervisor would, on the steps ``expert_drives``
-picks. Every control step (every scan the loop turned into a command) becomes a row with the
-columns of ISSUE 15's dataset contract: the observation the policy was fed, its command, what
-the safety supervisor executed, the take-over flag (teleop won), and the expert's label.
+picks, or where the simulated HG-DAgger supervisor (``fw_sim.supervisor.ExpertSupervisor``)
+takes over. Every control step (every scan the loop turned into a command) becomes a row with
+the columns of ISSUE 15's dataset contract: the observation the policy was fed, its command,
+what the safety supervisor executed, the take-over flag (teleop won), and the expert's label.
+
+Demonstrations for learning benchmarks can run under the evaluation's conditions
+(``randomise``: physics and sensor randomisation and a scan latency, drawn per seed as
+``cloud_bridge.evaluate`` draws them) and with noise injected into what the expert executes
+(``noise``, DART: :mod:`support.command_noise`); the label is always the expert's clean command
+for the state the robot is actually in.
 
 :func:`write_dataset` writes ``data/shard-*.parquet``, ``stats.json``, ``card.json``,
 ``episodes.json`` and ``quarantine.json`` with pyarrow, as the builder does.
@@ -31,9 +38,12 @@ from fw_bringup.robot_loop import LoopOutput, RobotLoop
 from fw_common import frames
 from fw_common.observation import DEFAULT_SPEC, ObservationSpec
 from fw_common.profile import RobotProfile
+from fw_common.profile.sim import SupervisorConfig
 from fw_policy.base import Policy
 from fw_sim.expert import ExpertController
+from fw_sim.supervisor import ExpertSupervisor
 from fw_sim.world import SimWorld
+from support.command_noise import CommandNoise
 
 __all__ = ["SCHEMA", "dataset_schema", "record_episode", "write_dataset"]
 
@@ -56,18 +66,36 @@ def record_episode(
     expert_drives: Callable[[int], bool] = lambda step: True,
     policy: Policy | None = None,
     robot_id: str = "sim",
+    randomise: bool = False,
+    noise: CommandNoise | None = None,
+    supervisor: SupervisorConfig | None = None,
 ) -> tuple[list[dict[str, Any]], HeadlessEpisode]:
     """One headless episode on scenario ``seed``: its rows and its outcome.
 
     ``policy`` drives (the profile's, ``classic``, when None) except on the control steps where
-    ``expert_drives(step)`` holds: there the expert's command goes in through ``loop.teleop``.
-    Every step carries the expert's label.
+    ``expert_drives(step)`` holds, or, with a ``supervisor`` configuration, where the HG-DAgger
+    supervisor takes over: there the expert's command (perturbed by ``noise`` when given, and
+    not on a supervisor's take-over) goes in through ``loop.teleop``. ``randomise`` runs the
+    scenario as the evaluation does (randomised physics and sensors, a scan latency). Every
+    step carries the expert's clean label for the state the robot is in.
     """
-    sim = dataclasses.replace(profile.sim, seed=seed)
+    sim = dataclasses.replace(
+        profile.sim,
+        seed=seed,
+        randomisation=dataclasses.replace(
+            profile.sim.randomisation, enabled=randomise or profile.sim.randomisation.enabled
+        ),
+    )
+    latency = _scan_latency(profile, seed) if randomise else 0.0
     rows: list[dict[str, Any]] = []
     with SimWorld(sim, gui=False) as world:
         loop = RobotLoop(profile, policy=policy)
-        expert = ExpertController(world.scenario)
+        expert = ExpertController(world.scenario, footprint=sim.robot.footprint)
+        gate = (
+            ExpertSupervisor(world.scenario, supervisor, footprint=sim.robot.footprint)
+            if supervisor is not None
+            else None
+        )
         episode_id = f"seed{seed}"
         first_ns: list[int] = []
 
@@ -75,12 +103,25 @@ def record_episode(
             command = out.policy_command
             if command is None or command.observation is None:
                 return
-            label = expert.command(world.ground_truth().pose2d)
+            pose = world.ground_truth().pose2d
+            label = expert.command(pose)
             step = len(rows)
             decided = out.safety[-1] if out.safety else None
-            if expert_drives(step):
-                now = command.stamp_ns
-                teleop = loop.teleop(label.linear, label.angular, frames.BASE_LINK, now, now)
+            now = world.sim_time_ns
+            if gate is not None:
+                decision = gate.decide(
+                    pose, command.linear, command.angular, gate.body_clearance(pose), now
+                )
+                drive, executed_command = decision.take_over, (label.linear, label.angular)
+            else:
+                drive = expert_drives(step)
+                executed_command = (label.linear, label.angular)
+                if drive and noise is not None:
+                    executed_command = noise.perturb(label.linear, label.angular)
+            if drive:
+                # Stamped now, not with the scan's (older, with latency) stamp: a person's
+                # teleop command is fresh when it is sent.
+                teleop = loop.teleop(*executed_command, frames.BASE_LINK, now, now)
                 decided = teleop.safety[-1]
             executed = decided.twist if decided is not None else None
             source = decided.source if decided is not None else ""
@@ -109,10 +150,22 @@ def record_episode(
                 }
             )
 
-        outcome = run_headless_episode(world, loop, time_limit=time_limit, on_output=on_output)
+        outcome = run_headless_episode(
+            world, loop, time_limit=time_limit, on_output=on_output, scan_latency=latency
+        )
     if rows:
         rows[-1]["done"] = True
     return rows, outcome
+
+
+def _scan_latency(profile: RobotProfile, seed: int) -> float:
+    """The scan latency (s) the evaluation draws for scenario ``seed``."""
+    from cloud_bridge.evaluate.episode import EpisodeSpec, scan_latency
+
+    family = profile.sim.scenario.family
+    return scan_latency(
+        EpisodeSpec(seed=seed, policy_ref="classic", profile=profile, family=family)
+    )
 
 
 def _stats(table: pa.Table, spec: ObservationSpec) -> dict[str, Any]:

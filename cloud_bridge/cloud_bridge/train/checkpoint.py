@@ -1,9 +1,9 @@
 """The torch checkpoint next to the ONNX model: what DAgger's next iteration resumes from.
 
-``policy.pt`` holds the network's weights, its hidden widths, the observation spec id and the
-action scale. It is read with ``torch.load(weights_only=True)``, which unpickles tensors and
-plain containers only, so a hostile file cannot run code; a checkpoint of another spec, action
-scale or shape is refused with the reason.
+``policy.pt`` holds the network's weights, its hidden widths, the features it masks, the
+observation spec id and the action scale. It is read with ``torch.load(weights_only=True)``,
+which unpickles tensors and plain containers only, so a hostile file cannot run code; a
+checkpoint of another spec, action scale or shape is refused with the reason.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def save_checkpoint(
         {
             "state_dict": network.state_dict(),
             "hidden": list(network.hidden),
+            "masked": list(network.masked),
             "spec_id": spec_id,
             "action_scale": [float(v) for v in action_scale],
         },
@@ -65,6 +66,12 @@ def load_parent(
         raise TrainError(
             f"parent checkpoint {path} has hidden layers {saved.get('hidden')}, "
             f"this run {list(network.hidden)}"
+        )
+    # A checkpoint from before masking existed masked nothing.
+    if list(saved.get("masked", [])) != list(network.masked):
+        raise TrainError(
+            f"parent checkpoint {path} masks features {saved.get('masked', [])}, "
+            f"this run {list(network.masked)}"
         )
     mean, std = network.mean.clone(), network.std.clone()
     try:

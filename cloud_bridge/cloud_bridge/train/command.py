@@ -8,6 +8,8 @@ Examples::
     flywheel train datasets/iter0 datasets/iter1 --out runs/dagger1 --parent runs/bc0
     MLFLOW_TRACKING_URI=http://mlflow:5000 flywheel train datasets/iter0 --out runs/bc0 \\
         --seed 3 --epochs 300 --takeover-weight 10 --hidden 256 256
+    # the network never reads the robot's own velocity (behaviour cloning's copycat failure)
+    flywheel train datasets/iter0 --out runs/bc0 --mask-feature linear --mask-feature angular
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--weight-decay", type=float, default=_DEFAULTS.weight_decay)
     parser.add_argument("--hidden", type=int, nargs="+", default=list(_DEFAULTS.hidden))
     parser.add_argument(
+        "--mask-feature", action="append", default=list(_DEFAULTS.masked_features),
+        metavar="NAME", dest="masked_features",
+        help="an observation feature the network never reads (repeat for more)",
+    )  # fmt: skip
+    parser.add_argument(
         "--takeover-weight", type=float, default=_DEFAULTS.takeover_weight,
         help="loss weight of take-over steps (others weigh 1)",
     )  # fmt: skip
@@ -81,6 +88,7 @@ def run_train(args: argparse.Namespace) -> int:
             learning_rate=args.learning_rate,
             weight_decay=args.weight_decay,
             hidden=tuple(args.hidden),
+            masked_features=tuple(args.masked_features),
             takeover_weight=args.takeover_weight,
             validation_fraction=args.validation_fraction,
             patience=args.patience,

@@ -26,6 +26,14 @@ class TrainConfig:
     weight_decay: float = 0.0
     #: Widths of the hidden layers (ReLU); the head is linear then tanh.
     hidden: tuple[int, ...] = (128, 128)
+    #: Observation features (names of ``ObservationSpec.feature_names()``) the network never
+    #: reads: their normalised input is multiplied by zero inside the model, which still takes
+    #: the spec's whole vector (the robot's contract is unchanged). Masking the robot's own
+    #: velocity (``linear``, ``angular``) fights behaviour cloning's copycat failure: at the
+    #: control rate the velocity nearly equals the previous command, so a network that reads
+    #: it learns to repeat itself, fits the demonstrations well and, once stopped against an
+    #: obstacle, stays stopped.
+    masked_features: tuple[str, ...] = ()
     #: Loss weight of a take-over step (a person or the expert supervisor drove) relative to 1.0
     #: for the others: HG-DAgger learns most from where the policy was about to fail.
     takeover_weight: float = 5.0
@@ -73,6 +81,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be at least 1, got {value}")
         if not self.hidden or any(width < 1 for width in self.hidden):
             raise ValueError(f"hidden must be one or more positive widths, got {self.hidden}")
+        if len(set(self.masked_features)) != len(self.masked_features):
+            raise ValueError(f"masked_features names a feature twice: {self.masked_features}")
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):

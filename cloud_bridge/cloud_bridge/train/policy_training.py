@@ -110,6 +110,11 @@ def train_policy(
             first = roots[hashes.index(value)].root
             # The union would count its steps twice, silently doubling their weight.
             raise TrainError(f"{roots[index].root} is the same dataset as {first} ({value})")
+    names = spec.feature_names()
+    unknown = [n for n in config.masked_features if n not in names]
+    if unknown:
+        raise TrainError(f"masked_features {unknown} are not features of {spec.name}: {names}")
+    masked = [names.index(n) for n in config.masked_features]
     normalisation = pooled_normalisation([r.observation_stats for r in roots])
     examples = build_examples(roots, spec, config.action_scale, config.takeover_weight)
     held_out = validation_episodes(examples.episodes, config.validation_fraction, config.seed)
@@ -133,7 +138,7 @@ def train_policy(
         # caller's global torch RNG.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            network = PolicyNetwork(normalisation, config.hidden)
+            network = PolicyNetwork(normalisation, config.hidden, masked)
         parent = (
             load_parent(config.parent, network, spec.spec_id, config.action_scale)
             if config.parent is not None
