@@ -52,6 +52,10 @@ __all__ = [
 ]
 
 
+#: Observation features the run's policies never read (see run_train).
+VELOCITY_FEATURES = ("linear", "angular")
+
+
 def sim_profile() -> RobotProfile:
     """The simulated robot's profile: what the robots run and evaluation re-runs."""
     from cloud_bridge.dataset import default_profile
@@ -132,6 +136,10 @@ def run_train(
         patience=options.patience,
         takeover_weight=options.takeover_weight,
         model_version=release,
+        # The robot's own velocity nearly equals its last command: a network that reads it
+        # learns to repeat itself (behaviour cloning's copycat failure; bench_learning.py
+        # measured closed-loop success doubling without it).
+        masked_features=VELOCITY_FEATURES,
     )
     with Progress(*_columns(), console=console) as bar:
         task = bar.add_task(f"train {release} epochs", total=config.epochs, note="")
