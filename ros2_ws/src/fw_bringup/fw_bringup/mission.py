@@ -31,7 +31,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from fw_bringup.mission_episode import AT_REST_SPEED, EpisodeCounters, EpisodeWatch, TruthSample
+from fw_bringup.headless import AT_REST_SPEED
+from fw_bringup.mission_episode import EpisodeCounters, EpisodeWatch, TruthSample
 from fw_bringup.mission_log import MissionLog
 from fw_common.planar import Pose2, compose, inverse
 from fw_common.profile.mission import MissionConfig
