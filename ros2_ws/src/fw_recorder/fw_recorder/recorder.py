@@ -18,7 +18,10 @@ window is exactly that span, written from the ring buffer and then live; trigger
 noted in its manifest and never extend it, and ``max_episode_seconds`` still bounds it. In
 ``requested`` mode these are the only episodes: a trigger outside one opens nothing (counted
 as ``triggers_ignored``). A request is named when it is made, and the writer thread carries
-it out (:class:`EpisodeRequest`), so a caller never waits for, nor touches, the open bag.
+it out (:class:`EpisodeRequest`), so a caller never touches the open bag; a caller that must know
+the episode exists (the ``fw/recorder/episode`` service) waits for the writer's answer
+(:meth:`RecorderCore.answer`): an open can still fail there (the spool budget or the disk found
+full, the bag not created).
 
 Storms: a trigger that repeats (same :attr:`~fw_recorder.windows.Trigger.incident`) within
 ``trigger_holdoff_seconds`` of its previous firing extends the open episode or, when none is
@@ -243,6 +246,21 @@ class RecorderCore:
         request = EpisodeRequest(open, reason, t_ns, name)
         self._requests.append(request)
         return request
+
+    def answer(self, request: EpisodeRequest, timeout: float) -> str:
+        """Wait up to ``timeout`` s (wall) for the writer thread to carry out ``request``; the
+        episode's name. Raises :class:`fw_recorder.errors.RecorderError` with the reason when
+        the writer could not (the episode does not exist, and a close finds none open) or did
+        not answer in time. Call from any thread but the writer's."""
+        if not request.done.wait(timeout):
+            raise RecorderError(
+                f"the writer thread did not carry out the request within {timeout:g} s"
+            )
+        if request.error:
+            if request.open and self._requested_name == request.name:
+                self._requested_name = ""  # nothing is open for a close to close
+            raise RecorderError(request.error)
+        return request.name
 
     def set_metadata(self, **fields: Any) -> None:
         """Episode metadata from the robot (``policy_version``, ``scenario_seed``...)."""
