@@ -11,9 +11,9 @@ For each seed of ``mission.seeds``, in order, once:
    ``fw_bringup.send_goal`` does), stamped with the ground truth's sim time;
 4. ground truth is watched (:class:`~fw_bringup.mission_episode.EpisodeWatch`) until the robot
    rests at the goal or ``time_limit`` passes; the recorder closes the episode (it lands in the
-   spool's ``ready/``), the simulator puts the robot back at its start, stopped (its expert,
-   which may drive in ``drive`` mode, lets go until the next goal), and perception forgets the
-   goal (the policy stops): between episodes and after the mission nothing drives;
+   spool's ``ready/``), the simulator's expert (which may drive, in ``drive`` or ``supervise``
+   mode) lets go until the next goal, and perception forgets the goal (the policy stops):
+   between episodes and after the mission nothing drives;
 5. one JSON line goes to the mission log (:mod:`fw_bringup.mission_log`).
 
 The goal is computed from a perception state stamped after the restart (one from before it is in
@@ -100,8 +100,7 @@ class MissionRobot(Protocol):
         earlier close got through after all, or the open never did)."""
 
     def stop_robot(self, timeout: float) -> None:
-        """The simulator puts the robot back at its scenario's start, stopped, and its expert
-        stops driving until the robot's next goal."""
+        """The simulator's expert stops driving until the robot's next goal."""
 
     def truth(self) -> TruthSample | None:
         """The latest ground truth, None before the first."""

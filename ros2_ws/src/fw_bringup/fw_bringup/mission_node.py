@@ -14,8 +14,8 @@ Subscribes
 Publishes
     ``goal_pose`` (geometry_msgs/PoseStamped in ``odom``, latched).
 Calls
-    the sim node's ``seed`` parameter and ``fw/sim/new_scenario`` / ``fw/sim/reset`` (also
-    after each episode: the robot stops where it started and the expert lets go),
+    the sim node's ``seed`` parameter and ``fw/sim/new_scenario`` / ``fw/sim/reset``,
+    ``fw/sim/release_expert`` (after each episode: the expert stops driving),
     ``fw/perception/reset``, ``fw/recorder/episode`` (std_srvs/SetBool).
 """
 
@@ -98,6 +98,7 @@ class MissionNode(QuietShutdown, Node):
         self._goal_pub = self.create_publisher(PoseStamped, topics.GOAL_POSE, qos.LATCHED)
         self._new_scenario = self.create_client(Trigger, topics.SIM_NEW_SCENARIO)
         self._reset = self.create_client(Trigger, topics.SIM_RESET)
+        self._release_expert = self.create_client(Trigger, topics.SIM_RELEASE_EXPERT)
         self._perception_reset = self.create_client(Trigger, topics.PERCEPTION_RESET)
         self._episode = self.create_client(SetBool, topics.RECORDER_EPISODE)
         self._sim_params = AsyncParameterClient(self, SIM_NODE)
@@ -190,6 +191,7 @@ class MissionNode(QuietShutdown, Node):
         clients = {
             "fw/sim/new_scenario": self._new_scenario,
             "fw/sim/reset": self._reset,
+            "fw/sim/release_expert": self._release_expert,
             "fw/perception/reset": self._perception_reset,
             "fw/recorder/episode": self._episode,
         }
@@ -262,7 +264,7 @@ class MissionNode(QuietShutdown, Node):
         return str(response.message)
 
     def stop_robot(self, timeout: float) -> None:
-        self._call(self._reset, Trigger.Request(), "stop", timeout)
+        self._call(self._release_expert, Trigger.Request(), "stop", timeout)
 
     def truth(self) -> TruthSample | None:
         return self._truth

@@ -3,11 +3,11 @@
 It publishes what real drivers publish (``scan``, ``imu``, ``joint_states``) plus the sim
 ``clock``, and evaluation-only topics (``fw/sim/ground_truth``, ``fw/sim/collisions``,
 ``fw/sim/scenario``); it takes wheel velocity commands on ``fw/joint_commands`` and offers
-``fw/sim/reset`` and ``fw/sim/new_scenario``. Setting the ``seed`` parameter at run time picks
-the scenario the next ``new_scenario`` builds, even when it is set to the value it has (a mission
-runner selects exact seeds that way); without such a request ``new_scenario`` builds the next
-seed. The scenario's metadata on ``fw/sim/scenario`` carries ``supervisor_mode``: the mode the
-expert works in during it.
+``fw/sim/reset``, ``fw/sim/new_scenario`` and ``fw/sim/release_expert``. Setting the ``seed``
+parameter at run time picks the scenario the next ``new_scenario`` builds, even when it is set
+to the value it has (a mission runner selects exact seeds that way); without such a request
+``new_scenario`` builds the next seed. The scenario's metadata on ``fw/sim/scenario`` carries
+``supervisor_mode``: the mode the expert works in during it.
 
 The privileged expert (:mod:`fw_sim.expert`, planning on the known scenario) works as
 ``sim.supervisor.mode`` says. ``label`` (the default): it labels every control period
@@ -18,10 +18,12 @@ about to fail, drives through ``fw/teleop/cmd_vel``, the way a person's teleop t
 safety supervisor then reports ``teleop_override``), until it hands back. ``drive``: it drives
 every control period through ``fw/teleop/cmd_vel`` (demonstrations). Take-overs and driving
 start once the robot has its goal for the scenario (a ``goal_pose`` stamped at or after the
-scenario's start, or unstamped) and stop at the next reset or scenario, as a person supervises
-a robot's task; ``off``: no expert at all. The supervisor's settings (mode, ``policy_timeout``
-and the rest) are the world's, like every world setting: one set at run time applies from the
-next ``new_scenario`` on, so a scenario is supervised one way from start to end.
+scenario's start, or unstamped) and stop at the next reset or scenario, or when
+``fw/sim/release_expert`` is called (the robot's episode is over: a mission runner calls it, so
+nothing drives between episodes), as a person supervises a robot's task; ``off``: no expert
+at all. The supervisor's settings (mode, ``policy_timeout`` and the rest) are the world's, like
+every world setting: one set at run time applies from the next ``new_scenario`` on, so a
+scenario is supervised one way from start to end.
 
 Physics runs in a dedicated thread, paced by ``real_time_factor`` (0 = as fast as possible), so
 the executor stays free for commands and services. All stamps are sim time. The node itself
@@ -129,6 +131,7 @@ class SimNode(QuietShutdown, Node):
         self.add_post_set_parameters_callback(self._on_seed_set)
         self._make_supervisor()
         self.create_service(Trigger, topics.SIM_RESET, self._on_reset)
+        self.create_service(Trigger, topics.SIM_RELEASE_EXPERT, self._on_release_expert)
         self.create_service(Trigger, topics.SIM_NEW_SCENARIO, self._on_new_scenario)
         self._prepare_messages(config)
         self._publish_scenario()
@@ -398,6 +401,14 @@ class SimNode(QuietShutdown, Node):
             seed = self._world.scenario.seed
         response.success = True
         response.message = f"robot back at the start of scenario seed {seed}"
+        return response
+
+    def _on_release_expert(self, _request: Trigger.Request, response: Trigger.Response) -> Any:
+        with self._lock:
+            self._supervisor.reset()
+            self._disengage()  # a goal stamped before now no longer engages it
+        response.success = True
+        response.message = "the expert waits for the robot's next goal"
         return response
 
     def _on_new_scenario(self, _request: Trigger.Request, response: Trigger.Response) -> Any:
