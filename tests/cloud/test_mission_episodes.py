@@ -137,10 +137,11 @@ def test_a_mission_drives_each_seed_once_and_its_episodes_build(
         folder = tmp_path / "c" / "r1" / str(entry["episode_id"])
         matched, exact, close = _replayed_commands(rows, folder)
         print(f"{entry['episode_id']}: {matched} commands, {exact:.0%} exact, {close:.0%} close")
-        # Bounds a few points under what these two seeds give run after run (mid-80s % exact,
-        # 99-100 % close): a replay that drifts (a lost restart, a reordered input) falls
-        # well below them, while a gyro sample either side of a step does not.
-        assert matched >= 50 and exact >= 0.75 and close >= 0.97, (matched, exact, close)
+        # "Close" is the skew check: 97-100 % on this host, load or not, while a replay that
+        # drifts (a lost restart, a goal meaning something else) falls far below. "Exact" is
+        # 80-89 % on a quiet host but down to ~70 % on a loaded one (the live nodes then skip
+        # sensor samples the replay has), so its bound only says most commands are exact.
+        assert matched >= 50 and exact >= 0.65 and close >= 0.97, (matched, exact, close)
 
 
 def test_the_expert_lets_go_after_a_timed_out_episode(
