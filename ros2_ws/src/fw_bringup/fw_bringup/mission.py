@@ -11,9 +11,11 @@ For each seed of ``mission.seeds``, in order, once:
    ``fw_bringup.send_goal`` does), stamped with the ground truth's sim time;
 4. ground truth is watched (:class:`~fw_bringup.mission_episode.EpisodeWatch`) until the robot
    rests at the goal or ``time_limit`` passes; the recorder closes the episode (it lands in the
-   spool's ``ready/``), the simulator's expert (which may drive, in ``drive`` or ``supervise``
-   mode) lets go until the next goal, and perception forgets the goal (the policy stops):
-   between episodes and after the mission nothing drives;
+   spool's ``ready/``), and perception forgets the goal (the policy stops); the simulator's
+   expert (which may drive, in ``drive`` or ``supervise`` mode) lets go at the next scenario's
+   start, and after the last episode the runner releases it (``stop_robot``), so nothing
+   drives once the mission is over. (Releasing it between episodes too skewed the next
+   episode's replay: see the mission system test.)
 5. one JSON line goes to the mission log (:mod:`fw_bringup.mission_log`).
 
 The goal is computed from a perception state stamped after the restart (one from before it is in
@@ -188,9 +190,21 @@ class MissionRunner:
                 )
         except Exception as exc:  # the runner's own failure: the log still gets its done line
             self._info(f"mission stopped: {exc!r}")
+            self._release_expert()
             self._done(driven, self.recorded, f"mission stopped: {type(exc).__name__}: {exc}")
             return
-        self._done(driven, self.recorded, self._log_error)
+        errors = [self._release_expert(), self._log_error]
+        self._done(driven, self.recorded, "; ".join(e for e in errors if e))
+
+    def _release_expert(self) -> str:
+        """After the last episode: the simulator's expert stops driving (see the module
+        docstring); why it could not, or ``""``."""
+        try:
+            self.robot.stop_robot(self.config.service_timeout)
+        except Exception as exc:  # the mission is over either way: say so in the done line
+            self._info(f"the expert may still drive: {exc}")
+            return f"the expert may still drive: {exc}"
+        return ""
 
     def _done(self, episodes: int, recorded: int, error: str) -> None:
         done: dict[str, Any] = {"done": True, "episodes": episodes, "recorded": recorded}
@@ -302,11 +316,10 @@ class MissionRunner:
                     self.recorded += bool(entry["episode_id"])
                 except MissionError as exc:
                     entry.setdefault("error", str(exc))
-            for stop in (robot.stop_robot, robot.restart_state):  # nothing drives any more
-                try:
-                    stop(c.service_timeout)
-                except MissionError as exc:
-                    entry.setdefault("error", str(exc))
+            try:
+                robot.restart_state(c.service_timeout)  # no goal: the policy stops
+            except MissionError as exc:
+                entry.setdefault("error", str(exc))
             entry["wall_end"] = self._wall()
         return entry
 

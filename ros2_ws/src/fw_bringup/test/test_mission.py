@@ -153,8 +153,9 @@ def test_each_seed_is_driven_once_in_order_and_logged(tmp_path: Path) -> None:
     world = PointWorld()
     mission = runner(world, tmp_path)
     mission.run()
-    steps = ["scenario 2", "restart", "open", "goal", "close", "stop", "restart"]
-    assert world.calls == ["ready", *steps, *[s.replace("2", "5") for s in steps]]
+    steps = ["scenario 2", "restart", "open", "goal", "close", "restart"]
+    # After the last episode the expert is released: nothing drives once the mission is over.
+    assert world.calls == ["ready", *steps, *[s.replace("2", "5") for s in steps], "stop"]
     lines = [json.loads(x) for x in (tmp_path / "m" / "mission.jsonl").read_text().splitlines()]
     assert lines == mission.entries
     assert lines[-1] == {"done": True, "episodes": 2, "recorded": 2}
@@ -183,9 +184,9 @@ def test_a_robot_that_does_not_get_there_fails_at_the_time_limit() -> None:
     assert entry["reached"] is False and "error" not in entry
     assert entry["sim_seconds"] == pytest.approx(5.0, abs=0.05)
     assert entry["path_length_m"] == pytest.approx(0.5, abs=0.05)
-    # The recording ends, then the robot stops: the simulator's expert lets go, the policy
-    # loses its goal.
-    assert world.calls[-3:] == ["close", "stop", "restart"]
+    # The recording ends, then the robot stops: the policy loses its goal, the simulator's
+    # expert lets go.
+    assert world.calls[-3:] == ["close", "restart", "stop"]
 
 
 def test_a_second_run_appends_its_own_episodes_and_done_line(tmp_path: Path) -> None:
@@ -212,7 +213,7 @@ def test_a_failing_seed_is_logged_with_its_error_and_the_mission_goes_on() -> No
     assert second["seed"] == 5 and done == {"done": True, "episodes": 2, "recorded": 0}
     assert "goal" not in world.calls  # no goal without a recording
     # and the robot was stopped after each
-    assert world.calls.count("restart") == 4 and world.calls.count("stop") == 2
+    assert world.calls.count("restart") == 4 and world.calls.count("stop") == 1
 
 
 def test_a_scenario_of_another_seed_is_refused() -> None:
@@ -316,7 +317,7 @@ def test_a_stalled_simulator_fails_the_seed_and_the_mission_ends() -> None:
     entry, done = mission.entries
     assert "sim time does not advance" in entry["error"]
     assert done == {"done": True, "episodes": 1, "recorded": 1}
-    assert world.calls[-3:] == ["close", "stop", "restart"]
+    assert world.calls[-3:] == ["close", "restart", "stop"]
 
 
 def test_a_state_from_before_the_restart_gets_no_goal() -> None:
