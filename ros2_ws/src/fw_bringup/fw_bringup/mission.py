@@ -50,7 +50,14 @@ from fw_bringup.mission_log import MissionLog
 from fw_common.planar import Pose2, compose, inverse
 from fw_common.profile.mission import MissionConfig
 
-__all__ = ["MissionError", "MissionRobot", "MissionRunner", "StateSample", "goal_in_odom"]
+__all__ = [
+    "MissionError",
+    "MissionRobot",
+    "MissionRunner",
+    "NotRecordedError",
+    "StateSample",
+    "goal_in_odom",
+]
 
 #: How often the runner looks at the robot while it waits (s, wall).
 POLL_PERIOD = 0.02
@@ -64,6 +71,10 @@ _CLOSE_TRIES = 3
 
 class MissionError(Exception):
     """Something the mission needs did not happen (a service refused or did not answer)."""
+
+
+class NotRecordedError(MissionError):
+    """The recorder could not open the episode after all (spool budget, disk): no bag."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +110,8 @@ class MissionRobot(Protocol):
 
     def close_episode(self, timeout: float) -> str:
         """The recorder closes the open episode now; its name, ``""`` when none was open (an
-        earlier close got through after all, or the open never did)."""
+        earlier close got through after all, or the open never did). Raises
+        :class:`NotRecordedError` when the recorder accepted the open but could not do it."""
 
     def stop_robot(self, timeout: float) -> None:
         """The simulator's expert stops driving until the robot's next goal."""
@@ -314,6 +326,8 @@ class MissionRunner:
                 try:
                     self._close(entry["episode_id"] or "(open not answered)")
                     self.recorded += bool(entry["episode_id"])
+                except NotRecordedError as exc:  # before any other error: the log says so
+                    entry["error"] = str(exc) + (f"; {entry['error']}" if "error" in entry else "")
                 except MissionError as exc:
                     entry.setdefault("error", str(exc))
             try:
@@ -330,6 +344,9 @@ class MissionRunner:
         for _ in range(_CLOSE_TRIES):
             try:
                 self.robot.close_episode(self.config.service_timeout)
+            except NotRecordedError:
+                self._unclosed = None  # nothing is open: the episode never was
+                raise
             except MissionError as exc:
                 error = str(exc)
                 continue

@@ -38,7 +38,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
-from fw_bringup.mission import MissionError, MissionRunner, StateSample
+from fw_bringup.mission import MissionError, MissionRunner, NotRecordedError, StateSample
 from fw_bringup.mission_episode import EpisodeCounters, TruthSample
 from fw_bringup.mission_log import MissionLog
 from fw_common import frames, qos, topics
@@ -56,6 +56,8 @@ SIM_NODE = "sim"
 _POLL = 0.01
 #: The recorder's refusal to close when no requested episode is open (fw_recorder.recorder).
 _NOTHING_OPEN = "no requested episode is open"
+#: Its refusal to close an episode it accepted but could not open (spool budget, disk).
+_NO_RECORDING = "has no recording"
 _COUNTED_COMMANDS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 
 
@@ -260,6 +262,8 @@ class MissionNode(QuietShutdown, Node):
         except MissionError as exc:
             if _NOTHING_OPEN in str(exc):
                 return ""  # an earlier close got through after all, or the open never did
+            if _NO_RECORDING in str(exc):
+                raise NotRecordedError(str(exc)) from exc
             raise
         return str(response.message)
 

@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from fw_bringup.mission import MissionError, MissionRunner, StateSample, goal_in_odom
+from fw_bringup.mission import (
+    MissionError,
+    MissionRunner,
+    NotRecordedError,
+    StateSample,
+    goal_in_odom,
+)
 from fw_bringup.mission_episode import EpisodeCounters, EpisodeWatch, TruthSample
 from fw_bringup.mission_log import MissionLog
 from fw_common.planar import Pose2
@@ -39,6 +45,7 @@ class PointWorld:
         self.kind = "classic"
         self.recording = False
         self.close_failures = 0  # the next closes that get no answer
+        self.not_recorded = False  # the recorder accepted the opens but could not do them
         #: Ground truth stops advancing at this sim time (a stalled simulator).
         self.stall_ns: int | None = None
         #: The perception state keeps this stamp (one from before the restart).
@@ -94,6 +101,9 @@ class PointWorld:
 
     def close_episode(self, timeout: float) -> str:
         self.calls.append("close")
+        if self.not_recorded and self.recording:
+            self.recording = False
+            raise NotRecordedError(f"episode ep{self.episode} has no recording: disk full")
         if self.close_failures > 0:
             self.close_failures -= 1
             raise MissionError("fw/recorder/episode: no answer within 20 s")
@@ -410,3 +420,16 @@ def test_release_is_classic_only_for_the_classic_policy() -> None:
     mission = runner(world, seeds=[2])
     mission.run()
     assert mission.entries[0]["release"] == "v3"
+
+
+def test_an_episode_the_recorder_could_not_open_is_logged_as_not_recorded() -> None:
+    world = PointWorld()
+    world.not_recorded = True
+    mission = runner(world)
+    mission.run()
+    first, second, done = mission.entries
+    assert first["episode_id"] == "ep1" and first["reached"] is True
+    assert first["error"] == "episode ep1 has no recording: disk full"
+    assert "ep2 has no recording" in second["error"]
+    assert world.calls.count("close") == 2  # refused, not retried: the episode never was
+    assert done == {"done": True, "episodes": 2, "recorded": 0}

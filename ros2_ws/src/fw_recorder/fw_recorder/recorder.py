@@ -19,9 +19,11 @@ noted in its manifest and never extend it, and ``max_episode_seconds`` still bou
 ``requested`` mode these are the only episodes: a trigger outside one opens nothing (counted
 as ``triggers_ignored``). A request is named when it is made, and the writer thread carries
 it out (:class:`EpisodeRequest`), so a caller never touches the open bag; a caller that must know
-the episode exists (the ``fw/recorder/episode`` service) waits for the writer's answer
-(:meth:`RecorderCore.answer`): an open can still fail there (the spool budget or the disk found
-full, the bag not created).
+the episode exists waits for the writer's answer (:meth:`RecorderCore.answer`): an open can
+still fail there (the spool budget or the disk found full, the bag not created). A close of an
+episode whose open failed so is refused with the reason (``has no recording``): the
+``fw/recorder/episode`` service answers at once (a wait would hold the executor every node of a
+one-process robot shares) and its client learns at the close that there is no bag.
 
 Storms: a trigger that repeats (same :attr:`~fw_recorder.windows.Trigger.incident`) within
 ``trigger_holdoff_seconds`` of its previous firing extends the open episode or, when none is
@@ -150,6 +152,9 @@ class RecorderCore:
         self._requested_open = False
         #: The requested episode not yet closed by its client (the caller's thread).
         self._requested_name = ""
+        #: The latest open request (the caller's thread): a close learns from it whether the
+        #: writer could open the episode.
+        self._open_request: EpisodeRequest | None = None
         self._name_lock = threading.Lock()
         self._received = 0
         self._received_bytes = 0
@@ -243,22 +248,26 @@ class RecorderCore:
             if not self._requested_name:
                 raise RecorderError("no requested episode is open")
             name, self._requested_name = self._requested_name, ""
+            opened = self._open_request
+            failed = opened is not None and opened.name == name and opened.done.is_set()
+            if failed and opened is not None and opened.error:
+                raise RecorderError(f"episode {name} has no recording: {opened.error}")
         request = EpisodeRequest(open, reason, t_ns, name)
+        if open:
+            self._open_request = request
         self._requests.append(request)
         return request
 
     def answer(self, request: EpisodeRequest, timeout: float) -> str:
         """Wait up to ``timeout`` s (wall) for the writer thread to carry out ``request``; the
         episode's name. Raises :class:`fw_recorder.errors.RecorderError` with the reason when
-        the writer could not (the episode does not exist, and a close finds none open) or did
+        the writer could not (the episode does not exist: its close is refused so too) or did
         not answer in time. Call from any thread but the writer's."""
         if not request.done.wait(timeout):
             raise RecorderError(
                 f"the writer thread did not carry out the request within {timeout:g} s"
             )
         if request.error:
-            if request.open and self._requested_name == request.name:
-                self._requested_name = ""  # nothing is open for a close to close
             raise RecorderError(request.error)
         return request.name
 

@@ -12,9 +12,9 @@ Publishes
 Services
     ``fw/recorder/trigger`` (std_srvs/Trigger): write an episode around now;
     ``fw/recorder/episode`` (std_srvs/SetBool): true opens an episode now (closing any open
-    one), false closes it now; answered once the writer has done it: the message is the
-    episode's name (its folder), or, with ``success`` false, why it could not (spool budget,
-    disk, a bag that could not be created).
+    one), false closes it now; the message is the episode's name (its folder), or, with
+    ``success`` false, why not; a close of an episode the writer could not open (spool budget,
+    disk, a bag that could not be created) says ``episode <name> has no recording: <why>``.
 """
 
 from __future__ import annotations
@@ -48,8 +48,6 @@ RECORDER_STATUS = getattr(topics, "RECORDER_STATUS", "fw/recorder/status")
 SAFETY_EVENTS = getattr(topics, "SAFETY_EVENTS", "fw/safety/events")
 POLICY_INFO = getattr(topics, "POLICY_INFO", "fw/policy/info")
 _LOG_THROTTLE_S = 5.0
-#: Longest wait for the writer thread to open or close a requested episode (s, wall).
-_EPISODE_ANSWER_S = 10.0
 
 
 def _message_class(msgtype: str) -> Any:
@@ -230,10 +228,10 @@ class RecorderNode(QuietShutdown, Node):
     def _on_episode_service(self, request: Any, response: Any) -> Any:
         verb = "open" if request.data else "close"
         try:
+            # Answered at once: waiting here for the writer thread would hold the executor
+            # that the robot's other nodes may share. An open the writer then cannot carry out
+            # makes the close refused with the reason (see fw_recorder.recorder).
             episode = self.core.request_episode(bool(request.data), f"fw/recorder/episode {verb}")
-            # The answer says the episode exists: wait for the writer (its own thread, so
-            # this wait never holds what it waits for).
-            self.core.answer(episode, _EPISODE_ANSWER_S)
         except RecorderError as exc:
             response.success, response.message = False, str(exc)
             self.get_logger().warning(f"refused to {verb} an episode: {exc}")
