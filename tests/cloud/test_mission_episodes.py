@@ -137,18 +137,18 @@ def test_a_mission_drives_each_seed_once_and_its_episodes_build(
         folder = tmp_path / "c" / "r1" / str(entry["episode_id"])
         matched, exact, close = _replayed_commands(rows, folder)
         print(f"{entry['episode_id']}: {matched} commands, {exact:.0%} exact, {close:.0%} close")
-        # "Close" is the skew check: 97-100 % on this host, load or not, while a replay that
-        # drifts (a lost restart, a goal meaning something else) falls far below. "Exact" is
-        # 80-89 % on a quiet host but down to ~70 % on a loaded one (the live nodes then skip
-        # sensor samples the replay has), so its bound only says most commands are exact.
-        assert matched >= 50 and exact >= 0.65 and close >= 0.97, (matched, exact, close)
+        # "Close" is the skew check: 99-100 % run after run, while a replay that drifts (a
+        # lost restart, a policy that drove between episodes, a goal meaning something else)
+        # fell to 23-89 %. "Exact" was 75-94 % (the live nodes skip a sensor sample now and
+        # then on this shared 2-core host), so its bound only says most commands are exact.
+        assert matched >= 50 and exact >= 0.7 and close >= 0.97, (matched, exact, close)
 
 
 def test_the_expert_lets_go_after_a_timed_out_episode(
     start_robot, probe: RosProbe, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    """In drive mode the expert drives only while the mission runs: once the time limit ends
-    its last episode nothing comes on the teleop path (the robot stands)."""
+    """In drive mode the expert drives only while an episode runs: once the time limit ends
+    it nothing comes on the teleop path (the robot stands)."""
     teleop = probe.subscribe(TwistStamped, "/" + topics.TELEOP_CMD_VEL, qos.COMMAND)
     log = tmp_path / "mission.jsonl"
     robot = start_robot(

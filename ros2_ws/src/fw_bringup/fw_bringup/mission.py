@@ -11,11 +11,11 @@ For each seed of ``mission.seeds``, in order, once:
    ``fw_bringup.send_goal`` does), stamped with the ground truth's sim time;
 4. ground truth is watched (:class:`~fw_bringup.mission_episode.EpisodeWatch`) until the robot
    rests at the goal or ``time_limit`` passes; the recorder closes the episode (it lands in the
-   spool's ``ready/``), and perception forgets the goal (the policy stops); the simulator's
-   expert (which may drive, in ``drive`` or ``supervise`` mode) lets go at the next scenario's
-   start, and after the last episode the runner releases it (``stop_robot``), so nothing
-   drives once the mission is over. (Releasing it between episodes too skewed the next
-   episode's replay: see the mission system test.)
+   spool's ``ready/``), perception forgets the goal (the policy stands), and then the
+   simulator's expert (which may drive, in ``drive`` or ``supervise`` mode) lets go until the
+   next goal (``stop_robot``): between episodes and after the mission nothing drives. In that
+   order: an expert released first would hand the robot to a policy still holding the old
+   goal, whose short drive the next episode's replay would not know (a skew).
 5. one JSON line goes to the mission log (:mod:`fw_bringup.mission_log`).
 
 The goal is computed from a perception state stamped after the restart (one from before it is in
@@ -205,12 +205,11 @@ class MissionRunner:
             self._release_expert()
             self._done(driven, self.recorded, f"mission stopped: {type(exc).__name__}: {exc}")
             return
-        errors = [self._release_expert(), self._log_error]
-        self._done(driven, self.recorded, "; ".join(e for e in errors if e))
+        self._done(driven, self.recorded, self._log_error)
 
     def _release_expert(self) -> str:
-        """After the last episode: the simulator's expert stops driving (see the module
-        docstring); why it could not, or ``""``."""
+        """When the runner fails mid-episode: the simulator's expert stops driving; why it
+        could not, or ``""``."""
         try:
             self.robot.stop_robot(self.config.service_timeout)
         except Exception as exc:  # the mission is over either way: say so in the done line
@@ -330,10 +329,14 @@ class MissionRunner:
                     entry["error"] = str(exc) + (f"; {entry['error']}" if "error" in entry else "")
                 except MissionError as exc:
                     entry.setdefault("error", str(exc))
-            try:
-                robot.restart_state(c.service_timeout)  # no goal: the policy stops
-            except MissionError as exc:
-                entry.setdefault("error", str(exc))
+            # Perception first: with no goal the policy stands, so when the expert lets go
+            # nothing moves the robot (it would, with the old goal, and the policy's memory of
+            # that drive would skew the next episode's replay).
+            for stop in (robot.restart_state, robot.stop_robot):
+                try:
+                    stop(c.service_timeout)
+                except MissionError as exc:
+                    entry.setdefault("error", str(exc))
             entry["wall_end"] = self._wall()
         return entry
 

@@ -15,7 +15,7 @@ Publishes
     ``goal_pose`` (geometry_msgs/PoseStamped in ``odom``, latched).
 Calls
     the sim node's ``seed`` parameter and ``fw/sim/new_scenario`` / ``fw/sim/reset``,
-    ``fw/sim/release_expert`` (after the last episode: the expert stops driving),
+    ``fw/sim/release_expert`` (after each episode: the expert stops driving),
     ``fw/perception/reset``, ``fw/recorder/episode`` (std_srvs/SetBool).
 """
 

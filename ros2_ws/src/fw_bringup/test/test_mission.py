@@ -163,9 +163,9 @@ def test_each_seed_is_driven_once_in_order_and_logged(tmp_path: Path) -> None:
     world = PointWorld()
     mission = runner(world, tmp_path)
     mission.run()
-    steps = ["scenario 2", "restart", "open", "goal", "close", "restart"]
-    # After the last episode the expert is released: nothing drives once the mission is over.
-    assert world.calls == ["ready", *steps, *[s.replace("2", "5") for s in steps], "stop"]
+    # After each episode the policy loses its goal, then the expert lets go: nothing drives.
+    steps = ["scenario 2", "restart", "open", "goal", "close", "restart", "stop"]
+    assert world.calls == ["ready", *steps, *[s.replace("2", "5") for s in steps]]
     lines = [json.loads(x) for x in (tmp_path / "m" / "mission.jsonl").read_text().splitlines()]
     assert lines == mission.entries
     assert lines[-1] == {"done": True, "episodes": 2, "recorded": 2}
@@ -223,7 +223,7 @@ def test_a_failing_seed_is_logged_with_its_error_and_the_mission_goes_on() -> No
     assert second["seed"] == 5 and done == {"done": True, "episodes": 2, "recorded": 0}
     assert "goal" not in world.calls  # no goal without a recording
     # and the robot was stopped after each
-    assert world.calls.count("restart") == 4 and world.calls.count("stop") == 1
+    assert world.calls.count("restart") == 4 and world.calls.count("stop") == 2
 
 
 def test_a_scenario_of_another_seed_is_refused() -> None:
