@@ -327,6 +327,7 @@ class MissionRunner:
                     self.recorded += bool(entry["episode_id"])
                 except NotRecordedError as exc:  # before any other error: the log says so
                     entry["error"] = str(exc) + (f"; {entry['error']}" if "error" in entry else "")
+                    entry["episode_id"] = None  # no bag: nothing for a reader to look for
                 except MissionError as exc:
                     entry.setdefault("error", str(exc))
             # Perception first: with no goal the policy stands, so when the expert lets go

@@ -428,7 +428,7 @@ def test_an_episode_the_recorder_could_not_open_is_logged_as_not_recorded() -> N
     mission = runner(world)
     mission.run()
     first, second, done = mission.entries
-    assert first["episode_id"] == "ep1" and first["reached"] is True
+    assert first["episode_id"] is None and first["reached"] is True
     assert first["error"] == "episode ep1 has no recording: disk full"
     assert "ep2 has no recording" in second["error"]
     assert world.calls.count("close") == 2  # refused, not retried: the episode never was
