@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from geometry_msgs.msg import TwistStamped
 
 from cloud_bridge.dataset import build_dataset, default_profile, load_steps
 from cloud_bridge.store import LocalStore
+from fw_common import qos, topics
 from fw_common.conversions import stamp_to_ns
 from support.dataset_bags import recorded, upload_folders
+from support.probe import RosProbe
 
 pytestmark = pytest.mark.system
 
@@ -26,7 +29,7 @@ SEEDS = [3, 4]  # two open-family scenarios the expert drives in ~12 s of sim ti
 KEYS = {
     "robot_id", "seed", "family", "release", "policy_kind", "reached", "collisions",
     "interventions", "sim_seconds", "path_length_m", "path", "start", "goal",
-    "takeover_steps", "wall_start", "wall_end", "episode_id",
+    "takeover_steps", "wall_start", "wall_end", "episode_id", "supervisor_mode",
 }  # fmt: skip
 
 
@@ -81,7 +84,8 @@ def test_a_mission_drives_each_seed_once_and_its_episodes_build(
         assert robot.alive(), robot.output()[-3000:]
         time.sleep(0.5)
     lines = _lines(log)
-    assert lines and lines[-1] == {"done": True, "episodes": 2}, robot.output()[-3000:]
+    done = {"done": True, "episodes": 2, "recorded": 2}
+    assert lines and lines[-1] == done, robot.output()[-3000:]
     episodes = lines[:-1]
     assert [e["seed"] for e in episodes] == SEEDS
     for entry in episodes:
@@ -89,6 +93,7 @@ def test_a_mission_drives_each_seed_once_and_its_episodes_build(
         assert entry["robot_id"] == "r1" and entry["family"] == "open"
         assert entry["reached"] is True and entry["collisions"] == 0
         assert entry["release"] == "classic" and entry["policy_kind"] == "classic"
+        assert entry["supervisor_mode"] == "drive"
         assert 0 < entry["sim_seconds"] < 30 and entry["path_length_m"] > 3.0
         # The expert's 20 Hz steps, every one of the episode (a few may land just outside it).
         assert entry["takeover_steps"] > 0.8 * 20 * entry["sim_seconds"]
@@ -98,9 +103,15 @@ def test_a_mission_drives_each_seed_once_and_its_episodes_build(
         assert path[0] == pytest.approx(entry["start"][:2], abs=0.1)
         assert path[-1] == pytest.approx(entry["goal"], abs=0.6)
         assert entry["wall_start"] < entry["wall_end"]
-    # One episode per scenario, in ready/ for the agent's uploader, and no other.
-    ready = sorted(p.name for p in (spool / "ready").iterdir())
-    assert ready == sorted(str(e["episode_id"]) for e in episodes)
+    # One episode per scenario, in ready/ for the agent's uploader, and no other. The last
+    # one lands there once the writer has written up to its end, a moment after the close.
+    expected = sorted(str(e["episode_id"]) for e in episodes)
+    deadline = time.monotonic() + 10
+    while (ready := sorted(p.name for p in (spool / "ready").iterdir())) != expected:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert ready == expected
     assert robot.stop() == 0, robot.output()[-3000:]
 
     store = LocalStore(tmp_path / "store")
@@ -126,7 +137,45 @@ def test_a_mission_drives_each_seed_once_and_its_episodes_build(
         folder = tmp_path / "c" / "r1" / str(entry["episode_id"])
         matched, exact, close = _replayed_commands(rows, folder)
         print(f"{entry['episode_id']}: {matched} commands, {exact:.0%} exact, {close:.0%} close")
-        assert matched >= 50 and exact >= 0.6 and close >= 0.9, (matched, exact, close)
+        # "Close" is the skew check: 99-100 % run after run, while a replay that drifts (a
+        # lost restart, a policy that drove between episodes, a goal meaning something else)
+        # fell to 23-89 %. "Exact" was 75-94 % (the live nodes skip a sensor sample now and
+        # then on this shared 2-core host), so its bound only says most commands are exact.
+        assert matched >= 50 and exact >= 0.7 and close >= 0.97, (matched, exact, close)
+
+
+def test_the_expert_lets_go_after_a_timed_out_episode(
+    start_robot, probe: RosProbe, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """In drive mode the expert drives only while an episode runs: once the time limit ends
+    it nothing comes on the teleop path (the robot stands)."""
+    teleop = probe.subscribe(TwistStamped, "/" + topics.TELEOP_CMD_VEL, qos.COMMAND)
+    log = tmp_path / "mission.jsonl"
+    robot = start_robot(
+        seed=SEEDS[0],
+        sets=[
+            f"mission.seeds=[{SEEDS[0]}]",
+            f"mission.log_path={log}",
+            "mission.time_limit=1",  # far too short for the ~12 s drive: it times out
+            "sim.real_time_factor=2",
+            "sim.supervisor.mode=drive",
+        ],
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(e.get("done") for e in _lines(log)):
+        assert robot.alive(), robot.output()[-3000:]
+        time.sleep(0.2)
+    entry, done = _lines(log)
+    assert done == {"done": True, "episodes": 1, "recorded": 1}, robot.output()[-3000:]
+    assert entry["reached"] is False and "error" not in entry, entry
+    assert entry["takeover_steps"] > 0  # the expert did drive
+    # The probe hears the teleop path (it may have joined after the short drive).
+    assert probe.node.count_publishers("/" + topics.TELEOP_CMD_VEL) > 0
+    time.sleep(0.5)  # commands already on their way
+    quiet_from = time.monotonic()
+    time.sleep(2.0)  # 4 s of sim time: 80 expert periods
+    assert teleop.since(quiet_from) == [], "the expert still drives after the episode"
+    assert robot.stop() == 0, robot.output()[-3000:]
 
 
 def test_a_seed_list_with_a_bad_value_is_refused(start_robot) -> None:  # type: ignore[no-untyped-def]

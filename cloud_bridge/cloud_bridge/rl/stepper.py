@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from fw_bringup.headless import REACHED_RADIUS, goal_in_odom, scan_from_world
+from fw_bringup.headless import AT_REST_SPEED, REACHED_RADIUS, goal_in_odom, scan_from_world
 from fw_bringup.robot_loop import LoopOutput, PendingDecision, RobotLoop
 from fw_common import frames
 from fw_common.profile import RobotProfile
@@ -39,9 +39,6 @@ from fw_sim.world import Due, GroundTruth, SimWorld
 __all__ = ["AgentPolicy", "DecisionPoint", "DecisionStepper"]
 
 log = logging.getLogger(__name__)
-
-#: At rest, as the headless runner counts it (m/s).
-_AT_REST = 0.05
 
 
 @dataclass
@@ -265,7 +262,7 @@ class DecisionStepper:
                     self._truth = None
                     near = math.dist(truth.position[:2], (goal.x, goal.y)) < REACHED_RADIUS
                     speed = math.hypot(truth.linear_velocity[0], truth.linear_velocity[1])
-                    if near and speed < _AT_REST:
+                    if near and speed < AT_REST_SPEED:
                         ending["reached_goal"] = True
                 handle(loop.tick(now))
                 if world.has_collisions:

@@ -29,6 +29,7 @@ from fw_common.planar import compose, inverse
 from fw_sim.world import Due, SimWorld
 
 __all__ = [
+    "AT_REST_SPEED",
     "REACHED_RADIUS",
     "HeadlessEpisode",
     "goal_in_odom",
@@ -39,7 +40,9 @@ __all__ = [
 #: Ground truth within this distance of the goal, at rest, counts as reached: the policy stops
 #: within its own tolerance of the goal it estimates from odometry, which drifts a little.
 REACHED_RADIUS = 0.6
-_AT_REST = 0.05  # m/s
+#: Ground-truth planar speed below which the robot is at rest (m/s): with REACHED_RADIUS, what
+#: every judge of "reached" (headless runs, the mission runner, the RL stepper) uses.
+AT_REST_SPEED = 0.05
 
 
 @dataclass
@@ -148,7 +151,7 @@ def run_headless_episode(
             episode.path_length += math.dist(xy, last_xy)
             last_xy = xy
             speed = math.hypot(truth.linear_velocity[0], truth.linear_velocity[1])
-            if math.dist(xy, (goal.x, goal.y)) < REACHED_RADIUS and speed < _AT_REST:
+            if math.dist(xy, (goal.x, goal.y)) < REACHED_RADIUS and speed < AT_REST_SPEED:
                 episode.reached = True
                 break
         handle(loop.tick(now))

@@ -17,12 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fw_bringup.headless import REACHED_RADIUS
+from fw_bringup.headless import AT_REST_SPEED, REACHED_RADIUS
 
-__all__ = ["AT_REST_SPEED", "EpisodeCounters", "EpisodeWatch", "TruthSample"]
-
-#: Ground-truth speed below which the robot is at rest (m/s), as the headless runner judges.
-AT_REST_SPEED = 0.05
+__all__ = ["EpisodeCounters", "EpisodeWatch", "TruthSample"]
 
 
 @dataclass(frozen=True)

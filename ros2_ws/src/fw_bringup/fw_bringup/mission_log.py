@@ -1,4 +1,4 @@
-"""The mission log: one JSON line per finished episode, then ``{"done": true, "episodes": N}``.
+"""The mission log: one JSON line per finished episode, then a done line (``"done": true``).
 
 Lines are appended and flushed to disk one at a time, so a reader (the cloud orchestrator) that
 tails the file never sees half a line. The log is append-only: a robot started again with the

@@ -15,6 +15,7 @@ Publishes
     ``goal_pose`` (geometry_msgs/PoseStamped in ``odom``, latched).
 Calls
     the sim node's ``seed`` parameter and ``fw/sim/new_scenario`` / ``fw/sim/reset``,
+    ``fw/sim/release_expert`` (after each episode: the expert stops driving),
     ``fw/perception/reset``, ``fw/recorder/episode`` (std_srvs/SetBool).
 """
 
@@ -37,7 +38,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
-from fw_bringup.mission import MissionError, MissionRunner
+from fw_bringup.mission import MissionError, MissionRunner, NotRecordedError, StateSample
 from fw_bringup.mission_episode import EpisodeCounters, TruthSample
 from fw_bringup.mission_log import MissionLog
 from fw_common import frames, qos, topics
@@ -53,6 +54,10 @@ __all__ = ["MissionNode", "main"]
 #: The simulator's node name, in the robot's namespace (its ``seed`` parameter).
 SIM_NODE = "sim"
 _POLL = 0.01
+#: The recorder's refusal to close when no requested episode is open (fw_recorder.recorder).
+_NOTHING_OPEN = "no requested episode is open"
+#: Its refusal to close an episode it accepted but could not open (spool budget, disk).
+_NO_RECORDING = "has no recording"
 _COUNTED_COMMANDS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 
 
@@ -71,7 +76,7 @@ class MissionNode(QuietShutdown, Node):
         robot_id = config.robot_id or (ns.split("/")[-1] if ns else "robot")
         self._lock = threading.Lock()
         self._truth: TruthSample | None = None
-        self._state: Pose2 | None = None
+        self._state: StateSample | None = None
         self._scenario: dict[str, Any] | None = None
         self._scenarios_seen = 0
         self._policy_kind = ""
@@ -95,6 +100,7 @@ class MissionNode(QuietShutdown, Node):
         self._goal_pub = self.create_publisher(PoseStamped, topics.GOAL_POSE, qos.LATCHED)
         self._new_scenario = self.create_client(Trigger, topics.SIM_NEW_SCENARIO)
         self._reset = self.create_client(Trigger, topics.SIM_RESET)
+        self._release_expert = self.create_client(Trigger, topics.SIM_RELEASE_EXPERT)
         self._perception_reset = self.create_client(Trigger, topics.PERCEPTION_RESET)
         self._episode = self.create_client(SetBool, topics.RECORDER_EPISODE)
         self._sim_params = AsyncParameterClient(self, SIM_NODE)
@@ -136,7 +142,7 @@ class MissionNode(QuietShutdown, Node):
         self._truth = TruthSample(stamp_to_ns(msg.header.stamp), x, y, yaw, speed)
 
     def _on_state(self, msg: Odometry) -> None:
-        self._state = _pose(msg)
+        self._state = StateSample(stamp_to_ns(msg.header.stamp), _pose(msg))
 
     def _on_scenario(self, msg: String) -> None:
         try:
@@ -187,6 +193,7 @@ class MissionNode(QuietShutdown, Node):
         clients = {
             "fw/sim/new_scenario": self._new_scenario,
             "fw/sim/reset": self._reset,
+            "fw/sim/release_expert": self._release_expert,
             "fw/perception/reset": self._perception_reset,
             "fw/recorder/episode": self._episode,
         }
@@ -250,13 +257,23 @@ class MissionNode(QuietShutdown, Node):
         return str(response.message)
 
     def close_episode(self, timeout: float) -> str:
-        response = self._call(self._episode, SetBool.Request(data=False), "close", timeout)
+        try:
+            response = self._call(self._episode, SetBool.Request(data=False), "close", timeout)
+        except MissionError as exc:
+            if _NOTHING_OPEN in str(exc):
+                return ""  # an earlier close got through after all, or the open never did
+            if _NO_RECORDING in str(exc):
+                raise NotRecordedError(str(exc)) from exc
+            raise
         return str(response.message)
+
+    def stop_robot(self, timeout: float) -> None:
+        self._call(self._release_expert, Trigger.Request(), "stop", timeout)
 
     def truth(self) -> TruthSample | None:
         return self._truth
 
-    def state_pose(self) -> Pose2 | None:
+    def state(self) -> StateSample | None:
         return self._state
 
     def publish_goal(self, goal_odom: Pose2, stamp_ns: int) -> None:

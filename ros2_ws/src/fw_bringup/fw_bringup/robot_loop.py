@@ -67,6 +67,8 @@ class PendingDecision:
     #: What the policy is asked (the observation spec's vector among them).
     inputs: PolicyInput
     now_ns: int
+    #: Which of the loop's decisions this is: only the latest, unfinished one is accepted.
+    sequence: int = -1
 
 
 class _Timer:
@@ -103,6 +105,9 @@ class RobotLoop:
         self._last_safety_step_ns: int | None = None
         self._bridge_timer = _Timer(profile.actuator_bridge.control_rate)
         self._policy_timer = _Timer(profile.policy.timer_rate)
+        #: Decisions handed out so far, and the sequence number of the one still waiting.
+        self._decisions = 0
+        self._open_decision: int | None = None
 
     # --- sensor and command inputs --------------------------------------------------------------
 
@@ -121,7 +126,8 @@ class RobotLoop:
     def scan_to_decision(self, scan: LaserScanData, now_ns: int) -> LoopOutput | PendingDecision:
         """:meth:`scan` up to the policy's action: the decision waiting for it, or the output
         when the policy is not asked (its gate stopped the robot, a refused scan, ``trigger:
-        timer``)."""
+        timer``). A newer scan supersedes a decision still waiting."""
+        self._open_decision = None
         out = LoopOutput()
         refused = self.safety.scan(
             scan.angle_min,
@@ -143,14 +149,24 @@ class RobotLoop:
         out.cleaned_scan = cleaned
         asked = self.policy.ask_scan(cleaned)
         if isinstance(asked, PolicyInput):
-            return PendingDecision(out, cleaned, asked, now_ns)
+            self._decisions += 1
+            self._open_decision = self._decisions
+            return PendingDecision(out, cleaned, asked, now_ns, self._decisions)
         if asked is not None:
             self._policy_command(asked, now_ns, out)
         return out
 
     def finish_decision(self, pending: PendingDecision, action: Action | ValueError) -> LoopOutput:
         """:meth:`scan` from the policy's ``action`` (or its refusal) on: the command goes down
-        the chain; the scan's whole output."""
+        the chain; the scan's whole output. Raises ``ValueError`` for a decision that is not
+        the latest :meth:`scan_to_decision` handed out, or is finished already: its command
+        would act on an old scan, or twice."""
+        if pending.sequence != self._open_decision:
+            raise ValueError(
+                f"decision {pending.sequence} is not the one waiting "
+                f"({self._open_decision or 'none'}): superseded by a newer scan or finished"
+            )
+        self._open_decision = None
         command = self.policy.answer(pending.cleaned_scan, pending.inputs, action)
         self._policy_command(command, pending.now_ns, pending.out)
         return pending.out

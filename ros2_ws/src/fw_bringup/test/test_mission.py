@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from fw_bringup.mission import MissionError, MissionRunner, goal_in_odom
+from fw_bringup.mission import (
+    MissionError,
+    MissionRunner,
+    NotRecordedError,
+    StateSample,
+    goal_in_odom,
+)
 from fw_bringup.mission_episode import EpisodeCounters, EpisodeWatch, TruthSample
 from fw_bringup.mission_log import MissionLog
 from fw_common.planar import Pose2
@@ -36,10 +42,19 @@ class PointWorld:
         self.refuse_open = False
         self.wrong_seed = False
         self.collisions = 0
+        self.kind = "classic"
+        self.recording = False
+        self.close_failures = 0  # the next closes that get no answer
+        self.not_recorded = False  # the recorder accepted the opens but could not do them
+        #: Ground truth stops advancing at this sim time (a stalled simulator).
+        self.stall_ns: int | None = None
+        #: The perception state keeps this stamp (one from before the restart).
+        self.state_stamp_ns: int | None = None
 
     # the world's clock moves with every look at it
     def truth(self) -> TruthSample:
-        self.t_ns += STEP_NS
+        if self.stall_ns is None or self.t_ns < self.stall_ns:
+            self.t_ns += STEP_NS
         moving = 0.0
         if self.target is not None:
             dx, dy = self.target[0] - self.x, self.target[1] - self.y
@@ -58,7 +73,7 @@ class PointWorld:
         return self.release
 
     def policy_kind(self) -> str:
-        return "classic"
+        return self.kind
 
     def start_scenario(self, seed: int, timeout: float) -> dict[str, Any]:
         self.calls.append(f"scenario {seed}")
@@ -69,6 +84,7 @@ class PointWorld:
             "family": "open",
             "start": {"x": float(seed), "y": 0.0, "yaw": 0.0},
             "goal": {"x": float(seed), "y": 3.0},
+            "supervisor_mode": "drive",
         }
 
     def restart_state(self, timeout: float) -> None:
@@ -79,18 +95,32 @@ class PointWorld:
         if self.refuse_open:
             raise MissionError("fw/recorder/episode (open) refused: spool_budget_mb spent")
         self.episode += 1
+        self.recording = True
         self.calls.append("open")
         return f"ep{self.episode}"
 
     def close_episode(self, timeout: float) -> str:
         self.calls.append("close")
-        return f"ep{self.episode}"
+        if self.not_recorded and self.recording:
+            self.recording = False
+            raise NotRecordedError(f"episode ep{self.episode} has no recording: disk full")
+        if self.close_failures > 0:
+            self.close_failures -= 1
+            raise MissionError("fw/recorder/episode: no answer within 20 s")
+        was, self.recording = self.recording, False
+        return f"ep{self.episode}" if was else ""
 
-    def state_pose(self) -> Pose2:
+    def stop_robot(self, timeout: float) -> None:
+        self.calls.append("stop")
+        self.target = None
+
+    def state(self) -> StateSample:
         # The robot's pose in its odometry frame: T_odom_world applied to the world pose.
         ox, oy, oyaw = self.offset
         c, s = math.cos(oyaw), math.sin(oyaw)
-        return ox + c * self.x - s * self.y, oy + s * self.x + c * self.y, oyaw + self.yaw
+        pose = ox + c * self.x - s * self.y, oy + s * self.x + c * self.y, oyaw + self.yaw
+        stamp = self.t_ns if self.state_stamp_ns is None else self.state_stamp_ns
+        return StateSample(stamp, pose)
 
     def publish_goal(self, goal_odom: Pose2, stamp_ns: int) -> None:
         self.calls.append("goal")
@@ -103,25 +133,47 @@ class PointWorld:
         return EpisodeCounters(self.collisions, {"slowdown_zone": self.episode}, 3 * self.episode)
 
 
-def runner(world: PointWorld, tmp_path: Path | None = None, **settings: Any) -> MissionRunner:
+class WallClock:
+    """Wall time that passes only while the runner sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def runner(
+    world: PointWorld, tmp_path: Path | None = None, log: Path | None = None, **settings: Any
+) -> MissionRunner:
     config = MissionConfig(**{"seeds": [2, 5], "time_limit": 10.0, **settings})
-    log = MissionLog(tmp_path / "m" / "mission.jsonl") if tmp_path is not None else None
-    return MissionRunner(config, world, "r7", log=log, info=lambda _: None, sleep=lambda _: None)
+    if tmp_path is not None:
+        log = tmp_path / "m" / "mission.jsonl"
+    wall = WallClock()
+    return MissionRunner(
+        config, world, "r7", log=MissionLog(log) if log is not None else None,
+        info=lambda _: None, sleep=wall.sleep, monotonic=wall,
+    )  # fmt: skip
 
 
 def test_each_seed_is_driven_once_in_order_and_logged(tmp_path: Path) -> None:
     world = PointWorld()
     mission = runner(world, tmp_path)
     mission.run()
-    steps = ["scenario 2", "restart", "open", "goal", "close", "restart"]
+    # After each episode the policy loses its goal, then the expert lets go: nothing drives.
+    steps = ["scenario 2", "restart", "open", "goal", "close", "restart", "stop"]
     assert world.calls == ["ready", *steps, *[s.replace("2", "5") for s in steps]]
     lines = [json.loads(x) for x in (tmp_path / "m" / "mission.jsonl").read_text().splitlines()]
     assert lines == mission.entries
-    assert lines[-1] == {"done": True, "episodes": 2}
+    assert lines[-1] == {"done": True, "episodes": 2, "recorded": 2}
     first = lines[0]
     assert first["robot_id"] == "r7" and first["seed"] == 2 and first["family"] == "open"
     assert first["reached"] is True and first["episode_id"] == "ep1"
     assert first["release"] == "classic" and first["policy_kind"] == "classic"
+    assert first["supervisor_mode"] == "drive"
     assert first["start"] == [2.0, 0.0, 0.0] and first["goal"] == [2.0, 3.0]
     # 3 m at 1 m/s: ~3 s of sim time; the path holds ~2 points a second, start to goal.
     assert first["sim_seconds"] == pytest.approx(3.0, abs=0.1)
@@ -142,7 +194,9 @@ def test_a_robot_that_does_not_get_there_fails_at_the_time_limit() -> None:
     assert entry["reached"] is False and "error" not in entry
     assert entry["sim_seconds"] == pytest.approx(5.0, abs=0.05)
     assert entry["path_length_m"] == pytest.approx(0.5, abs=0.05)
-    assert world.calls[-2:] == ["close", "restart"]  # the recording ends, then the robot stops
+    # The recording ends, then the robot stops: the policy loses its goal, the simulator's
+    # expert lets go.
+    assert world.calls[-3:] == ["close", "restart", "stop"]
 
 
 def test_a_second_run_appends_its_own_episodes_and_done_line(tmp_path: Path) -> None:
@@ -155,7 +209,7 @@ def test_a_second_run_appends_its_own_episodes_and_done_line(tmp_path: Path) -> 
     assert [c for c in world.calls if c.startswith("scenario")] == ["scenario 2", "scenario 5"]
     entries = log.entries()
     assert [e.get("seed", "done") for e in entries] == [2, "done", 2, 5, "done"]
-    assert entries[-1] == {"done": True, "episodes": 2}
+    assert entries[-1] == {"done": True, "episodes": 2, "recorded": 2}
 
 
 def test_a_failing_seed_is_logged_with_its_error_and_the_mission_goes_on() -> None:
@@ -166,9 +220,10 @@ def test_a_failing_seed_is_logged_with_its_error_and_the_mission_goes_on() -> No
     first, second, done = mission.entries
     assert first["episode_id"] is None and first["reached"] is False
     assert "spool_budget_mb spent" in first["error"]
-    assert second["seed"] == 5 and done == {"done": True, "episodes": 2}
+    assert second["seed"] == 5 and done == {"done": True, "episodes": 2, "recorded": 0}
     assert "goal" not in world.calls  # no goal without a recording
-    assert world.calls.count("restart") == 4  # and the robot was stopped after each
+    # and the robot was stopped after each
+    assert world.calls.count("restart") == 4 and world.calls.count("stop") == 2
 
 
 def test_a_scenario_of_another_seed_is_refused() -> None:
@@ -189,7 +244,12 @@ def test_a_robot_that_never_comes_up_ends_the_mission_with_the_reason() -> None:
     mission = runner(world)
     mission.run()
     assert mission.entries == [
-        {"done": True, "episodes": 0, "error": "service fw/recorder/episode is not available"}
+        {
+            "done": True,
+            "episodes": 0,
+            "recorded": 0,
+            "error": "service fw/recorder/episode is not available",
+        }
     ]
 
 
@@ -255,3 +315,121 @@ def test_counters_since_are_the_episodes_share() -> None:
 def test_duplicate_or_negative_seeds_are_refused() -> None:
     with pytest.raises(ValueError, match="appears twice"):
         MissionConfig(seeds=[1, 2, 1])
+
+
+def test_a_stalled_simulator_fails_the_seed_and_the_mission_ends() -> None:
+    """Ground truth that stops advancing mid-episode: an error line after service_timeout
+    (wall), and the done line, not a wait forever."""
+    world = PointWorld(speed=0.1)
+    world.stall_ns = 3_000_000_000
+    mission = runner(world, seeds=[4], service_timeout=2.0)
+    mission.run()
+    entry, done = mission.entries
+    assert "sim time does not advance" in entry["error"]
+    assert done == {"done": True, "episodes": 1, "recorded": 1}
+    assert world.calls[-3:] == ["close", "restart", "stop"]
+
+
+def test_a_state_from_before_the_restart_gets_no_goal() -> None:
+    world = PointWorld()
+    world.state_stamp_ns = 0  # perception never answered the restart
+    mission = runner(world, seeds=[2])
+    mission.run()
+    assert "no perception state since the restart" in mission.entries[0]["error"]
+    assert "goal" not in world.calls
+
+
+def test_a_close_without_answer_is_tried_again() -> None:
+    world = PointWorld()
+    world.close_failures = 2
+    mission = runner(world, seeds=[2])
+    mission.run()
+    entry, done = mission.entries
+    assert "error" not in entry and entry["reached"] is True
+    assert world.calls.count("close") == 3 and done["recorded"] == 1
+
+
+def test_an_episode_left_open_holds_the_mission_until_it_closes() -> None:
+    """No next scenario (its teleport would land in the open recording) until a close gets
+    through; the episode left open does not count as recorded."""
+    world = PointWorld()
+    world.close_failures = 6  # three tries at seed 2, three more before seed 5
+    mission = runner(world, seeds=[2, 5, 7])
+    mission.run()
+    first, second, third, done = mission.entries
+    assert "ep1 left open after 3 tries" in first["error"]
+    assert "ep1 left open" in second["error"] and second["episode_id"] is None
+    assert "error" not in third and third["reached"] is True
+    scenarios = [c for c in world.calls if c.startswith("scenario")]
+    assert scenarios == ["scenario 2", "scenario 7"]
+    assert done == {"done": True, "episodes": 3, "recorded": 1}
+
+
+def test_a_scenario_with_nan_is_an_error_line_not_a_dead_mission(tmp_path: Path) -> None:
+    world = PointWorld()
+    built = world.start_scenario
+
+    def nan_start(seed: int, timeout: float) -> dict[str, Any]:
+        scenario = built(seed, timeout)
+        if seed == 2:
+            scenario["start"]["yaw"] = math.nan
+        return scenario
+
+    world.start_scenario = nan_start  # type: ignore[method-assign]
+    mission = runner(world, tmp_path)
+    mission.run()
+    lines = MissionLog(tmp_path / "m" / "mission.jsonl").entries()
+    assert "bad scenario from the simulator" in lines[0]["error"]
+    assert lines[1]["reached"] is True
+    assert lines[-1] == {"done": True, "episodes": 2, "recorded": 1}
+
+
+def test_a_log_that_cannot_be_written_or_a_runner_failure_still_ends_with_done(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "log").mkdir()  # the log's path is a folder: every append fails
+    mission = runner(PointWorld(), log=tmp_path / "log", seeds=[2])
+    mission.run()
+    done = mission.entries[-1]
+    assert done["done"] is True and "mission log: seed 2 not written" in done["error"]
+
+    world = PointWorld()
+
+    def broken() -> EpisodeCounters:
+        raise RuntimeError("counter lock poisoned")
+
+    world.counters = broken  # type: ignore[method-assign]
+    log = tmp_path / "ok.jsonl"
+    mission = runner(world, log=log, seeds=[2, 5])
+    mission.run()
+    assert MissionLog(log).entries()[-1] == {
+        "done": True,
+        "episodes": 0,
+        "recorded": 1,  # the episode was closed on the way out
+        "error": "mission stopped: RuntimeError: counter lock poisoned",
+    }
+
+
+def test_release_is_classic_only_for_the_classic_policy() -> None:
+    world = PointWorld()
+    world.kind = "onnx"
+    mission = runner(world, seeds=[2])
+    mission.run()
+    assert mission.entries[0]["release"] == "unknown"
+    world.release = "v3"
+    mission = runner(world, seeds=[2])
+    mission.run()
+    assert mission.entries[0]["release"] == "v3"
+
+
+def test_an_episode_the_recorder_could_not_open_is_logged_as_not_recorded() -> None:
+    world = PointWorld()
+    world.not_recorded = True
+    mission = runner(world)
+    mission.run()
+    first, second, done = mission.entries
+    assert first["episode_id"] is None and first["reached"] is True
+    assert first["error"] == "episode ep1 has no recording: disk full"
+    assert "ep2 has no recording" in second["error"]
+    assert world.calls.count("close") == 2  # refused, not retried: the episode never was
+    assert done == {"done": True, "episodes": 2, "recorded": 0}

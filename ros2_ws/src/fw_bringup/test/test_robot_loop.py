@@ -195,3 +195,24 @@ def test_a_scan_in_halves_decides_what_scan_decides(profile: RobotProfile) -> No
     gated = halves.scan_to_decision(free_scan(late), late)
     assert isinstance(gated, LoopOutput) and gated.policy_command is not None
     assert gated.policy_command.reason is not None and "stale" in gated.policy_command.reason
+
+
+def test_a_decision_superseded_or_finished_is_refused(profile: RobotProfile) -> None:
+    """Only the latest waiting decision may be finished, once: an older one would command
+    from an old scan, a finished one would command twice."""
+    loop = RobotLoop(profile)
+    assert loop.goal("odom", 5.0, 0.0, 0.0) is None
+    feed_sensors(loop, 0)
+    first = loop.scan_to_decision(free_scan(0), 0)
+    feed_sensors(loop, 50 * MS)
+    second = loop.scan_to_decision(free_scan(50 * MS), 50 * MS)
+    assert isinstance(first, PendingDecision) and isinstance(second, PendingDecision)
+    with pytest.raises(ValueError, match="not the one waiting"):
+        loop.finish_decision(first, loop.policy.act(first.inputs))
+    done = loop.finish_decision(second, loop.policy.act(second.inputs))
+    assert done.policy_command is not None
+    with pytest.raises(ValueError, match="finished"):
+        loop.finish_decision(second, loop.policy.act(second.inputs))
+    forged = dataclasses.replace(second, sequence=second.sequence + 1)
+    with pytest.raises(ValueError, match="not the one waiting"):
+        loop.finish_decision(forged, loop.policy.act(forged.inputs))

@@ -38,6 +38,7 @@ __all__ = [
     "SIM_COLLISIONS",
     "SIM_GROUND_TRUTH",
     "SIM_NEW_SCENARIO",
+    "SIM_RELEASE_EXPERT",
     "SIM_RESET",
     "SIM_SCENARIO",
     "TELEOP_CMD_VEL",
@@ -89,6 +90,8 @@ SIM_COLLISIONS = "fw/sim/collisions"  #: diagnostic_msgs/DiagnosticStatus, one p
 SIM_SCENARIO = "fw/sim/scenario"  #: std_msgs/String (JSON), latched: seed, goal, obstacles
 SIM_RESET = "fw/sim/reset"  #: std_srvs/Trigger: put the robot back at the scenario start
 SIM_NEW_SCENARIO = "fw/sim/new_scenario"  #: std_srvs/Trigger: generate the next seeded scenario
+#: std_srvs/Trigger: the expert stops driving (drive/supervise) until the robot's next goal
+SIM_RELEASE_EXPERT = "fw/sim/release_expert"
 #: geometry_msgs/TwistStamped in ``base_link``: what the privileged expert would command now (a
 #: training label), every control period, from ground truth
 EXPERT_CMD_VEL = "fw/expert/cmd_vel"

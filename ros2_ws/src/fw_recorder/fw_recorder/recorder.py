@@ -18,7 +18,12 @@ window is exactly that span, written from the ring buffer and then live; trigger
 noted in its manifest and never extend it, and ``max_episode_seconds`` still bounds it. In
 ``requested`` mode these are the only episodes: a trigger outside one opens nothing (counted
 as ``triggers_ignored``). A request is named when it is made, and the writer thread carries
-it out (:class:`EpisodeRequest`), so a caller never waits for, nor touches, the open bag.
+it out (:class:`EpisodeRequest`), so a caller never touches the open bag; a caller that must know
+the episode exists waits for the writer's answer (:meth:`RecorderCore.answer`): an open can
+still fail there (the spool budget or the disk found full, the bag not created). A close of an
+episode whose open failed so is refused with the reason (``has no recording``): the
+``fw/recorder/episode`` service answers at once (a wait would hold the executor every node of a
+one-process robot shares) and its client learns at the close that there is no bag.
 
 Storms: a trigger that repeats (same :attr:`~fw_recorder.windows.Trigger.incident`) within
 ``trigger_holdoff_seconds`` of its previous firing extends the open episode or, when none is
@@ -147,6 +152,9 @@ class RecorderCore:
         self._requested_open = False
         #: The requested episode not yet closed by its client (the caller's thread).
         self._requested_name = ""
+        #: The latest open request (the caller's thread): a close learns from it whether the
+        #: writer could open the episode.
+        self._open_request: EpisodeRequest | None = None
         self._name_lock = threading.Lock()
         self._received = 0
         self._received_bytes = 0
@@ -240,9 +248,28 @@ class RecorderCore:
             if not self._requested_name:
                 raise RecorderError("no requested episode is open")
             name, self._requested_name = self._requested_name, ""
+            opened = self._open_request
+            failed = opened is not None and opened.name == name and opened.done.is_set()
+            if failed and opened is not None and opened.error:
+                raise RecorderError(f"episode {name} has no recording: {opened.error}")
         request = EpisodeRequest(open, reason, t_ns, name)
+        if open:
+            self._open_request = request
         self._requests.append(request)
         return request
+
+    def answer(self, request: EpisodeRequest, timeout: float) -> str:
+        """Wait up to ``timeout`` s (wall) for the writer thread to carry out ``request``; the
+        episode's name. Raises :class:`fw_recorder.errors.RecorderError` with the reason when
+        the writer could not (the episode does not exist: its close is refused so too) or did
+        not answer in time. Call from any thread but the writer's."""
+        if not request.done.wait(timeout):
+            raise RecorderError(
+                f"the writer thread did not carry out the request within {timeout:g} s"
+            )
+        if request.error:
+            raise RecorderError(request.error)
+        return request.name
 
     def set_metadata(self, **fields: Any) -> None:
         """Episode metadata from the robot (``policy_version``, ``scenario_seed``...)."""

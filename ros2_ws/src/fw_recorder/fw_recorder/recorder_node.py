@@ -12,7 +12,9 @@ Publishes
 Services
     ``fw/recorder/trigger`` (std_srvs/Trigger): write an episode around now;
     ``fw/recorder/episode`` (std_srvs/SetBool): true opens an episode now (closing any open
-    one), false closes it now; the answer's message is the episode's name (its folder).
+    one), false closes it now; the message is the episode's name (its folder), or, with
+    ``success`` false, why not; a close of an episode the writer could not open (spool budget,
+    disk, a bag that could not be created) says ``episode <name> has no recording: <why>``.
 """
 
 from __future__ import annotations
@@ -226,6 +228,9 @@ class RecorderNode(QuietShutdown, Node):
     def _on_episode_service(self, request: Any, response: Any) -> Any:
         verb = "open" if request.data else "close"
         try:
+            # Answered at once: waiting here for the writer thread would hold the executor
+            # that the robot's other nodes may share. An open the writer then cannot carry out
+            # makes the close refused with the reason (see fw_recorder.recorder).
             episode = self.core.request_episode(bool(request.data), f"fw/recorder/episode {verb}")
         except RecorderError as exc:
             response.success, response.message = False, str(exc)

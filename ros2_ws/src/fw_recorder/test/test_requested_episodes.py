@@ -107,3 +107,30 @@ def test_a_new_request_closes_the_open_episode_and_max_duration_still_bounds(
     assert second.name in names and third.name in names
     first = read_bag(_ready(tmp_path)[0] / "bag")
     assert first[-1][1] - first[0][1] <= 3 * S
+
+
+def test_an_open_the_writer_cannot_carry_out_is_answered_with_the_reason(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """The spool budget is found full by the writer thread, after the request was accepted:
+    a caller waiting for the answer hears why, the close is refused with the reason, and no
+    episode exists."""
+    kept = tmp_path / "spool" / "ready" / "r1_earlier_0001_request"
+    kept.mkdir(parents=True)
+    (kept / "episode_0.mcap").write_bytes(b"\0" * 200_000)  # over a 0.1 MB budget
+    core, tid = _core(tmp_path, clock, mode="requested", spool_budget_mb=0.1)
+    core.receive(tid, cdr_string("m"), clock.now)
+    core.start()
+    try:
+        request = core.request_episode(True, "open")  # the budget not yet measured: accepted
+        with pytest.raises(RecorderError, match="spool_budget_mb spent"):
+            core.answer(request, timeout=10.0)
+        # The client that did not wait learns it at the close, once.
+        with pytest.raises(RecorderError, match=f"{request.name} has no recording: spool_b"):
+            core.request_episode(False, "close")
+        with pytest.raises(RecorderError, match="no requested episode is open"):
+            core.request_episode(False, "close")
+    finally:
+        core.stop()
+    assert _ready(tmp_path) == [kept]
+    assert not any((tmp_path / "spool" / "incomplete").iterdir())

@@ -3,8 +3,11 @@
 It publishes what real drivers publish (``scan``, ``imu``, ``joint_states``) plus the sim
 ``clock``, and evaluation-only topics (``fw/sim/ground_truth``, ``fw/sim/collisions``,
 ``fw/sim/scenario``); it takes wheel velocity commands on ``fw/joint_commands`` and offers
-``fw/sim/reset`` and ``fw/sim/new_scenario``. Setting the ``seed`` parameter at run time picks
-the scenario the next ``new_scenario`` builds (a mission runner selects exact seeds that way).
+``fw/sim/reset``, ``fw/sim/new_scenario`` and ``fw/sim/release_expert``. Setting the ``seed``
+parameter at run time picks the scenario the next ``new_scenario`` builds, even when it is set
+to the value it has (a mission runner selects exact seeds that way); without such a request
+``new_scenario`` builds the next seed. The scenario's metadata on ``fw/sim/scenario`` carries
+``supervisor_mode``: the mode the expert works in during it.
 
 The privileged expert (:mod:`fw_sim.expert`, planning on the known scenario) works as
 ``sim.supervisor.mode`` says. ``label`` (the default): it labels every control period
@@ -15,8 +18,12 @@ about to fail, drives through ``fw/teleop/cmd_vel``, the way a person's teleop t
 safety supervisor then reports ``teleop_override``), until it hands back. ``drive``: it drives
 every control period through ``fw/teleop/cmd_vel`` (demonstrations). Take-overs and driving
 start once the robot has its goal for the scenario (a ``goal_pose`` stamped at or after the
-scenario's start, or unstamped) and stop at the next reset or scenario, as a person supervises
-a robot's task; ``off``: no expert at all.
+scenario's start, or unstamped) and stop at the next reset or scenario, or when
+``fw/sim/release_expert`` is called (the robot's episode is over: a mission runner calls it, so
+nothing drives between episodes), as a person supervises a robot's task; ``off``: no expert
+at all. The supervisor's settings (mode, ``policy_timeout`` and the rest) are the world's, like
+every world setting: one set at run time applies from the next ``new_scenario`` on, so a
+scenario is supervised one way from start to end.
 
 Physics runs in a dedicated thread, paced by ``real_time_factor`` (0 = as fast as possible), so
 the executor stays free for commands and services. All stamps are sim time. The node itself
@@ -118,10 +125,13 @@ class SimNode(QuietShutdown, Node):
         self._engaged = False
         self._scenario_start_ns = self._world.sim_time_ns
         self.create_subscription(PoseStamped, topics.GOAL_POSE, self._on_goal, qos.LATCHED)
-        # The seed parameter new_scenario last honoured: a different value is a request.
-        self._seed_parameter = config.seed
+        # A seed set at run time, not yet built: the next new_scenario builds it. Set by every
+        # set of the parameter (the same value again is a request too).
+        self._seed_request: int | None = None
+        self.add_post_set_parameters_callback(self._on_seed_set)
         self._make_supervisor()
         self.create_service(Trigger, topics.SIM_RESET, self._on_reset)
+        self.create_service(Trigger, topics.SIM_RELEASE_EXPERT, self._on_release_expert)
         self.create_service(Trigger, topics.SIM_NEW_SCENARIO, self._on_new_scenario)
         self._prepare_messages(config)
         self._publish_scenario()
@@ -151,6 +161,12 @@ class SimNode(QuietShutdown, Node):
         if {**config.__dict__, **ignored} != {**current.__dict__, **ignored}:
             self._pending_config = config
             self.get_logger().info("world settings changed: applied at the next new_scenario")
+
+    def _on_seed_set(self, params: list[Any]) -> None:
+        for param in params:
+            if param.name == "seed":
+                with self._lock:
+                    self._seed_request = int(param.value)
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -225,7 +241,8 @@ class SimNode(QuietShutdown, Node):
         self._next_expert_ns = (world.sim_time_ns // period + 1) * period
 
     def _publish_scenario(self) -> None:
-        self._scenario_pub.publish(String(data=json.dumps(self._world.metadata())))
+        metadata = {**self._world.metadata(), "supervisor_mode": self._supervisor.config.mode}
+        self._scenario_pub.publish(String(data=json.dumps(metadata)))
 
     def _publish_collision(self, event: ContactEvent) -> None:
         obstacle = self._world.scenario.obstacles[event.obstacle_index]
@@ -317,7 +334,7 @@ class SimNode(QuietShutdown, Node):
     def _publish_expert(self, world: SimWorld, now: int) -> None:
         """The expert's label and, as ``sim.supervisor.mode`` says, its take-over."""
         supervisor = self._supervisor
-        config = self._params.current.supervisor
+        config = supervisor.config  # the scenario's (see the module docstring)
         mode = config.mode
         if mode == "off":
             return
@@ -386,14 +403,21 @@ class SimNode(QuietShutdown, Node):
         response.message = f"robot back at the start of scenario seed {seed}"
         return response
 
+    def _on_release_expert(self, _request: Trigger.Request, response: Trigger.Response) -> Any:
+        with self._lock:
+            self._supervisor.reset()
+            self._disengage()  # a goal stamped before now no longer engages it
+        response.success = True
+        response.message = "the expert waits for the robot's next goal"
+        return response
+
     def _on_new_scenario(self, _request: Trigger.Request, response: Trigger.Response) -> Any:
         try:
             with self._lock:
                 world = self._world
                 seed = world.scenario.seed + 1
-                requested = self._params.current.seed
-                if requested != self._seed_parameter:
-                    seed = self._seed_parameter = requested
+                if self._seed_request is not None:
+                    seed, self._seed_request = self._seed_request, None
                 if self._pending_config is not None:
                     config, self._pending_config = self._pending_config, None
                     # The noise stays seeded as at the start (see SimConfig.seed).

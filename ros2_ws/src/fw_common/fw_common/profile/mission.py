@@ -5,9 +5,9 @@ For each seed, in order, once: the simulator builds the scenario, the robot's od
 at its start, the recorder opens an episode, the robot gets the scenario's goal on
 ``goal_pose``, and the runner watches ground truth until the robot rests at the goal or the
 time limit passes; then the episode is closed and one JSON line is appended to ``log_path``.
-After the last seed the runner appends ``{"done": true, "episodes": N}`` and idles. The node
-runs only when ``seeds`` is not empty (simulated robots only: it needs the simulator's ground
-truth and services).
+After the last seed the runner appends ``{"done": true, "episodes": N, "recorded": M}`` (M:
+episodes with a recording) and idles. The node runs only when ``seeds`` is not empty
+(simulated robots only: it needs the simulator's ground truth and services).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class MissionConfig:
         40.0, "Sim seconds per episode before it fails (s).", minimum=1.0, maximum=3600.0,
         read_only=True,
     )  # fmt: skip
-    # JSON lines, one per finished episode, then {"done": true, "episodes": N}. Empty: no log
+    # JSON lines, one per finished episode, then {"done": true, "episodes": N, ...}. Empty: no log
     # (the outcome is still logged by the node).
     log_path: str = setting(
         "", "Mission log (JSON lines, one per episode); empty: none.", read_only=True
@@ -47,7 +47,8 @@ class MissionConfig:
         "", "Start once the cloud agent runs this release; empty: at once.", read_only=True
     )
     # After the scenario starts and odometry restarts, the robot stands this long before the
-    # episode opens, so it rests on its wheels when its goal is computed (s, sim time).
+    # episode opens, so it rests on its wheels when its goal is computed (s, sim time). With 0
+    # the goal still waits for a perception state stamped after the restart.
     settle_time: float = setting(
         1.0, "Standing time before each episode (s, sim time).", minimum=0.0, maximum=60.0,
         read_only=True,
