@@ -168,7 +168,7 @@ def main() -> int:
             "dagger",
             keep_failed=True,
             policy=learner,
-            supervisor=SupervisorConfig(enabled=True),
+            supervisor=SupervisorConfig(mode="supervise"),
         )
         dagger = train_policy([*demos, work / "dagger"], work / "dagger_run", config)
         _progress(f"DAgger trained: {dagger.metrics}")

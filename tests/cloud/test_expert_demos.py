@@ -103,7 +103,7 @@ def test_the_supervisor_takes_over_from_a_failing_policy_and_every_step_is_label
         SEED,
         time_limit=8.0,
         policy=_Forward(),  # type: ignore[arg-type]
-        supervisor=SupervisorConfig(enabled=True),
+        supervisor=SupervisorConfig(mode="supervise"),
         randomise=True,
     )
     takeover = np.array([row["takeover"] for row in rows])
