@@ -142,7 +142,9 @@ def test_flywheel_run_closes_the_loop_on_a_fleet_and_resumes(tmp_path: Path) -> 
         assert sum(u["bytes"] for u in mine) > 0
         lines, _ = read_jsonl(run_dir / "robots" / robot / "mission.jsonl")
         assert {line.get("robot_id") for line in lines if "seed" in line} == {robot}
-        assert sum(1 for line in lines if line.get("done")) == 2  # drives 0 and 1
+        done = [line for line in lines if line.get("done")]
+        # Drives 0 and 1 ran their missions out; the faulty release's drive may end first.
+        assert len(done) >= 2 and not any(d.get("error") for d in done[:2]), done
         driven_by = [line["release"] for line in lines if "seed" in line]
         assert driven_by[:2] == ["classic", "v1"] and driven_by[2] == "faulty", driven_by
 

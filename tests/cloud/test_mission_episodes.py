@@ -169,8 +169,12 @@ def test_the_expert_lets_go_after_a_timed_out_episode(
     assert done == {"done": True, "episodes": 1, "recorded": 1}, robot.output()[-3000:]
     assert entry["reached"] is False and "error" not in entry, entry
     assert entry["takeover_steps"] > 0  # the expert did drive
-    # The probe hears the teleop path (it may have joined after the short drive).
-    assert probe.node.count_publishers("/" + topics.TELEOP_CMD_VEL) > 0
+    # The probe hears the teleop path (it may have joined after the short drive, and discovery
+    # on a loaded host takes a while): without it, the silence below would prove nothing.
+    heard = time.monotonic() + 15
+    while probe.node.count_publishers("/" + topics.TELEOP_CMD_VEL) == 0:
+        assert time.monotonic() < heard, "the probe never discovered the teleop publisher"
+        time.sleep(0.1)
     time.sleep(0.5)  # commands already on their way
     quiet_from = time.monotonic()
     time.sleep(2.0)  # 4 s of sim time: 80 expert periods

@@ -10,6 +10,21 @@ release's provenance. It opens offline (inline SVG and style, no script) and say
 missing when the run stopped early.
 """
 
-from cloud_bridge.report.page import REPORT_NAME, write_report
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cloud_bridge.report.page import REPORT_NAME, write_report
 
 __all__ = ["REPORT_NAME", "write_report"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazily: `flywheel` imports `cloud_bridge.report.command` (and so this package) to build its
+    # parser, and a robot's `flywheel` has no matplotlib nor pyarrow, which the page needs.
+    if name in __all__:
+        from cloud_bridge.report import page
+
+        return getattr(page, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -31,6 +31,9 @@ __all__ = ["goal_in_odom", "main"]
 #: Exit codes: 0 the robot took the goal; 1 it did not (no robot, timeout); 2 bad arguments.
 EXIT_NOT_TAKEN = 1
 EXIT_USAGE = 2
+#: How far perception's goal (in base_link, from a state a few ms newer or older than the one
+#: this compares with) may lie from the sent one and still be it (m).
+TAKEN_TOLERANCE = 0.25
 
 
 def goal_in_odom(state_odom: Pose2, truth_world: Pose2, goal_world: tuple[float, float]) -> Pose2:
@@ -133,6 +136,17 @@ class _GoalSender:
         self.latest.pop("taken", None)
         self.goal.publish(msg)
 
+    def took(self, goal: Pose2) -> bool:
+        """Whether perception's latest goal is ``goal`` (odom), seen from the robot's latest
+        state. Perception republishes the goal it holds with every state, so any message after
+        the publish may still be the previous goal: only a match says the new one arrived."""
+        taken, state = self.latest.get("taken"), self.latest.get("state")
+        if taken is None or state is None:
+            return False
+        ahead, left, _ = compose(inverse(self.pose("state")), goal)
+        position = taken.pose.position
+        return math.hypot(position.x - ahead, position.y - left) < TAKEN_TOLERANCE
+
     def close(self) -> None:
         self.node.destroy_node()
         self._rclpy.try_shutdown()
@@ -184,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             return EXIT_NOT_TAKEN
         sender.publish(goal)
-        if not sender.spin_until(lambda: "taken" in sender.latest, args.timeout):
-            print("the robot's perception did not take the goal (no fw/perception/goal)")
+        if not sender.spin_until(lambda: sender.took(goal), args.timeout):
+            print("the robot's perception did not take the goal (fw/perception/goal)")
             return EXIT_NOT_TAKEN
         taken = sender.latest["taken"].pose.position
         print(
