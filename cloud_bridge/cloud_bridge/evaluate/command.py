@@ -18,7 +18,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,9 +27,9 @@ from cloud_bridge.evaluate.evaluation import evaluate
 from cloud_bridge.evaluate.gate import GateConfig, GateResult, gate, load_gate_config
 from cloud_bridge.evaluate.intervals import Interval
 from cloud_bridge.evaluate.report import EvaluationReport, write_json
-from cloud_bridge.evaluate.runner import LOCAL, ray_session
-from cloud_bridge.evaluate.seeds import DEFAULT_FAMILY, parse_seeds
-from fw_common.profile.sim import SCENARIO_FAMILIES
+from cloud_bridge.evaluate.runner import ray_session
+from cloud_bridge.evaluate.scenario_options import add_scenario_options, scenario_options
+from cloud_bridge.evaluate.seeds import parse_seeds
 
 __all__ = ["register", "run_evaluate"]
 
@@ -50,24 +49,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--seeds", default="50", help="heldout:50, 100-149, 3,7,11 or a count (default: 50)"
     )
-    parser.add_argument(
-        "--family",
-        default=DEFAULT_FAMILY,
-        help=f"scenario family: {', '.join(SCENARIO_FAMILIES)} (default: {DEFAULT_FAMILY})",
-    )
-    parser.add_argument(
-        "--profile", default="sim", help="robot profile: a YAML file or a shipped name (sim)"
-    )
-    parser.add_argument(
-        "--no-randomise", action="store_true", help="nominal physics and sensors, no latency"
-    )
-    parser.add_argument(
-        "--time-limit", type=float, default=60.0, help="sim seconds per episode (default: 60)"
-    )
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--ray", action="store_true", help="run episodes as tasks on a local Ray")
-    where.add_argument("--ray-address", help="run episodes on this Ray cluster")
-    parser.add_argument("--ray-cpus", type=int, default=2, help="CPUs of the local Ray (2)")
+    add_scenario_options(parser)
     parser.add_argument("--gate", type=Path, help="gate thresholds (YAML, GateConfig's fields)")
     parser.add_argument("--min-success", type=float, help="gate: minimum success rate")
     parser.add_argument("--max-collision", type=float, help="gate: maximum collision rate")
@@ -80,14 +62,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", type=Path, help="write the results (rows + summary) here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run_evaluate)
-
-
-def _load_profile(name: str) -> Any:
-    from fw_bringup.node_parameters import default_profile_path
-    from fw_common.profile import load_profile
-
-    path = Path(name) if name.endswith((".yaml", ".yml")) else default_profile_path(name)
-    return load_profile(path)
 
 
 def _gate_config(args: argparse.Namespace) -> GateConfig:
@@ -104,24 +78,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     try:
         seeds = parse_seeds(args.seeds)
         config = _gate_config(args)
-        profile = _load_profile(args.profile)
-        if not (math.isfinite(args.time_limit) and args.time_limit > 0):
-            raise ValueError(f"--time-limit must be a positive number, not {args.time_limit}")
-        if args.ray_cpus < 1:
-            raise ValueError("--ray-cpus must be at least 1")
+        options = scenario_options(args)
     except (OSError, ValueError) as exc:
         print(f"flywheel evaluate: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    ray_address = LOCAL if args.ray else args.ray_address
-    options: dict[str, Any] = {
-        "family": args.family,
-        "profile": profile,
-        "randomise": not args.no_randomise,
-        "ray_address": ray_address,
-        "ray_cpus": args.ray_cpus,
-        "time_limit": args.time_limit,
-        "progress": not args.no_progress,
-    }
+    ray_address = options["ray_address"]
+    options["progress"] = not args.no_progress
     try:
         with ray_session(ray_address, args.ray_cpus):
             candidate = evaluate(args.policy, seeds, **options)

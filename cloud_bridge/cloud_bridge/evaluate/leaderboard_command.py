@@ -19,17 +19,14 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 from typing import Any
 
-from cloud_bridge.evaluate.command import _load_profile
 from cloud_bridge.evaluate.leaderboard import RELEASE_KINDS, LeaderboardEntry, leaderboard
 from cloud_bridge.evaluate.report import write_json
-from cloud_bridge.evaluate.runner import LOCAL
-from cloud_bridge.evaluate.seeds import DEFAULT_FAMILY, parse_seeds
-from fw_common.profile.sim import SCENARIO_FAMILIES
+from cloud_bridge.evaluate.scenario_options import add_scenario_options, scenario_options
+from cloud_bridge.evaluate.seeds import parse_seeds
 
 __all__ = ["parse_entry", "print_leaderboard", "register", "run_leaderboard"]
 
@@ -54,24 +51,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--seeds", default="race:20", help="race:20, 100-149, 3,7,11 or a count (default: race:20)"
     )
-    parser.add_argument(
-        "--family",
-        default=DEFAULT_FAMILY,
-        help=f"scenario family: {', '.join(SCENARIO_FAMILIES)} (default: {DEFAULT_FAMILY})",
-    )
-    parser.add_argument(
-        "--profile", default="sim", help="robot profile: a YAML file or a shipped name (sim)"
-    )
-    parser.add_argument(
-        "--no-randomise", action="store_true", help="nominal physics and sensors, no latency"
-    )
-    parser.add_argument(
-        "--time-limit", type=float, default=60.0, help="sim seconds per episode (default: 60)"
-    )
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--ray", action="store_true", help="run episodes as tasks on a local Ray")
-    where.add_argument("--ray-address", help="run episodes on this Ray cluster")
-    parser.add_argument("--ray-cpus", type=int, default=2, help="CPUs of the local Ray (2)")
+    add_scenario_options(parser)
     parser.add_argument("--json", type=Path, help="write the leaderboard here (JSON)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(func=run_leaderboard)
@@ -90,27 +70,13 @@ def run_leaderboard(args: argparse.Namespace) -> int:
     try:
         entries = [parse_entry(text) for text in args.entry]
         seeds = parse_seeds(args.seeds)
-        profile = _load_profile(args.profile)
-        if not (math.isfinite(args.time_limit) and args.time_limit > 0):
-            raise ValueError(f"--time-limit must be a positive number, not {args.time_limit}")
-        if args.ray_cpus < 1:
-            raise ValueError("--ray-cpus must be at least 1")
+        options = scenario_options(args)
     except (OSError, ValueError) as exc:
         print(f"flywheel leaderboard: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    ray_address = LOCAL if args.ray else args.ray_address
+    ray_address = options["ray_address"]
     try:
-        board = leaderboard(
-            entries,
-            seeds,
-            family=args.family,
-            profile=profile,
-            randomise=not args.no_randomise,
-            time_limit=args.time_limit,
-            ray_address=ray_address,
-            ray_cpus=args.ray_cpus,
-            progress=not args.no_progress,
-        )
+        board = leaderboard(entries, seeds, progress=not args.no_progress, **options)
     except ValueError as exc:  # a refused model, a duplicate release, an unknown family
         print(f"flywheel leaderboard: {exc}", file=sys.stderr)
         return EXIT_USAGE
