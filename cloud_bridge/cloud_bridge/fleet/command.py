@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import sys
 import time
 from dataclasses import asdict
@@ -35,7 +34,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import cloud_bridge
 from cloud_bridge.fleet.errors import FleetError
 from cloud_bridge.fleet.processes import RobotExit, exited_early, start_fleet, stop_fleet
 from cloud_bridge.fleet.spec import AgentOptions, plan_fleet, robot_command
@@ -98,18 +96,6 @@ def register(subparsers: Any) -> None:
     status.set_defaults(func=run_status)
 
 
-def _robot_env() -> dict[str, str]:
-    """This environment, with ``cloud_bridge`` importable by the robots (their agent and
-    uploader use it) when it runs from a source checkout rather than an install."""
-    env = dict(os.environ)
-    source = str(Path(cloud_bridge.__file__).resolve().parents[1])
-    if Path(source).name not in ("site-packages", "dist-packages"):
-        paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-        if source not in paths:
-            env["PYTHONPATH"] = os.pathsep.join([source, *paths])
-    return env
-
-
 def _require_module(name: str, what: str) -> None:
     if importlib.util.find_spec(name) is None:
         raise FleetError(
@@ -159,7 +145,7 @@ def run_up(args: argparse.Namespace) -> int:
         commands = [
             (r, robot_command(r, profile=args.profile, agent=agent, sets=args.set)) for r in robots
         ]
-        state = start_fleet(commands, args.run_dir, env=_robot_env(), store_url=args.store)
+        state = start_fleet(commands, args.run_dir, store_url=args.store)
     except FleetError as exc:
         print(f"flywheel fleet up: {exc}", file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import cloud_bridge
 from cloud_bridge.fleet.errors import FleetError
 from cloud_bridge.fleet.spec import RobotSpec
 from cloud_bridge.fleet.state import FleetState, RobotProcess
@@ -29,6 +30,7 @@ __all__ = [
     "group_alive",
     "group_members",
     "process_start_ticks",
+    "robot_environment",
     "start_fleet",
     "stop_fleet",
 ]
@@ -111,6 +113,18 @@ def group_alive(robot: RobotProcess) -> bool:
     return True
 
 
+def robot_environment() -> dict[str, str]:
+    """This environment, with ``cloud_bridge`` importable by the robots (their agent and
+    uploader use it) when it runs from a source checkout rather than an install."""
+    env = dict(os.environ)
+    source = str(Path(cloud_bridge.__file__).resolve().parents[1])
+    if Path(source).name not in ("site-packages", "dist-packages"):
+        paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        if source not in paths:
+            env["PYTHONPATH"] = os.pathsep.join([source, *paths])
+    return env
+
+
 def _signal_group(robot: RobotProcess, signum: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(robot.pgid, signum)
@@ -124,7 +138,8 @@ def start_fleet(
     store_url: str | None = None,
 ) -> FleetState:
     """Start each ``(robot, command)`` under the keeper in its own session; the state is saved
-    after each start, so a failure half-way still leaves ``fleet down`` what to stop.
+    after each start, so a failure half-way still leaves ``fleet down`` what to stop. ``env``
+    defaults to :func:`robot_environment`.
 
     Raises :class:`FleetError` when a fleet started in ``run_dir`` still runs.
     """
@@ -139,7 +154,7 @@ def start_fleet(
             )
     state = FleetState(run_dir, [], store_url)
     state.save()
-    child_env = dict(os.environ if env is None else env)
+    child_env = robot_environment() if env is None else dict(env)
     child_env.setdefault("PYTHONUNBUFFERED", "1")  # a robot's last words reach its log
     for spec, command in robots:
         spec.folder.mkdir(parents=True, exist_ok=True)

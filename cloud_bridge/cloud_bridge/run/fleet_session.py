@@ -38,7 +38,6 @@ from cloud_bridge.fleet import (
     start_fleet,
     stop_fleet,
 )
-from cloud_bridge.fleet.command import _robot_env
 from cloud_bridge.fleet.processes import exited_early, group_alive
 from cloud_bridge.run.layout import RunLayout
 from cloud_bridge.run.missions import mission_seeds
@@ -167,9 +166,7 @@ class FleetSession:
         for spec in self.specs:
             self.mission_log(plan, spec.robot_id).unlink(missing_ok=True)
         try:
-            start_fleet(
-                commands, self.layout.root, env=_robot_env(), store_url=self.agent.store_url
-            )
+            start_fleet(commands, self.layout.root, store_url=self.agent.store_url)
         except FleetError as exc:
             raise StageError("fleet", str(exc)) from None
         return True
