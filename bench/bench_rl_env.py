@@ -46,7 +46,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +59,7 @@ from fw_bringup.robot_loop import RobotLoop
 from fw_common.profile import RobotProfile
 from fw_common.profile.sim import ScenarioConfig, SimConfig
 from fw_policy.base import Action, PolicyInput
+from fw_sim.actuation import CommandResult
 from fw_sim.world import Due, SimWorld
 
 TARGET = 0.7
@@ -72,6 +73,9 @@ EXAMPLE_REWARD = Path(__file__).resolve().parents[1] / "cloud_bridge/examples/re
 
 #: Steps per second: (per wall second, per CPU second of this process).
 Rates = tuple[float, float]
+
+
+WheelCommander = Callable[[Sequence[str], Sequence[float]], CommandResult]
 
 
 @dataclass
@@ -91,6 +95,17 @@ class EpisodeLog:
     end_xy: tuple[float, float] = (0.0, 0.0)
 
 
+def _logging(world: SimWorld, log: EpisodeLog) -> WheelCommander:
+    """``world``'s wheel command method, logging each command into ``log`` first."""
+    apply = world.apply_wheel_velocities
+
+    def logged(names: Sequence[str], velocities: Sequence[float]) -> CommandResult:
+        log.commands[world.sim_time_ns - log.start_ns].append((list(names), list(velocities)))
+        return apply(names, velocities)
+
+    return logged
+
+
 def bench_env(env: HeadlessNavEnv, seconds: float) -> tuple[Rates, list[EpisodeLog]]:
     """Environment steps per wall and CPU second within an episode (resets not counted), and
     what each episode's world did in the window, for :func:`bench_bare` to replay."""
@@ -101,19 +116,9 @@ def bench_env(env: HeadlessNavEnv, seconds: float) -> tuple[Rates, list[EpisodeL
         world = env.world
         log = EpisodeLog(world.config, world.sim_time_ns)
         logs.append(log)
-        apply = world.apply_wheel_velocities
-
-        def logged(
-            names: Sequence[str],
-            velocities: Sequence[float],
-            world: SimWorld = world,
-            log: EpisodeLog = log,
-            apply: object = apply,
-        ) -> object:
-            log.commands[world.sim_time_ns - log.start_ns].append((list(names), list(velocities)))
-            return apply(names, velocities)  # type: ignore[operator]
-
-        world.apply_wheel_velocities = logged  # type: ignore[method-assign]
+        # The stepper calls the world's method by attribute: logging it costs the environment
+        # one Python call per wheel command, which counts against it.
+        world.apply_wheel_velocities = _logging(world, log)  # type: ignore[method-assign,assignment]
         start, cpu_start = time.perf_counter(), time.process_time()
         done = False
         while not done and time.perf_counter() - start < seconds - spent:
