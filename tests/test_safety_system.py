@@ -152,8 +152,10 @@ def test_stale_scan_stops_until_scans_return(robot, probe) -> None:  # type: ign
     assert view.turned_while(lambda: drive_with_scans(0.8, 2.0, True)) > 0.5
     # 1 s without scans: the 0.5 s watchdog trips and the wheels ramp down within this window,
     # so that the next one measures a robot at rest (a 0.6 s window left the end of the ramp,
-    # up to 0.035 rad, to the next window on a loaded host).
-    assert view.turned_while(lambda: drive_with_scans(0.8, 1.0, False)) < 0.6
+    # up to 0.035 rad, to the next window on a loaded host). Turning on for the whole window
+    # would be 0.8 rad; the bound allows a trip up to ~0.15 s of sim time late, as a starved
+    # host serves the supervisor's timer (0.61 rad measured at load 2 on 2 cores).
+    assert view.turned_while(lambda: drive_with_scans(0.8, 1.0, False)) < 0.7
     assert view.events.wait_for(lambda m: m.name == "safety/stale_scan", timeout=10)
     assert view.turned_while(lambda: drive_with_scans(0.8, 1.5, False)) < 0.03
     status = view.status.wait_for(
