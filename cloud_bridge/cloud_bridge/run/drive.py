@@ -26,7 +26,6 @@ from collections import Counter
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cloud_bridge.run.files import read_json, write_json
 from cloud_bridge.run.fleet_session import FleetPlan, FleetSession
@@ -37,6 +36,7 @@ from cloud_bridge.run.missions import (
     mission_seeds,
     read_missions,
 )
+from cloud_bridge.run.progress import stage_progress
 from cloud_bridge.run.sampler import StoreSampler
 from cloud_bridge.store import ObjectStore, StoreError
 
@@ -121,15 +121,8 @@ def run_drive(
     started = session.ensure(plan)
     o = session.options
     wanted = o.episodes_per_robot
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[note]}"),
-        TimeElapsedColumn(),
-    )
     progress: dict[str, MissionProgress] = {}
-    with Progress(*columns, console=console, transient=False) as bar:
+    with stage_progress(console) as bar:
         tasks = {
             rid: bar.add_task(f"{stage} {rid}", total=wanted, note="starting")
             for rid in session.robot_ids
@@ -213,14 +206,7 @@ def run_external_drive(
     began = time.monotonic()
     new: dict[str, list[str]] = {}
     done_after: dict[str, float] = {}
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[note]}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=False) as bar:
+    with stage_progress(console) as bar:
         tasks = {
             rid: bar.add_task(f"{stage} {rid} (external)", total=wanted, note="waiting")
             for rid in session.robot_ids

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["append_jsonl", "read_json", "read_jsonl", "write_json"]
+__all__ = ["append_jsonl", "read_json", "read_jsonl", "write_json", "write_text"]
 
 
 def _finite(value: Any) -> Any:
@@ -28,20 +28,24 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def write_json(path: Path, data: Any) -> None:
-    """``data`` as indented JSON at ``path``, atomically (folders created)."""
+def write_text(path: Path, text: str) -> None:
+    """``text`` at ``path``, atomically (folders created)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(_finite(data), f, indent=1, sort_keys=False, allow_nan=False)
-            f.write("\n")
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    """``data`` as indented JSON at ``path``, atomically (folders created)."""
+    write_text(path, json.dumps(_finite(data), indent=1, sort_keys=False, allow_nan=False) + "\n")
 
 
 def read_json(path: Path, default: Any = None) -> Any:

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cloud_bridge.evaluate import (
     EpisodeResult,
@@ -37,6 +36,7 @@ from cloud_bridge.evaluate.runner import LOCAL, ray_session
 from cloud_bridge.run.files import read_json, write_json
 from cloud_bridge.run.layout import RunLayout, release_name
 from cloud_bridge.run.options import RunOptions
+from cloud_bridge.run.progress import stage_progress
 from cloud_bridge.run.stages import StageError
 from cloud_bridge.store import ObjectStore
 from fw_common.profile import RobotProfile
@@ -63,16 +63,6 @@ def sim_profile() -> RobotProfile:
     return default_profile()
 
 
-def _columns() -> tuple[Any, ...]:
-    return (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[note]}"),
-        TimeElapsedColumn(),
-    )
-
-
 def run_dataset(
     iteration: int, store: ObjectStore, layout: RunLayout, console: Console
 ) -> dict[str, Any]:
@@ -90,7 +80,7 @@ def run_dataset(
         for k in range(iteration)
         if layout.model(release_name(k)).exists()
     }
-    with Progress(*_columns(), console=console) as bar:
+    with stage_progress(console) as bar:
         task = bar.add_task(f"dataset-{iteration} episodes", total=None, note="")
 
         def progress(done: int, total: int, outcome: EpisodeOutcome) -> None:
@@ -141,7 +131,7 @@ def run_train(
         # measured closed-loop success doubling without it).
         masked_features=VELOCITY_FEATURES,
     )
-    with Progress(*_columns(), console=console) as bar:
+    with stage_progress(console) as bar:
         task = bar.add_task(f"train {release} epochs", total=config.epochs, note="")
 
         def on_epoch(record: EpochRecord) -> None:

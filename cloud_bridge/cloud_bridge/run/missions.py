@@ -19,13 +19,11 @@ robot, rewritten whole from the drive logs after each drive.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cloud_bridge.run.files import read_jsonl
+from cloud_bridge.run.files import read_jsonl, write_text
 from fw_sim.seed_sets import seed_set
 
 __all__ = ["MissionProgress", "merge_drive_logs", "mission_seeds", "read_missions"]
@@ -82,13 +80,5 @@ def merge_drive_logs(drive_logs: list[Path], merged: Path) -> int:
     lines = []
     for path in drive_logs:
         lines += [json.dumps(r, sort_keys=True) for r in read_jsonl(path)[0]]
-    merged.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=merged.parent, prefix=f".{merged.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("".join(line + "\n" for line in lines))
-        os.replace(tmp, merged)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(merged, "".join(line + "\n" for line in lines))
     return len(lines)

@@ -13,12 +13,12 @@ import time
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cloud_bridge.run.agents import read_agents
 from cloud_bridge.run.drive import drive_plan
 from cloud_bridge.run.fleet_session import CANARY, STABLE, FleetPlan, FleetSession
 from cloud_bridge.run.layout import release_name
+from cloud_bridge.run.progress import stage_progress
 from cloud_bridge.run.releases_log import ReleaseDesk
 from cloud_bridge.run.sampler import StoreSampler
 from cloud_bridge.run.stages import StageBook, StageError
@@ -64,9 +64,7 @@ def wait_for_release(
     wait began, as seen by polling)."""
     began = time.monotonic()
     seen: dict[str, float] = {}
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[note]}"), TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, console=console) as bar:
+    with stage_progress(console) as bar:
         task = bar.add_task(
             f"{stage} robots running {release}", total=len(session.robot_ids), note=""
         )
