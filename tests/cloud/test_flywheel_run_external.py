@@ -165,26 +165,6 @@ def test_external_options_round_trip_and_bad_ones_are_refused(tmp_path: Path) ->
     assert not RunOptions(run_dir=tmp_path).external
 
 
-@pytest.mark.parametrize(
-    ("args", "says"),
-    [
-        (["--external-robots", "robot_1,../etc"], "'../etc' is not a robot id"),
-        (["--external-robots", "robot_1,robot_1"], "names a robot twice"),
-        (["--keys", "/nonexistent/keys"], "--keys /nonexistent/keys: no such folder"),
-    ],
-)
-def test_bad_external_options_exit_2_and_start_nothing(
-    tmp_path: Path, args: list[str], says: str
-) -> None:
-    shown = subprocess.run(
-        [*FLYWHEEL, "run", "--run-dir", str(tmp_path / "run"), *args],
-        env=flywheel_env(), capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert shown.returncode == 2, shown.stdout + shown.stderr
-    assert says in shown.stderr
-    assert not (tmp_path / "run").exists()
-
-
 #: The reduced budget: one iteration, one mission per robot, four held-out scenarios, no
 #: faulty release, no PPO, no leaderboard; the gate opened wide so four scenarios cannot stop
 #: the chain (its verdicts are test_evaluate_gate.py's).
