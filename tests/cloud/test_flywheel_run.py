@@ -154,6 +154,10 @@ def test_flywheel_run_closes_the_loop_on_a_fleet_and_resumes(tmp_path: Path) -> 
     assert _stage(run_dir, "dataset-1")["result"]["last_build"]["unchanged"] == len(ROBOTS)
     summary = json.loads((run_dir / "train" / "v2" / "train_summary.json").read_text())
     assert summary["history"] and "val_loss" in summary["history"][0]
+    # DAgger's round fine-tunes the release it improves on.
+    assert summary["parent"] == str(run_dir / "train" / "v1" / "policy.pt")
+    assert _stage(run_dir, "train-1")["result"]["parent"] == "v1"
+    assert _stage(run_dir, "train-0")["result"]["parent"] is None
     held_out = json.loads((run_dir / "evaluate" / "v2.json").read_text())
     assert held_out["release"] == "v2" and len(held_out["episodes"]) == 4
     assert held_out["summary"]["success_rate"]["n"] == 4

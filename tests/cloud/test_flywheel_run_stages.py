@@ -321,6 +321,7 @@ def test_each_plan_is_a_profile_the_robots_accept(tmp_path: Path) -> None:
         (["--robots", "0"], "--robots must be an integer >= 1"),
         (["--family", "moon"], "--family 'moon'"),
         (["--eval-scenarios", "1"], "--eval-scenarios must be an integer >= 2"),
+        (["--dagger-learning-rate", "nan"], "--dagger-learning-rate must be a positive number"),
         (["--store", "s3://key:secret@bucket"], "names only a bucket"),
         (["--external-robots", "robot_1,../etc"], "'../etc' is not a robot id"),
         (["--external-robots", "robot_1,robot_1"], "names a robot twice"),

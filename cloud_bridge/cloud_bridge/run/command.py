@@ -80,6 +80,8 @@ def register(subparsers: Any) -> None:
     add("--epochs", type=int, default=d.epochs, help="most training epochs")
     add("--patience", type=int, default=d.patience, help="early-stopping patience (epochs)")
     add("--seed", type=int, default=d.seed, help="training seed")
+    add("--dagger-learning-rate", type=float, default=d.dagger_learning_rate,
+        help="rate at which v<k+1> fine-tunes v<k> on the grown dataset")  # fmt: skip
     add("--max-regression", type=float, default=demo_gate().max_success_regression,
         help="gate: largest success drop against the baseline its interval may allow")  # fmt: skip
     add("--max-collision", type=float, default=demo_gate().max_collision_rate,
@@ -126,6 +128,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         epochs=args.epochs,
         patience=args.patience,
         seed=args.seed,
+        dagger_learning_rate=args.dagger_learning_rate,
         gate=dataclasses.replace(
             demo_gate(),
             max_success_regression=args.max_regression,

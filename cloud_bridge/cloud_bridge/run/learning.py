@@ -6,7 +6,10 @@
   union DAgger trains on. Episodes a release drove are re-run with that release's model.
 - ``train-<k>``: :func:`cloud_bridge.train.train_policy` on that dataset into
   ``<run>/train/v<k+1>``; from iteration 1 on, the union holds the expert's demonstrations and
-  the supervisor's take-overs and labels of every release before (DAgger's aggregation).
+  the supervisor's take-overs and labels of every release before (DAgger's aggregation), and
+  ``v<k+1>`` resumes ``v<k>`` and fine-tunes it at ``options.dagger_learning_rate`` (with the
+  same seed, so the same validation episodes): retrained from scratch, a round's release is a
+  new draw of initialisation that may land below the release it should improve on.
 - ``evaluate-<k>``: ``v<k+1>`` and its baseline (``classic`` for v1, the release before it
   after) on the same held-out scenarios (``seed_set("heldout")``; the baseline's episodes are
   read back from the iteration before when it ran them), then the gate: a paired
@@ -120,11 +123,16 @@ def run_train(
     from cloud_bridge.train.fit import EpochRecord
 
     release = release_name(iteration)
+    parent = None if iteration == 0 else layout.train(release_name(iteration - 1))
     config = TrainConfig(
         seed=options.seed,
         epochs=options.epochs,
         patience=options.patience,
         takeover_weight=options.takeover_weight,
+        parent=parent,
+        learning_rate=(
+            TrainConfig.learning_rate if parent is None else options.dagger_learning_rate
+        ),
         model_version=release,
         # The robot's own velocity nearly equals its last command: a network that reads it
         # learns to repeat itself (behaviour cloning's copycat failure; bench_learning.py
@@ -154,6 +162,7 @@ def run_train(
         "mlflow_run_id": result.run_id,
         "metrics": result.metrics,
         "aggregated_iterations": iteration + 1,
+        "parent": None if parent is None else release_name(iteration - 1),
         "config": {
             k: v for k, v in dataclasses.asdict(config).items() if isinstance(v, int | float | str)
         },

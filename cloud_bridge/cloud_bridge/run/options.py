@@ -105,6 +105,9 @@ class RunOptions:
     seed: int = 0
     #: Loss weight of the supervisor's take-over steps (HG-DAgger), relative to 1.
     takeover_weight: float = 5.0
+    #: Learning rate at which v<k+1> fine-tunes v<k> on the grown dataset (v1 trains from
+    #: scratch at TrainConfig's rate); bench_learning.py chose it on validation scenarios.
+    dagger_learning_rate: float = 3e-4
     #: The gate every release must pass before it is published.
     gate: GateConfig = field(default_factory=demo_gate)
     #: Publish a deliberately faulty release at the end and watch the robots roll it back.
@@ -159,6 +162,7 @@ class RunOptions:
             "eval_time_limit": self.eval_time_limit,
             "real_time_factor": self.real_time_factor,
             "takeover_weight": self.takeover_weight,
+            "dagger_learning_rate": self.dagger_learning_rate,
             "poll_period": self.poll_period,
             "rollback_window": self.rollback_window,
             "rollback_margin": self.rollback_margin,
