@@ -270,6 +270,8 @@ def main() -> int:
             f"{diff.high:+.0%}]; only {candidate}: {len(paired.candidate_only)} scenarios, "
             f"only {baseline}: {len(paired.baseline_only)}"
         )
+    if len(args.train_seeds) > 1:
+        _print_pooled(results, bc_names, dagger_names, args.train_seeds)
     bc_rates = [rates[bc_names[seed]] for seed in args.train_seeds]
     dagger_rates = [rates[dagger_names[seed]] for seed in args.train_seeds]
     reached = sum(rate >= 0.9 for rate in bc_rates)
@@ -286,6 +288,37 @@ def main() -> int:
     beaten = min(*bc_rates, *dagger_rates) > rates["classic"]
     print(f"both beat classic: {'met' if beaten else 'not met'}")
     return 0
+
+
+def _print_pooled(
+    results: dict[str, Any],
+    bc_names: dict[int, str],
+    dagger_names: dict[int, str],
+    seeds: list[int],
+) -> None:
+    """Every training seed's episodes together: BC and DAgger rates with Wilson intervals, and
+    the paired difference over all (training seed, scenario) pairs, resampling the pairs."""
+    from cloud_bridge.evaluate.intervals import paired_bootstrap_difference, wilson
+
+    bc = [float(e.success) for seed in seeds for e in _by_seed(results[bc_names[seed]])]
+    dagger = [float(e.success) for seed in seeds for e in _by_seed(results[dagger_names[seed]])]
+    for name, values in (("BC", bc), ("BC + 1 DAgger round", dagger)):
+        rate = wilson(int(sum(values)), len(values))
+        print(
+            f"pooled over {len(seeds)} training seeds, {name}: {rate.value:.1%} "
+            f"[{rate.low:.1%}, {rate.high:.1%}] of {rate.n}"
+        )
+    diff = paired_bootstrap_difference(dagger, bc)
+    won = sum(d > b for d, b in zip(dagger, bc, strict=True))
+    lost = sum(d < b for d, b in zip(dagger, bc, strict=True))
+    print(
+        f"pooled DAgger - BC, paired: {diff.value:+.1%} [{diff.low:+.1%}, {diff.high:+.1%}]; "
+        f"{won} pairs won, {lost} lost"
+    )
+
+
+def _by_seed(report: Any) -> list[Any]:
+    return sorted(report.episodes, key=lambda e: e.seed)
 
 
 def _mean(values: list[float]) -> float:
