@@ -19,6 +19,7 @@ topics, each mission log only its own robot), and each robot's episodes under it
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import signal
@@ -74,9 +75,15 @@ def _interrupt_after(run_dir: Path, stage: str) -> subprocess.CompletedProcess[s
     while not (run_dir / "stages" / f"{stage}.json").exists():
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
         time.sleep(0.2)
+    # Popen.send_signal does nothing to a process that has ended: say so rather than find
+    # a finished run. The time lets a failure be read against the stages' finish times.
+    assert process.poll() is None, "the run ended before it could be interrupted"
     process.send_signal(signal.SIGINT)
+    sent = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
     out, err = process.communicate(timeout=90)
-    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return subprocess.CompletedProcess(
+        process.args, process.returncode, out, err + f"\nSIGINT {sent}"
+    )
 
 
 def test_flywheel_run_closes_the_loop_on_a_fleet_and_resumes(tmp_path: Path) -> None:
