@@ -78,11 +78,16 @@ def _interrupt_after(run_dir: Path, stage: str) -> subprocess.CompletedProcess[s
     # Popen.send_signal does nothing to a process that has ended: say so rather than find
     # a finished run. The time lets a failure be read against the stages' finish times.
     assert process.poll() is None, "the run ended before it could be interrupted"
+    dispositions = " ".join(
+        line.replace("\t", "")
+        for line in Path(f"/proc/{process.pid}/status").read_text().splitlines()
+        if line.startswith(("SigBlk", "SigIgn", "SigCgt"))
+    )
     process.send_signal(signal.SIGINT)
     sent = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
     out, err = process.communicate(timeout=90)
     return subprocess.CompletedProcess(
-        process.args, process.returncode, out, err + f"\nSIGINT {sent}"
+        process.args, process.returncode, out, err + f"\nSIGINT {sent} ({dispositions})"
     )
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib.util
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,10 @@ def run_flywheel(args: argparse.Namespace) -> int:
     failures: tuple[type[Exception], ...] = (StageError, FleetError, ReleaseError, StoreError)
     failures += (DatasetError, ValueError, OSError)
     status = 0
+    # Ctrl-C is how a person stops a run (a re-run resumes): take it even when the parent
+    # left SIGINT ignored, which Python would otherwise keep and a child inherits (a
+    # non-interactive shell does that for `&` jobs).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         flywheel.run()
     except KeyboardInterrupt:
