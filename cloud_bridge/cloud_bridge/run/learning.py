@@ -123,13 +123,13 @@ def run_train(
     from cloud_bridge.train.fit import EpochRecord
 
     release = release_name(iteration)
-    parent = None if iteration == 0 else layout.train(release_name(iteration - 1))
+    parent = None if iteration == 0 else release_name(iteration - 1)
     config = TrainConfig(
         seed=options.seed,
         epochs=options.epochs,
         patience=options.patience,
         takeover_weight=options.takeover_weight,
-        parent=parent,
+        parent=None if parent is None else layout.train(parent),
         learning_rate=(
             TrainConfig.learning_rate if parent is None else options.dagger_learning_rate
         ),
@@ -162,7 +162,7 @@ def run_train(
         "mlflow_run_id": result.run_id,
         "metrics": result.metrics,
         "aggregated_iterations": iteration + 1,
-        "parent": None if parent is None else release_name(iteration - 1),
+        "parent": parent,
         "config": {
             k: v for k, v in dataclasses.asdict(config).items() if isinstance(v, int | float | str)
         },

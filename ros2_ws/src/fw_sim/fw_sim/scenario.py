@@ -107,22 +107,19 @@ def _generate_open(config: ScenarioConfig, seed: int) -> Scenario:
 
     kinds = ["box"] * config.box_count + ["cylinder"] * config.cylinder_count
     rng.shuffle(kinds)
-    placed: list[Obstacle] | None = None
     for _ in range(_OPEN_LAYOUTS):
         placed = _place_obstacles(config, kinds, anchors, uniform_xy, rng)
         if placed is not None:
-            break
-    if placed is None:
-        raise ScenarioError(
-            f"could not place {len(kinds)} obstacles in {_OPEN_LAYOUTS} layouts: the arena is too "
-            "small for the requested counts, gap and clearance"
-        )
-    return Scenario(
-        seed=seed,
-        arena_size=config.arena_size,
-        start=start,
-        goal=goal,
-        obstacles=tuple(placed),
+            return Scenario(
+                seed=seed,
+                arena_size=config.arena_size,
+                start=start,
+                goal=goal,
+                obstacles=tuple(placed),
+            )
+    raise ScenarioError(
+        f"could not place {len(kinds)} obstacles in {_OPEN_LAYOUTS} layouts: the arena is too "
+        "small for the requested counts, gap and clearance"
     )
 
 
