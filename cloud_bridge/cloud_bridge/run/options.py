@@ -58,7 +58,9 @@ def demo_gate() -> GateConfig:
         min_success_rate=None,
         max_collision_rate=0.5,
         max_interventions_per_100m=None,
-        max_success_regression=0.3,
+        # Twelve scenarios: two releases at the same 17 % that succeed on different pairs
+        # (2 against 2) already give an interval down to -0.33, so 0.3 failed equal releases.
+        max_success_regression=0.5,
         max_collision_increase=None,
     )
 
