@@ -6,8 +6,9 @@ The smoke run's bar: on scenario seeds no training episode used, the trained pol
 progress toward the goal than an MLP with random weights, on fixed seeds (the run is
 deterministic on CPU). Its other checks: ONNX parity with torch and the normalisation inside
 the graph, the MLflow run's records read back with mlflow's own client, the summary,
-determinism, ``MLFLOW_TRACKING_URI``, and a DAgger iteration (the union of two datasets, resumed
-from the first model).
+determinism, ``MLFLOW_TRACKING_URI``, a DAgger iteration (the union of two datasets, resumed
+from the first model), and an ensemble (its graph the mean of its members, resumed member by
+member).
 """
 
 from __future__ import annotations
@@ -304,3 +305,73 @@ def test_a_dagger_iteration_trains_on_the_union_and_resumes_the_parent(
     assert json.loads((tmp_path / "dagger1" / "train_summary.json").read_text())["parent"] == str(
         smoke_run.onnx_path.parent / "policy.pt"
     )
+
+
+def _member(state: dict[str, torch.Tensor], x: np.ndarray) -> np.ndarray:
+    """A member's action from its weights alone, in float64: normalise, mask nothing, ReLU
+    layers, tanh head."""
+    h = (x - state["mean"].double().numpy()) / state["std"].double().numpy()
+    layers = sorted({int(k.split(".")[1]) for k in state if k.startswith("mlp.")})
+    for i, index in enumerate(layers):
+        weight = state[f"mlp.{index}.weight"].double().numpy()
+        h = h @ weight.T + state[f"mlp.{index}.bias"].double().numpy()
+        h = np.tanh(h) if i == len(layers) - 1 else np.maximum(h, 0.0)
+    return h
+
+
+def test_an_ensemble_averages_members_trained_apart_and_resumes_member_by_member(
+    expert_dataset: Path, smoke_run: TrainResult, tmp_path: Path, tracking_env: str
+) -> None:
+    config = dataclasses.replace(SMOKE, epochs=6, ensemble_size=3, model_version="ensemble")
+    result = train_policy([expert_dataset], tmp_path / "ensemble", config)
+    saved = torch.load(tmp_path / "ensemble" / "policy.pt", weights_only=True)
+    members = saved["members"]
+    assert len(members) == 3 and "state_dict" not in saved
+    # Each member its own draw: no two share their first layer.
+    firsts = [m["mlp.0.weight"] for m in members]
+    assert all(not torch.equal(a, b) for i, a in enumerate(firsts) for b in firsts[i + 1 :])
+    # The first member is what a one-member run with the same seed and epochs trains.
+    single = train_policy(
+        [expert_dataset], tmp_path / "single", dataclasses.replace(config, ensemble_size=1)
+    )
+    alone = torch.load(tmp_path / "single" / "policy.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(alone[k], members[0][k]) for k in alone)
+    assert single.metrics["val_loss"] == result.metrics["val_loss"]
+
+    # The model file returns the mean of the members' actions, computed from their weights.
+    rows = [
+        np.asarray(obs, np.float64)
+        for p in sorted((expert_dataset / "data").glob("*.parquet"))
+        for obs in pq.read_table(p, columns=["observation"]).column(0).to_pylist()
+    ][::50]
+    x = np.stack(rows)
+    expected = np.mean([_member(m, x) for m in members], axis=0)
+    session = ort.InferenceSession(str(result.onnx_path), providers=["CPUExecutionProvider"])
+    exported = session.run(None, {"observation": x.astype(np.float32)})[0]
+    np.testing.assert_allclose(exported, expected, atol=1e-5)
+    assert np.abs(_member(members[0], x) - expected).max() > 1e-3  # not one member's
+
+    summary = json.loads((tmp_path / "ensemble" / "train_summary.json").read_text())
+    assert summary["members"][0]["seed"] != config.seed
+    assert len(summary["members"]) == 2 and all(m["history"] for m in summary["members"])
+    assert {e["member"] for e in summary["members"][1]["history"]} == {2}
+    assert math.isfinite(result.metrics["ensemble_val_loss"])
+
+    # DAgger resumes every member from its own parent; a parent of another size is refused.
+    still = dataclasses.replace(
+        config, epochs=1, learning_rate=1e-12, parent=tmp_path / "ensemble"
+    )
+    train_policy([expert_dataset], tmp_path / "child", still)
+    child = torch.load(tmp_path / "child" / "policy.pt", weights_only=True)["members"]
+    for before, after in zip(members, child, strict=True):
+        torch.testing.assert_close(
+            after["mlp.0.weight"], before["mlp.0.weight"], atol=1e-6, rtol=0
+        )
+    from cloud_bridge.train import TrainError
+
+    with pytest.raises(TrainError, match="has 3 ensemble members, this run 1"):
+        train_policy(
+            [expert_dataset],
+            tmp_path / "mismatch",
+            dataclasses.replace(still, ensemble_size=1),
+        )

@@ -165,6 +165,11 @@ def test_a_hostile_or_mismatched_parent_is_refused_and_the_run_marked_failed(
     assert experiment is not None
     assert [r.info.status for r in client.search_runs([experiment.experiment_id])] == ["FAILED"]
 
+    for name, content in (("plain", {"weights": []}), ("members", {"members": [1, 2]})):
+        torch.save(content, tmp_path / f"{name}.pt")
+        odd = dataclasses.replace(config, parent=tmp_path / f"{name}.pt")
+        _train_error([dataset], tmp_path / "run", odd, "not a Flywheel policy checkpoint")
+
     parent = train_policy([dataset], tmp_path / "parent", config)
     wider = dataclasses.replace(config, hidden=(32,), parent=tmp_path / "parent")
     _train_error([dataset], tmp_path / "child", wider, r"hidden layers \[16\], this run \[32\]")

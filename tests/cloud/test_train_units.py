@@ -142,6 +142,7 @@ def test_early_stopping_waits_patience_epochs_and_keeps_the_best_weights() -> No
     "bad",
     [
         {"epochs": 0},
+        {"ensemble_size": 0},
         {"hidden": ()},
         {"takeover_weight": 0.0},
         {"takeover_weight": math.nan},
@@ -164,3 +165,12 @@ def test_the_flywheel_command_starts_without_loading_the_training_stack() -> Non
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_ensemble_members_draw_their_own_seeds() -> None:
+    from cloud_bridge.train.ensemble import member_seed
+
+    assert member_seed(7, 0) == 7  # a one-member run is the plain network
+    seeds = {(run, m): member_seed(run, m) for run in range(3) for m in range(4)}
+    assert len(set(seeds.values())) == len(seeds)  # neighbouring runs share no member
+    assert member_seed(7, 2) == member_seed(7, 2)

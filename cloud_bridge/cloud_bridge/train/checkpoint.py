@@ -1,9 +1,10 @@
 """The torch checkpoint next to the ONNX model: what DAgger's next iteration resumes from.
 
-``policy.pt`` holds the network's weights, its hidden widths, the features it masks, the
-observation spec id and the action scale. It is read with ``torch.load(weights_only=True)``,
-which unpickles tensors and plain containers only, so a hostile file cannot run code; a
-checkpoint of another spec, action scale or shape is refused with the reason.
+``policy.pt`` holds the network's weights (``state_dict``; an ensemble's, one per member, in
+``members``), its hidden widths, the features it masks, the observation spec id and the action
+scale. It is read with ``torch.load(weights_only=True)``, which unpickles tensors and plain
+containers only, so a hostile file cannot run code; a checkpoint of another spec, action
+scale, shape or ensemble size is refused with the reason.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any
 
 import torch
 
+from cloud_bridge.train.ensemble import PolicyEnsemble
 from cloud_bridge.train.errors import TrainError
-from cloud_bridge.train.network import PolicyNetwork
 
 __all__ = ["CHECKPOINT_NAME", "load_parent", "save_checkpoint"]
 
@@ -22,11 +23,16 @@ CHECKPOINT_NAME = "policy.pt"
 
 
 def save_checkpoint(
-    path: Path, network: PolicyNetwork, spec_id: str, action_scale: tuple[float, float]
+    path: Path, network: PolicyEnsemble, spec_id: str, action_scale: tuple[float, float]
 ) -> None:
+    members = [m.state_dict() for m in network.networks]
+    # One member keeps the layout of checkpoints from before ensembles.
+    weights: dict[str, Any] = (
+        {"state_dict": members[0]} if len(members) == 1 else {"members": members}
+    )
     torch.save(
         {
-            "state_dict": network.state_dict(),
+            **weights,
             "hidden": list(network.hidden),
             "masked": list(network.masked),
             "spec_id": spec_id,
@@ -37,10 +43,11 @@ def save_checkpoint(
 
 
 def load_parent(
-    parent: Path, network: PolicyNetwork, spec_id: str, action_scale: tuple[float, float]
+    parent: Path, network: PolicyEnsemble, spec_id: str, action_scale: tuple[float, float]
 ) -> Path:
-    """Load the parent's weights into ``network`` (whose normalisation is kept: the new
-    union's); the checkpoint file read. ``parent`` is a ``policy.pt`` or a run folder."""
+    """Load the parent's weights into ``network``, member by member (whose normalisation is
+    kept: the new union's); the checkpoint file read. ``parent`` is a ``policy.pt`` or a run
+    folder."""
     path = Path(parent)
     if path.is_dir():
         path = path / CHECKPOINT_NAME
@@ -50,7 +57,8 @@ def load_parent(
         saved: Any = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for a bad or hostile file
         raise TrainError(f"parent checkpoint {path} is unreadable: {exc}") from None
-    if not isinstance(saved, dict) or "state_dict" not in saved:
+    members = saved.get("members", [saved.get("state_dict")]) if isinstance(saved, dict) else None
+    if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
         raise TrainError(f"parent checkpoint {path} is not a Flywheel policy checkpoint")
     if saved.get("spec_id") != spec_id:
         raise TrainError(
@@ -73,12 +81,18 @@ def load_parent(
             f"parent checkpoint {path} masks features {saved.get('masked', [])}, "
             f"this run {list(network.masked)}"
         )
-    mean, std = network.mean.clone(), network.std.clone()
-    try:
-        network.load_state_dict(saved["state_dict"])
-    except (RuntimeError, TypeError, KeyError) as exc:
-        raise TrainError(f"parent checkpoint {path} does not fit the network: {exc}") from None
-    with torch.no_grad():
-        network.mean.copy_(mean)
-        network.std.copy_(std)
+    if len(members) != len(network.networks):
+        raise TrainError(
+            f"parent checkpoint {path} has {len(members)} ensemble members, "
+            f"this run {len(network.networks)}"
+        )
+    for member, state in zip(network.networks, members, strict=True):
+        mean, std = member.mean.clone(), member.std.clone()
+        try:
+            member.load_state_dict(state)
+        except (RuntimeError, TypeError, KeyError) as exc:
+            raise TrainError(f"parent checkpoint {path} does not fit the network: {exc}") from None
+        with torch.no_grad():
+            member.mean.copy_(mean)
+            member.std.copy_(std)
     return path

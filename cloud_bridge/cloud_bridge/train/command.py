@@ -48,6 +48,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--weight-decay", type=float, default=_DEFAULTS.weight_decay)
     parser.add_argument("--hidden", type=int, nargs="+", default=list(_DEFAULTS.hidden))
     parser.add_argument(
+        "--ensemble", type=int, default=_DEFAULTS.ensemble_size, dest="ensemble_size",
+        help="networks trained apart whose actions the model averages",
+    )  # fmt: skip
+    parser.add_argument(
         "--mask-feature", action="append", default=list(_DEFAULTS.masked_features),
         metavar="NAME", dest="masked_features",
         help="an observation feature the network never reads (repeat for more)",
@@ -88,6 +92,7 @@ def run_train(args: argparse.Namespace) -> int:
             learning_rate=args.learning_rate,
             weight_decay=args.weight_decay,
             hidden=tuple(args.hidden),
+            ensemble_size=args.ensemble_size,
             masked_features=tuple(args.masked_features),
             takeover_weight=args.takeover_weight,
             validation_fraction=args.validation_fraction,
@@ -107,6 +112,9 @@ def run_train(args: argparse.Namespace) -> int:
         task = progress.add_task("epochs", total=config.epochs, losses="")
 
         def on_epoch(record: EpochRecord) -> None:
+            if config.ensemble_size > 1:
+                name = f"member {record.member + 1}/{config.ensemble_size} epochs"
+                progress.update(task, description=name)
             progress.update(
                 task,
                 completed=record.epoch + 1,

@@ -26,6 +26,11 @@ class TrainConfig:
     weight_decay: float = 0.0
     #: Widths of the hidden layers (ReLU); the head is linear then tanh.
     hidden: tuple[int, ...] = (128, 128)
+    #: Networks trained apart (each its own seed, the same split) whose actions the exported
+    #: model averages (``cloud_bridge.train.ensemble``). Behaviour cloning's failures move with
+    #: the training draw, so the average fails less often than its members; training takes
+    #: this many times as long.
+    ensemble_size: int = 1
     #: Observation features (names of ``ObservationSpec.feature_names()``) the network never
     #: reads: their normalised input is multiplied by zero inside the model, which still takes
     #: the spec's whole vector (the robot's contract is unchanged). Masking the robot's own
@@ -75,6 +80,7 @@ class TrainConfig:
             "patience": self.patience,
             "parity_rows": self.parity_rows,
             "threads": self.threads,
+            "ensemble_size": self.ensemble_size,
         }
         for name, value in positive_ints.items():
             if value < 1:

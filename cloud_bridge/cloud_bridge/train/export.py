@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import torch
+from torch import nn
 
 from cloud_bridge.train.errors import TrainError
-from cloud_bridge.train.network import PolicyNetwork
 from fw_common.observation import ObservationSpec
 from fw_policy.errors import ModelRejectedError
 from fw_policy.model_file import export_torch, write_metadata
@@ -50,9 +50,7 @@ def add_metadata(path: Path, values: Mapping[str, str]) -> None:
     onnx.save(model, str(path))
 
 
-def onnx_parity(
-    path: Path, network: PolicyNetwork, observations: npt.NDArray[np.float32]
-) -> float:
+def onnx_parity(path: Path, network: nn.Module, observations: npt.NDArray[np.float32]) -> float:
     """Largest |onnxruntime - torch| over the actions of ``observations`` ``[n, size]``."""
     import onnxruntime as ort
 
@@ -69,7 +67,7 @@ def onnx_parity(
 
 
 def export_policy(
-    network: PolicyNetwork,
+    network: nn.Module,
     path: Path,
     *,
     spec: ObservationSpec,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 
 from cloud_bridge.train.config import TrainConfig
 from cloud_bridge.train.early_stopping import EarlyStopping
@@ -20,7 +21,7 @@ from cloud_bridge.train.examples import Examples
 from cloud_bridge.train.loss import weighted_action_loss
 from cloud_bridge.train.network import PolicyNetwork
 
-__all__ = ["EpochRecord", "FitResult", "fit"]
+__all__ = ["EpochRecord", "FitResult", "evaluate_loss", "fit"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class EpochRecord:
     val_loss: float
     val_linear_mse: float
     val_angular_mse: float
+    #: Which network of an ensemble (``cloud_bridge.train.ensemble``) this epoch trained.
+    member: int = 0
 
     def metrics(self) -> dict[str, float]:
         """The finite figures by metric name (MLflow refuses none, but NaN curves help no one)."""
@@ -62,7 +65,8 @@ def _tensors(examples: Examples) -> tuple[torch.Tensor, torch.Tensor, torch.Tens
     )
 
 
-def _evaluate(network: PolicyNetwork, examples: Examples) -> tuple[float, float, float]:
+def evaluate_loss(network: nn.Module, examples: Examples) -> tuple[float, float, float]:
+    """``network``'s weighted loss on ``examples`` and its MSE per action component."""
     observations, targets, weights = _tensors(examples)
     with torch.no_grad():
         predicted = network(observations)
@@ -77,6 +81,7 @@ def fit(
     validation: Examples | None,
     config: TrainConfig,
     on_epoch: Callable[[EpochRecord], None] | None = None,
+    member: int = 0,
 ) -> FitResult:
     """Train ``network`` in place; with a validation set, stop early and keep the best weights."""
     observations, targets, weights = _tensors(train)
@@ -102,8 +107,8 @@ def fit(
             total += float(loss.detach()) * batch_weight
             weight_sum += batch_weight
         network.eval()
-        val = _evaluate(network, validation) if validation is not None else (math.nan,) * 3
-        record = EpochRecord(epoch, total / weight_sum, *val)
+        val = evaluate_loss(network, validation) if validation is not None else (math.nan,) * 3
+        record = EpochRecord(epoch, total / weight_sum, *val, member=member)
         result.history.append(record)
         if on_epoch is not None:
             on_epoch(record)

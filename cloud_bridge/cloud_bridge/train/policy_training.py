@@ -5,7 +5,8 @@
 2. Turn the steps into examples (targets from the expert's labels or the executed command,
    take-over steps weighted) and hold out whole episodes for validation.
 3. Build the network with the run's seed (or resume a parent's weights) and fit it with early
-   stopping; each epoch's curves go to MLflow.
+   stopping; each epoch's curves go to MLflow. An ensemble (``ensemble_size``) fits each member
+   in turn, each with its own seed, on the same split.
 4. Export to ONNX with the spec, action scale, dataset hashes and code version in its metadata,
    check parity with torch and that ``fw_policy`` accepts it, and log it as an artifact.
 5. Save ``policy.pt`` (for the next iteration) and ``train_summary.json`` in the run folder.
@@ -32,11 +33,11 @@ from cloud_bridge.train.checkpoint import CHECKPOINT_NAME, load_parent, save_che
 from cloud_bridge.train.code_version import code_version
 from cloud_bridge.train.config import TrainConfig
 from cloud_bridge.train.dataset_root import read_dataset_root
+from cloud_bridge.train.ensemble import PolicyEnsemble, member_seed
 from cloud_bridge.train.errors import TrainError
-from cloud_bridge.train.examples import build_examples
+from cloud_bridge.train.examples import Examples, build_examples
 from cloud_bridge.train.export import export_policy
-from cloud_bridge.train.fit import EpochRecord, fit
-from cloud_bridge.train.network import PolicyNetwork
+from cloud_bridge.train.fit import EpochRecord, FitResult, evaluate_loss, fit
 from cloud_bridge.train.normalisation import pooled_normalisation
 from cloud_bridge.train.split import validation_episodes
 from cloud_bridge.train.tracking import TrainingRun, resolve_tracking_uri
@@ -53,7 +54,8 @@ class TrainResult:
     """The checked model, the run's final figures and its MLflow run id."""
 
     onnx_path: Path
-    #: ``best_epoch``, ``epochs``, ``train_loss`` and ``val_loss`` (of the kept epoch),
+    #: ``best_epoch``, ``epochs``, ``train_loss`` and ``val_loss`` (of the kept epoch; an
+    #: ensemble's first member's, and ``ensemble_val_loss`` of the average),
     #: ``parity_max_abs_diff``, step and episode counts.
     metrics: dict[str, float]
     run_id: str
@@ -83,6 +85,29 @@ def _params(config: TrainConfig, roots: Sequence[Path], hashes: Sequence[str]) -
     params["dataset_roots"] = ",".join(str(r) for r in roots)
     params["dataset_hash"] = ",".join(hashes)
     return params
+
+
+def _fit_member(
+    network: PolicyEnsemble,
+    index: int,
+    train: Examples,
+    validation: Examples,
+    config: TrainConfig,
+    run: TrainingRun,
+    on_epoch: Callable[[EpochRecord], None] | None,
+) -> FitResult:
+    """Fit member ``index`` with its own seed (batch order); its curves go to MLflow, those of
+    members after the first with the member in the metric's name."""
+    suffix = f"_member{index}" if index else ""
+
+    def record(epoch: EpochRecord) -> None:
+        run.log_metrics({k + suffix: v for k, v in epoch.metrics().items()}, step=epoch.epoch)
+        if on_epoch is not None:
+            on_epoch(epoch)
+
+    seeded = dataclasses.replace(config, seed=member_seed(config.seed, index))
+    held_out = validation if len(validation) else None
+    return fit(network.networks[index], train, held_out, seeded, record, member=index)
 
 
 def train_policy(
@@ -134,23 +159,21 @@ def train_policy(
         torch.set_num_threads(config.threads)
         run.log_params(_params(config, [r.root for r in roots], hashes))
         run.set_tags({"fw.spec_id": spec.spec_id, "fw.dataset_hash": ",".join(hashes)})
-        # fork_rng: the seed decides this run's initial weights without touching the
-        # caller's global torch RNG.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(config.seed)
-            network = PolicyNetwork(normalisation, config.hidden, masked)
+        # Seeded inside fork_rng: the seed decides this run's initial weights without touching
+        # the caller's global torch RNG.
+        network = PolicyEnsemble.seeded(
+            config.ensemble_size, config.seed, normalisation, config.hidden, masked
+        )
         parent = (
             load_parent(config.parent, network, spec.spec_id, config.action_scale)
             if config.parent is not None
             else None
         )
-
-        def record(epoch: EpochRecord) -> None:
-            run.log_metrics(epoch.metrics(), step=epoch.epoch)
-            if on_epoch is not None:
-                on_epoch(epoch)
-
-        fitted = fit(network, train, validation if len(validation) else None, config, record)
+        fits = [
+            _fit_member(network, index, train, validation, config, run, on_epoch)
+            for index in range(config.ensemble_size)
+        ]
+        fitted = fits[0]
         kept = next(e for e in fitted.history if e.epoch == fitted.best_epoch)
 
         version = config.model_version or f"mlflow-{run.run_id}"
@@ -183,6 +206,9 @@ def train_policy(
             "takeover_steps": float(examples.takeover.sum()),
             "dropped_steps": float(examples.dropped),
         }
+        if config.ensemble_size > 1 and len(validation):
+            # What the exported average scores, against its members' val_loss.
+            metrics["ensemble_val_loss"] = evaluate_loss(network, validation)[0]
         run.log_metrics({f"final_{k}": v for k, v in metrics.items() if np.isfinite(v)}, step=0)
         run.set_tags({"fw.model_version": version, "fw.code_version": code})
         run.log_artifact(onnx_path, "model")
@@ -205,6 +231,17 @@ def train_policy(
             "stopped_early": fitted.stopped_early,
             "metrics": metrics,
             "history": [dataclasses.asdict(e) for e in fitted.history],
+            # An ensemble's members after the first: "history" above is the first's.
+            "members": [
+                {
+                    "seed": member_seed(config.seed, index),
+                    "best_epoch": member.best_epoch,
+                    "stopped_early": member.stopped_early,
+                    "history": [dataclasses.asdict(e) for e in member.history],
+                }
+                for index, member in enumerate(fits)
+                if index > 0
+            ],
             "config": {
                 k: str(v) if isinstance(v, Path) else v
                 for k, v in dataclasses.asdict(config).items()
