@@ -322,6 +322,7 @@ def test_each_plan_is_a_profile_the_robots_accept(tmp_path: Path) -> None:
         (["--family", "moon"], "--family 'moon'"),
         (["--eval-scenarios", "1"], "--eval-scenarios must be an integer >= 2"),
         (["--dagger-learning-rate", "nan"], "--dagger-learning-rate must be a positive number"),
+        (["--ensemble", "0"], "--ensemble must be an integer >= 1"),
         (["--store", "s3://key:secret@bucket"], "names only a bucket"),
         (["--external-robots", "robot_1,../etc"], "'../etc' is not a robot id"),
         (["--external-robots", "robot_1,robot_1"], "names a robot twice"),

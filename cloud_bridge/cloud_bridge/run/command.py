@@ -83,6 +83,8 @@ def register(subparsers: Any) -> None:
     add("--seed", type=int, default=d.seed, help="training seed")
     add("--dagger-learning-rate", type=float, default=d.dagger_learning_rate,
         help="rate at which v<k+1> fine-tunes v<k> on the grown dataset")  # fmt: skip
+    add("--ensemble", type=int, default=d.ensemble_size, dest="ensemble_size",
+        help="networks per release, their actions averaged")  # fmt: skip
     add("--max-regression", type=float, default=demo_gate().max_success_regression,
         help="gate: largest success drop against the baseline its interval may allow")  # fmt: skip
     add("--max-collision", type=float, default=demo_gate().max_collision_rate,
@@ -130,6 +132,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         patience=args.patience,
         seed=args.seed,
         dagger_learning_rate=args.dagger_learning_rate,
+        ensemble_size=args.ensemble_size,
         gate=dataclasses.replace(
             demo_gate(),
             max_success_regression=args.max_regression,

@@ -129,6 +129,7 @@ def run_train(
         epochs=options.epochs,
         patience=options.patience,
         takeover_weight=options.takeover_weight,
+        ensemble_size=options.ensemble_size,
         parent=None if parent is None else layout.train(parent),
         learning_rate=(
             TrainConfig.learning_rate if parent is None else options.dagger_learning_rate
@@ -143,6 +144,9 @@ def run_train(
         task = bar.add_task(f"train {release} epochs", total=config.epochs, note="")
 
         def on_epoch(record: EpochRecord) -> None:
+            if config.ensemble_size > 1:
+                members = f"member {record.member + 1}/{config.ensemble_size}"
+                bar.update(task, description=f"train {release} {members} epochs")
             bar.update(
                 task,
                 completed=record.epoch + 1,

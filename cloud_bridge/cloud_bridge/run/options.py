@@ -110,6 +110,10 @@ class RunOptions:
     #: Learning rate at which v<k+1> fine-tunes v<k> on the grown dataset (v1 trains from
     #: scratch at TrainConfig's rate); bench_learning.py chose it on validation scenarios.
     dagger_learning_rate: float = 3e-4
+    #: Networks per release, trained apart, whose actions the model averages
+    #: (``TrainConfig.ensemble_size``): bench_learning.py measured three lifting behaviour
+    #: cloning by 4-6 points over single networks on the same data.
+    ensemble_size: int = 3
     #: The gate every release must pass before it is published.
     gate: GateConfig = field(default_factory=demo_gate)
     #: Publish a deliberately faulty release at the end and watch the robots roll it back.
@@ -155,6 +159,7 @@ class RunOptions:
             "leaderboard_scenarios": (self.leaderboard_scenarios, 0),
             "ray_cpus": (self.ray_cpus, 0),
             "seed": (self.seed, 0),
+            "ensemble": (self.ensemble_size, 1),
         }
         for name, (value, least) in counts.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
