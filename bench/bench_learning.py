@@ -10,7 +10,10 @@ each evaluated on the same held-out hard scenarios.
 2. BC: ``cloud_bridge.train.train_policy`` on those steps; the network never reads the robot's
    own velocity (``--read-velocity`` to let it), see ``TrainConfig.masked_features``. With
    several ``--train-seeds`` a BC policy is trained and evaluated per seed (initialisation,
-   shuffling, validation split), so the figure is not one lucky draw.
+   shuffling, validation split), so the figure is not one lucky draw. ``--ensemble N`` makes
+   each policy N networks trained apart whose actions it averages
+   (``TrainConfig.ensemble_size``): single networks fail on scenarios that move with the
+   draw, and their average fails less often.
 3. One DAgger round (HG-DAgger) per BC policy: it drives ``--dagger-episodes`` more training
    scenarios while the simulated supervisor (``fw_sim.supervisor.ExpertSupervisor``) takes over
    when it is about to fail; the expert labels every state visited, and take-over steps weigh
@@ -30,7 +33,7 @@ plain BC; both beat ``classic``. Run from the repository root in the workspace e
 
     PYTHONPATH=cloud_bridge:tests:$PYTHONPATH flock /tmp/fw-bench.lock \\
         python bench/bench_learning.py --family mixed --demos 100 --noisy-demos 400 \\
-        --dagger-episodes 120 --heldout 50 --train-seeds 0 1 2
+        --dagger-episodes 120 --heldout 50 --train-seeds 0 1 2 --ensemble 3
 """
 
 from __future__ import annotations
@@ -139,6 +142,9 @@ def main() -> int:
     parser.add_argument(
         "--train-seeds", type=int, nargs="+", default=[0], help="a BC policy per training seed"
     )
+    parser.add_argument(
+        "--ensemble", type=int, default=1, help="networks per policy, their actions averaged"
+    )
     parser.add_argument("--read-velocity", action="store_true", help="do not mask velocity")
     parser.add_argument("--ray", action="store_true", help="evaluate on a local Ray (2 CPUs)")
     args = parser.parse_args()
@@ -164,12 +170,19 @@ def main() -> int:
     config = TrainConfig(
         seed=args.train_seeds[0],
         hidden=tuple(args.hidden),
+        ensemble_size=args.ensemble,
         masked_features=() if args.read_velocity else ("linear", "angular"),
     )
     bc_names = {seed: _name("BC", seed, args.train_seeds) for seed in args.train_seeds}
     dagger_names = {
         seed: _name("BC + 1 DAgger round", seed, args.train_seeds) for seed in args.train_seeds
     }
+    # With an ensemble, its first member alone as well: what the averaging adds, in this run.
+    single_names = (
+        {seed: _name("BC, one network", seed, args.train_seeds) for seed in args.train_seeds}
+        if args.ensemble > 1
+        else {}
+    )
     spec = spec_by_name(profile.policy.observation_spec)
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
@@ -192,6 +205,9 @@ def main() -> int:
             bc_run = work / f"bc_seed{seed}"
             trained[bc_names[seed]] = train_policy(demos, bc_run, seeded)
             _progress(f"{bc_names[seed]} trained: {trained[bc_names[seed]].metrics}")
+            if seed in single_names:
+                alone = dataclasses.replace(seeded, ensemble_size=1)
+                trained[single_names[seed]] = train_policy(demos, work / f"bc1_{seed}", alone)
             learner = OnnxPolicy(load_model(trained[bc_names[seed]].onnx_path, spec))
             dagger_root = work / f"dagger_seed{seed}"
             rounds[seed] = _collect(
@@ -261,6 +277,7 @@ def main() -> int:
         )
     # Paired by scenario (bootstrap over the scenarios): is a difference more than the draw?
     pairs = [(dagger_names[seed], bc_names[seed]) for seed in args.train_seeds]
+    pairs += [(bc_names[seed], single_names[seed]) for seed in single_names]
     pairs.append((bc_names[args.train_seeds[0]], "classic"))
     for candidate, baseline in pairs:
         paired = compare(results[candidate].episodes, results[baseline].episodes)
@@ -271,7 +288,10 @@ def main() -> int:
             f"only {baseline}: {len(paired.baseline_only)}"
         )
     if len(args.train_seeds) > 1:
-        _print_pooled(results, bc_names, dagger_names, args.train_seeds)
+        seeds = args.train_seeds
+        _print_pooled(results, ("BC + 1 DAgger round", dagger_names), ("BC", bc_names), seeds)
+        if single_names:
+            _print_pooled(results, ("BC", bc_names), ("BC, one network", single_names), seeds)
     bc_rates = [rates[bc_names[seed]] for seed in args.train_seeds]
     dagger_rates = [rates[dagger_names[seed]] for seed in args.train_seeds]
     reached = sum(rate >= 0.9 for rate in bc_rates)
@@ -292,28 +312,32 @@ def main() -> int:
 
 def _print_pooled(
     results: dict[str, Any],
-    bc_names: dict[int, str],
-    dagger_names: dict[int, str],
+    candidate: tuple[str, dict[int, str]],
+    baseline: tuple[str, dict[int, str]],
     seeds: list[int],
 ) -> None:
-    """Every training seed's episodes together: BC and DAgger rates with Wilson intervals, and
-    the paired difference over all (training seed, scenario) pairs, resampling the pairs."""
+    """Every training seed's episodes together: the candidate's and the baseline's rates with
+    Wilson intervals, and the paired difference over all (training seed, scenario) pairs,
+    resampling the pairs. Each of the two is (label, policy name by training seed)."""
     from cloud_bridge.evaluate.intervals import paired_bootstrap_difference, wilson
 
-    bc = [float(e.success) for seed in seeds for e in _by_seed(results[bc_names[seed]])]
-    dagger = [float(e.success) for seed in seeds for e in _by_seed(results[dagger_names[seed]])]
-    for name, values in (("BC", bc), ("BC + 1 DAgger round", dagger)):
+    rows = {
+        label: [float(e.success) for seed in seeds for e in _by_seed(results[names[seed]])]
+        for label, names in (candidate, baseline)
+    }
+    for label, values in rows.items():
         rate = wilson(int(sum(values)), len(values))
         print(
-            f"pooled over {len(seeds)} training seeds, {name}: {rate.value:.1%} "
+            f"pooled over {len(seeds)} training seeds, {label}: {rate.value:.1%} "
             f"[{rate.low:.1%}, {rate.high:.1%}] of {rate.n}"
         )
-    diff = paired_bootstrap_difference(dagger, bc)
-    won = sum(d > b for d, b in zip(dagger, bc, strict=True))
-    lost = sum(d < b for d, b in zip(dagger, bc, strict=True))
+    ours, theirs = rows[candidate[0]], rows[baseline[0]]
+    diff = paired_bootstrap_difference(ours, theirs)
+    won = sum(d > b for d, b in zip(ours, theirs, strict=True))
+    lost = sum(d < b for d, b in zip(ours, theirs, strict=True))
     print(
-        f"pooled DAgger - BC, paired: {diff.value:+.1%} [{diff.low:+.1%}, {diff.high:+.1%}]; "
-        f"{won} pairs won, {lost} lost"
+        f"pooled {candidate[0]} - {baseline[0]}, paired: {diff.value:+.1%} "
+        f"[{diff.low:+.1%}, {diff.high:+.1%}]; {won} pairs won, {lost} lost"
     )
 
 
