@@ -12,8 +12,7 @@ each evaluated on the same held-out hard scenarios.
    several ``--train-seeds`` a BC policy is trained and evaluated per seed (initialisation,
    shuffling, validation split), so the figure is not one lucky draw. ``--ensemble N`` makes
    each policy N networks trained apart whose actions it averages
-   (``TrainConfig.ensemble_size``): single networks fail on scenarios that move with the
-   draw, and their average fails less often.
+   (``TrainConfig.ensemble_size``), with its first network alone as the same-run baseline.
 3. One DAgger round (HG-DAgger) per BC policy: it drives ``--dagger-episodes`` more training
    scenarios while the simulated supervisor (``fw_sim.supervisor.ExpertSupervisor``) takes over
    when it is about to fail; the expert labels every state visited. Every labelled step weighs
@@ -21,14 +20,16 @@ each evaluated on the same held-out hard scenarios.
    expert drove them through the teleop path), so ``TrainConfig``'s take-over weight of 5 would
    weigh the round's own states, the learner's mistakes DAgger is for, at a fifth of a
    demonstration's (on 100 validation scenarios, training seed 0: BC 92, the round at weight 5
-   92, at weight 1 95; labels alone, no take-overs, 91). The round resumes its BC policy
+   92, at weight 1 95; labels alone, no take-overs, 91; held out, neither weight lifted the
+   round above BC). The round resumes its BC policy
    (``TrainConfig.parent``, same seed, so the same validation episodes) and fine-tunes it on
    the union of all the datasets at ``--dagger-learning-rate``. Retrained from scratch instead,
    the round's policy is one more draw of initialisation: on the same data its success moved
    84-96 % with the seed, around the BC policy's and not above it.
 4. Evaluation: ``cloud_bridge.evaluate.evaluate`` of every BC and DAgger policy and ``classic``
    on the same ``seed_set("heldout", --heldout)`` scenarios (randomised), success with its
-   Wilson interval, overall and by family, and each DAgger round paired with its own BC policy.
+   Wilson interval, overall and by family, and each DAgger round paired with its own BC policy;
+   then the privileged expert itself on the same scenarios, the ceiling of imitating it.
    Settings are chosen with ``--scenarios validation`` (``seed_set("validation")``), so the
    held-out figures are never what was tuned on.
 
@@ -159,6 +160,7 @@ def main() -> int:
 
     from cloud_bridge.evaluate import evaluate
     from cloud_bridge.evaluate.comparison import compare
+    from cloud_bridge.evaluate.intervals import wilson
     from cloud_bridge.train import TrainConfig, train_policy
     from fw_common.observation import spec_by_name
     from fw_common.profile.sim import SupervisorConfig
@@ -245,6 +247,8 @@ def main() -> int:
             results[name] = evaluate(
                 ref, scenarios, family=args.family, profile=profile, ray_address=ray
             )
+        _progress(f"the expert on the {len(scenarios)} {args.scenarios} scenarios")
+        expert_won = _expert_successes(profile, scenarios)
     minutes = (time.monotonic() - started) / 60
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     load_after = os.getloadavg()
@@ -286,6 +290,11 @@ def main() -> int:
             f"[{success.low:.0%}, {success.high:.0%}] | "
             f"{report.summary.collision_rate.value:.0%} | " + " | ".join(cells) + " |"
         )
+    expert = wilson(len(expert_won), len(scenarios))
+    print(
+        f"the expert (ground truth, what imitation can reach): {expert.value:.0%} of {expert.n} "
+        f"[{expert.low:.0%}, {expert.high:.0%}]; failed: {sorted(set(scenarios) - expert_won)}"
+    )
     # Paired by scenario (bootstrap over the scenarios): is a difference more than the draw?
     pairs = [(dagger_names[seed], bc_names[seed]) for seed in args.train_seeds]
     pairs += [(bc_names[seed], single_names[seed]) for seed in single_names]
@@ -350,6 +359,21 @@ def _print_pooled(
         f"pooled {candidate[0]} - {baseline[0]}, paired: {diff.value:+.1%} "
         f"[{diff.low:+.1%}, {diff.high:+.1%}]; {won} pairs won, {lost} lost"
     )
+
+
+def _expert_successes(profile: Any, scenarios: list[int]) -> set[int]:
+    """The scenarios the privileged expert itself reaches without a contact, under the same
+    randomisation: the ceiling of what imitating it can score."""
+    from support.expert_dataset import record_episode
+
+    won = set()
+    for seed in scenarios:
+        _, episode = record_episode(
+            profile, seed, time_limit=60.0, robot_id="expert", randomise=True
+        )
+        if episode.reached and episode.collisions == 0:
+            won.add(seed)
+    return won
 
 
 def _by_seed(report: Any) -> list[Any]:
