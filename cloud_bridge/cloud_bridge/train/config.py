@@ -28,8 +28,8 @@ class TrainConfig:
     hidden: tuple[int, ...] = (128, 128)
     #: Networks trained apart (each its own seed, the same split) whose actions the exported
     #: model averages (``cloud_bridge.train.ensemble``). Behaviour cloning's failures move with
-    #: the training draw, so the average fails less often than its members; training takes
-    #: this many times as long.
+    #: the training draw, and the average is spared a member's bad draw; training takes this
+    #: many times as long.
     ensemble_size: int = 1
     #: Observation features (names of ``ObservationSpec.feature_names()``) the network never
     #: reads: their normalised input is multiplied by zero inside the model, which still takes
