@@ -21,11 +21,11 @@ each evaluated on the same held-out hard scenarios.
    weigh the round's own states, the learner's mistakes DAgger is for, at a fifth of a
    demonstration's (on 100 validation scenarios, training seed 0: BC 92, the round at weight 5
    92, at weight 1 95; labels alone, no take-overs, 91; held out, neither weight lifted the
-   round above BC). The round resumes its BC policy
-   (``TrainConfig.parent``, same seed, so the same validation episodes) and fine-tunes it on
-   the union of all the datasets at ``--dagger-learning-rate``. Retrained from scratch instead,
-   the round's policy is one more draw of initialisation: on the same data its success moved
-   84-96 % with the seed, around the BC policy's and not above it.
+   round above BC). The round resumes its BC policy (``TrainConfig.parent``, same seed, so the
+   same validation episodes) and fine-tunes it on the union of all the datasets at
+   ``--dagger-learning-rate``. Retrained from scratch instead, the round's policy is one more
+   draw of initialisation: on the same data its success moved 84-96 % with the seed, around
+   the BC policy's and not above it.
 4. Evaluation: ``cloud_bridge.evaluate.evaluate`` of every BC and DAgger policy and ``classic``
    on the same ``seed_set("heldout", --heldout)`` scenarios (randomised), success with its
    Wilson interval, overall and by family, and each DAgger round paired with its own BC policy;
