@@ -131,8 +131,7 @@ def test_three_robots_on_one_host_stay_apart_and_upload_under_their_own_prefix(
 
         # Cross-talk: each cmd_vel is published by its own robot's nodes only, none at the root.
         for ns in ROBOTS:
-            publishers = probe.node.get_publishers_info_by_topic(f"/{ns}/{topics.CMD_VEL}")
-            assert publishers and {p.node_namespace for p in publishers} == {f"/{ns}"}
+            assert probe.publisher_namespaces(f"/{ns}/{topics.CMD_VEL}") == {f"/{ns}"}
         assert probe.node.count_publishers(f"/{topics.CMD_VEL}") == 0
 
         def turning(ns: str, since: float) -> bool:

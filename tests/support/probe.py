@@ -19,6 +19,8 @@ from rclpy.qos import QoSProfile
 __all__ = ["MessageLog", "RosProbe"]
 
 M = TypeVar("M")
+# What rmw reports for an endpoint whose node it has not discovered yet.
+_UNKNOWN_NAMESPACE = "_NODE_NAMESPACE_UNKNOWN_"
 
 
 class MessageLog(Generic[M]):
@@ -123,6 +125,19 @@ class RosProbe:
                 return True
             time.sleep(0.02)
         return False
+
+    def publisher_namespaces(self, topic: str, timeout: float = 10.0) -> set[str]:
+        """The namespaces of ``topic``'s publishers' nodes. Fast DDS can announce an endpoint
+        before its participant's node names arrive, and rmw meanwhile reports the node as
+        ``_NODE_NAMESPACE_UNKNOWN_``: wait (up to ``timeout``) until every one is known."""
+        deadline = time.monotonic() + timeout
+        while True:
+            namespaces = {p.node_namespace for p in self.node.get_publishers_info_by_topic(topic)}
+            if namespaces and _UNKNOWN_NAMESPACE not in namespaces:
+                return namespaces
+            if time.monotonic() > deadline:
+                return namespaces
+            time.sleep(0.05)
 
     def call(self, srv_type: type, name: str, request: Any, timeout: float = 10.0) -> Any:
         """Call a service and return its response (raises TimeoutError)."""
