@@ -34,7 +34,9 @@ each evaluated on the same held-out hard scenarios.
    held-out figures are never what was tuned on.
 
 Targets (issue 15): BC ≥ 90 % success on 50 held-out hard scenarios; one DAgger round beats
-plain BC; both beat ``classic``. Run from the repository root in the workspace environment::
+plain BC; both beat ``classic``. ``--noisy-demos 0`` trains BC on the clean demonstrations
+alone, where a round has room to show what it adds (docs/BENCHMARKS.md: about 20 points). Run
+from the repository root in the workspace environment::
 
     PYTHONPATH=cloud_bridge:tests:$PYTHONPATH flock /tmp/fw-bench.lock \\
         python bench/bench_learning.py --family mixed --demos 100 --noisy-demos 400 \\
