@@ -38,9 +38,9 @@ KEYS = {
 _CLOSE = (0.1, 0.14)
 
 
-def _replayed_commands(rows: dict[str, list[Any]], folder: Path) -> tuple[int, float, float]:
+def _replayed_commands(rows: dict[str, list[Any]], folder: Path) -> tuple[int, int, int]:
     """How the build's replayed policy commands compare with the ones the robot published
-    after its goal (``fw/cmd_vel_raw``, by stamp): (matched, share exact, share close)."""
+    after its goal (``fw/cmd_vel_raw``, by stamp): (matched, exact, close), counts."""
     goal_at = min(t for t, _ in recorded(folder, "/goal_pose"))
     published = {
         stamp_to_ns(m.header.stamp): (m.twist.linear.x, m.twist.angular.z)
@@ -52,8 +52,7 @@ def _replayed_commands(rows: dict[str, list[Any]], folder: Path) -> tuple[int, f
     pairs = [(ours[s], c) for s, c in published.items() if s in ours]
     exact = sum(abs(a - c) <= 1e-6 and abs(b - d) <= 1e-6 for (a, b), (c, d) in pairs)
     close = sum(abs(a - c) <= _CLOSE[0] and abs(b - d) <= _CLOSE[1] for (a, b), (c, d) in pairs)
-    n = max(1, len(pairs))
-    return len(pairs), exact / n, close / n
+    return len(pairs), exact, close
 
 
 def _lines(path: Path) -> list[dict[str, object]]:
@@ -133,16 +132,17 @@ def test_a_mission_drives_each_seed_once_and_its_episodes_build(
     # would most commands). "Close" absorbs what compare.LOOP explains for the golden bags (the
     # gyro samples on either side of an odometry step move the heading a hair, and the classic
     # policy's gap choice with it); most are exact.
-    exact_total = matched_total = 0.0
+    exact_total = matched_total = 0
     for entry in episodes:
         folder = tmp_path / "c" / "r1" / str(entry["episode_id"])
-        matched, exact, close = _replayed_commands(rows, folder)
+        matched, exact_count, close_count = _replayed_commands(rows, folder)
+        exact, close = exact_count / max(1, matched), close_count / max(1, matched)
         print(f"{entry['episode_id']}: {matched} commands, {exact:.0%} exact, {close:.0%} close")
         # "Close" is the skew check: 97-100 % run after run, while a replay that drifts (a
         # lost restart, a policy that drove between episodes, a goal meaning something else)
         # fell to 23-89 %.
         assert matched >= 50 and close >= 0.95, (matched, exact, close)
-        exact_total += exact * matched
+        exact_total += exact_count
         matched_total += matched
     # "Exact" depends on the host: a gyro sample the live perception lost on a loaded host (its
     # link is best effort, as real drivers publish) and the recorder kept moves the robot's

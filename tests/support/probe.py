@@ -133,9 +133,8 @@ class RosProbe:
         deadline = time.monotonic() + timeout
         while True:
             namespaces = {p.node_namespace for p in self.node.get_publishers_info_by_topic(topic)}
-            if namespaces and _UNKNOWN_NAMESPACE not in namespaces:
-                return namespaces
-            if time.monotonic() > deadline:
+            known = namespaces and _UNKNOWN_NAMESPACE not in namespaces
+            if known or time.monotonic() > deadline:
                 return namespaces
             time.sleep(0.05)
 
