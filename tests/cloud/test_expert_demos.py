@@ -117,3 +117,22 @@ def test_the_supervisor_takes_over_from_a_failing_policy_and_every_step_is_label
     label = _column(rows, "expert_linear", "expert_angular")
     assert np.abs(label - [0.6, 0.0]).max(axis=1).min() > 0.0
     assert np.abs(label[:, 1]).max() > 0.3
+
+
+def test_the_expert_can_be_steered_by_the_robots_own_localisation(profile: RobotProfile) -> None:
+    """With ``expert_localisation="robot"`` the expert plans from the fused state (odometry and
+    gyro), not ground truth: it starts with the same command, then parts from the
+    ground-truth expert as the estimate drifts, and still arrives on an easy scenario."""
+    truth, truth_run = record_episode(profile, SEED, time_limit=20.0, randomise=True)
+    robot, robot_run = record_episode(
+        profile, SEED, time_limit=20.0, randomise=True, expert_localisation="robot"
+    )
+    assert truth_run.reached and robot_run.reached
+    truth_labels = _column(truth, "expert_linear", "expert_angular")
+    robot_labels = _column(robot, "expert_linear", "expert_angular")
+    np.testing.assert_allclose(robot_labels[0], truth_labels[0], atol=1e-3)
+    steps = min(len(truth), len(robot))
+    assert np.abs(robot_labels[:steps] - truth_labels[:steps]).max() > 0.01
+    assert robot_run.path[-1] != truth_run.path[-1]
+    with pytest.raises(ValueError, match="expert_localisation"):
+        record_episode(profile, SEED, time_limit=1.0, expert_localisation="map")

@@ -37,10 +37,12 @@ from fw_bringup.headless import HeadlessEpisode, run_headless_episode
 from fw_bringup.robot_loop import LoopOutput, RobotLoop
 from fw_common import frames
 from fw_common.observation import DEFAULT_SPEC, ObservationSpec
+from fw_common.planar import compose
 from fw_common.profile import RobotProfile
 from fw_common.profile.sim import SupervisorConfig
 from fw_policy.base import Policy
 from fw_sim.expert import ExpertController
+from fw_sim.layout import Pose2D
 from fw_sim.supervisor import ExpertSupervisor
 from fw_sim.world import SimWorld
 from support.command_noise import CommandNoise
@@ -69,6 +71,7 @@ def record_episode(
     randomise: bool = False,
     noise: CommandNoise | None = None,
     supervisor: SupervisorConfig | None = None,
+    expert_localisation: str = "truth",
 ) -> tuple[list[dict[str, Any]], HeadlessEpisode]:
     """One headless episode on scenario ``seed``: its rows and its outcome.
 
@@ -78,7 +81,16 @@ def record_episode(
     not on a supervisor's take-over) goes in through ``loop.teleop``. ``randomise`` runs the
     scenario as the evaluation does (randomised physics and sensors, a scan latency). Every
     step carries the expert's clean label for the state the robot is in.
+
+    ``expert_localisation`` ``"truth"`` steers the expert by the ground-truth pose; ``"robot"``
+    by the robot's own estimate (perception's fused state in ``odom``, whose origin is the
+    start pose), so it stops where the robot believes the goal is and plans from where the
+    robot believes it stands: what the robot's localisation allows any driver on it.
     """
+    if expert_localisation not in ("truth", "robot"):
+        raise ValueError(
+            f"expert_localisation must be truth or robot, not {expert_localisation!r}"
+        )
     sim = dataclasses.replace(
         profile.sim,
         seed=seed,
@@ -98,12 +110,19 @@ def record_episode(
         )
         episode_id = f"seed{seed}"
         first_ns: list[int] = []
+        start = world.scenario.start
+        estimate: list[Pose2D] = [start]
 
         def on_output(out: LoopOutput) -> None:
+            if out.state is not None:
+                x, y, yaw = compose(
+                    (start.x, start.y, start.yaw), (out.state.x, out.state.y, out.state.yaw)
+                )
+                estimate[0] = Pose2D(x, y, yaw)
             command = out.policy_command
             if command is None or command.observation is None:
                 return
-            pose = world.ground_truth().pose2d
+            pose = world.ground_truth().pose2d if expert_localisation == "truth" else estimate[0]
             label = expert.command(pose)
             step = len(rows)
             decided = out.safety[-1] if out.safety else None
