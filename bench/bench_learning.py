@@ -179,6 +179,8 @@ def main() -> int:
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     load_before = os.getloadavg()
     profile = _profile(args.family)
+    if args.experts_only:
+        return _print_experts(profile, seed_set(args.scenarios, args.heldout), args.scenarios)
     counts = (args.demos, args.noisy_demos, args.dagger_episodes)
     train_seeds = seed_set("train", sum(counts))
     demo_seeds = train_seeds[: args.demos]
@@ -201,8 +203,6 @@ def main() -> int:
         if args.ensemble > 1
         else {}
     )
-    if args.experts_only:
-        return _print_experts(profile, seed_set(args.scenarios, args.heldout), args.scenarios)
     spec = spec_by_name(profile.policy.observation_spec)
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
