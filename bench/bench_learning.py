@@ -58,7 +58,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -396,7 +396,9 @@ def _print_expert_lines(scenarios: list[int], won: set[int], on_estimate: set[in
         )
 
 
-def _expert_successes(profile: Any, scenarios: list[int], localisation: str = "truth") -> set[int]:
+def _expert_successes(
+    profile: Any, scenarios: list[int], localisation: Literal["truth", "robot"] = "truth"
+) -> set[int]:
     """The scenarios the privileged expert itself reaches without a contact, under the same
     randomisation: the ceiling of what imitating it can score. With ``localisation="robot"``
     it is steered by the robot's fused state instead of ground truth (it plans and stops where

@@ -135,4 +135,4 @@ def test_the_expert_can_be_steered_by_the_robots_own_localisation(profile: Robot
     assert np.abs(robot_labels[:steps] - truth_labels[:steps]).max() > 0.01
     assert robot_run.path[-1] != truth_run.path[-1]
     with pytest.raises(ValueError, match="expert_localisation"):
-        record_episode(profile, SEED, time_limit=1.0, expert_localisation="map")
+        record_episode(profile, SEED, time_limit=1.0, expert_localisation="map")  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -71,7 +71,7 @@ def record_episode(
     randomise: bool = False,
     noise: CommandNoise | None = None,
     supervisor: SupervisorConfig | None = None,
-    expert_localisation: str = "truth",
+    expert_localisation: Literal["truth", "robot"] = "truth",
 ) -> tuple[list[dict[str, Any]], HeadlessEpisode]:
     """One headless episode on scenario ``seed``: its rows and its outcome.
 
@@ -114,7 +114,7 @@ def record_episode(
         estimate: list[Pose2D] = [start]
 
         def on_output(out: LoopOutput) -> None:
-            if out.state is not None:
+            if expert_localisation == "robot" and out.state is not None:
                 x, y, yaw = compose(
                     (start.x, start.y, start.yaw), (out.state.x, out.state.y, out.state.yaw)
                 )
