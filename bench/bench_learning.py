@@ -51,6 +51,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import json
 import os
 import shlex
 import sys
@@ -161,6 +162,10 @@ def main() -> int:
     )
     parser.add_argument("--read-velocity", action="store_true", help="do not mask velocity")
     parser.add_argument("--ray", action="store_true", help="evaluate on a local Ray (2 CPUs)")
+    parser.add_argument(
+        "--results-json", type=Path,
+        help="also write each policy's success per scenario seed there, for later pairing",
+    )  # fmt: skip
     parser.add_argument(
         "--experts-only", action="store_true",
         help="no training: the expert on ground truth and on the robot's localisation alone",
@@ -303,6 +308,8 @@ def main() -> int:
             f"{report.summary.collision_rate.value:.0%} | " + " | ".join(cells) + " |"
         )
     _print_expert_lines(scenarios, expert_won, estimate_won)
+    if args.results_json is not None:
+        _write_results(args.results_json, command, results, expert_won, estimate_won)
     # Paired by scenario (bootstrap over the scenarios): is a difference more than the draw?
     pairs = [(dagger_names[seed], bc_names[seed]) for seed in args.train_seeds]
     pairs += [(bc_names[seed], single_names[seed]) for seed in single_names]
@@ -422,6 +429,23 @@ def _expert_successes(
 
 def _by_seed(report: Any) -> list[Any]:
     return sorted(report.episodes, key=lambda e: e.seed)
+
+
+def _write_results(
+    path: Path,
+    command: str,
+    results: dict[str, Any],
+    expert_won: set[int],
+    estimate_won: set[int],
+) -> None:
+    """Success by scenario seed for every policy and both experts, as JSON."""
+    by_policy = {
+        name: {str(e.seed): e.success for e in report.episodes} for name, report in results.items()
+    }
+    seeds = next(iter(by_policy.values())).keys()
+    by_policy["expert"] = {s: int(s) in expert_won for s in seeds}
+    by_policy["expert on the robot's localisation"] = {s: int(s) in estimate_won for s in seeds}
+    path.write_text(json.dumps({"command": command, "success": by_policy}, indent=1))
 
 
 def _mean(values: list[float]) -> float:
