@@ -37,7 +37,8 @@ each evaluated on the same held-out hard scenarios.
    on.
 
 Targets (issue 15): BC ≥ 90 % success on 50 held-out hard scenarios; one DAgger round beats
-plain BC; both beat ``classic``. ``--noisy-demos 0`` trains BC on the clean demonstrations
+plain BC (judged by the paired interval over every training seed and scenario, which must lie
+above zero); both beat ``classic``. ``--noisy-demos 0`` trains BC on the clean demonstrations
 alone, where a round has room to show what it adds (docs/BENCHMARKS.md: about 20 points). Run
 from the repository root in the workspace environment::
 
@@ -335,10 +336,15 @@ def main() -> int:
         f"({reached} of {len(bc_rates)} training seeds; mean {_mean(bc_rates):.0%})"
     )
     beats = sum(d > b for d, b in zip(dagger_rates, bc_rates, strict=True))
+    # Met only when the paired interval over every (training seed, scenario) pair lies above
+    # zero: every seed a point above its BC policy can still be the draw (a +2.2 % [-0.5,
+    # +5.0] on 600 pairs did that, docs/BENCHMARKS.md).
+    gain = _paired_gain(results, dagger_names, bc_names, args.train_seeds)
     print(
-        f"DAgger beats BC: {'met' if beats == len(bc_rates) else 'not met'} "
-        f"({beats} of {len(bc_rates)} training seeds above their BC policy; mean "
-        f"{_mean(dagger_rates):.0%} against {_mean(bc_rates):.0%})"
+        f"DAgger beats BC: {'met' if gain.low > 0 else 'not met'} (paired {gain.value:+.1%} "
+        f"[{gain.low:+.1%}, {gain.high:+.1%}] over {gain.n} pairs; {beats} of {len(bc_rates)} "
+        f"training seeds above their BC policy; mean {_mean(dagger_rates):.0%} against "
+        f"{_mean(bc_rates):.0%})"
     )
     beaten = min(*bc_rates, *dagger_rates) > rates["classic"]
     print(f"both beat classic: {'met' if beaten else 'not met'}")
@@ -356,10 +362,7 @@ def _print_pooled(
     resampling the pairs. Each of the two is (label, policy name by training seed)."""
     from cloud_bridge.evaluate.intervals import paired_bootstrap_difference, wilson
 
-    rows = {
-        label: [float(e.success) for seed in seeds for e in _by_seed(results[names[seed]])]
-        for label, names in (candidate, baseline)
-    }
+    rows = {label: _pooled(results, names, seeds) for label, names in (candidate, baseline)}
     for label, values in rows.items():
         rate = wilson(int(sum(values)), len(values))
         print(
@@ -427,8 +430,28 @@ def _expert_successes(
     return won
 
 
-def _by_seed(report: Any) -> list[Any]:
-    return sorted(report.episodes, key=lambda e: e.seed)
+def _paired_gain(
+    results: dict[str, Any],
+    candidate: dict[int, str],
+    baseline: dict[int, str],
+    seeds: list[int],
+) -> Any:
+    """The candidate's success minus the baseline's, paired over every (training seed,
+    scenario), with its bootstrap interval."""
+    from cloud_bridge.evaluate.intervals import paired_bootstrap_difference
+
+    return paired_bootstrap_difference(
+        _pooled(results, candidate, seeds), _pooled(results, baseline, seeds)
+    )
+
+
+def _pooled(results: dict[str, Any], names: dict[int, str], seeds: list[int]) -> list[float]:
+    """Success (1 or 0) of every (training seed, scenario), seeds in order, scenarios sorted."""
+    return [
+        float(e.success)
+        for seed in seeds
+        for e in sorted(results[names[seed]].episodes, key=lambda e: e.seed)
+    ]
 
 
 def _write_results(
