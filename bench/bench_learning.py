@@ -175,6 +175,7 @@ def main() -> int:
 
     from cloud_bridge.evaluate import evaluate
     from cloud_bridge.evaluate.comparison import compare
+    from cloud_bridge.evaluate.intervals import paired_bootstrap_difference
     from cloud_bridge.train import TrainConfig, train_policy
     from fw_common.observation import spec_by_name
     from fw_common.profile.sim import SupervisorConfig
@@ -186,7 +187,8 @@ def main() -> int:
     load_before = os.getloadavg()
     profile = _profile(args.family)
     if args.experts_only:
-        return _print_experts(profile, seed_set(args.scenarios, args.heldout), args.scenarios)
+        scenarios = seed_set(args.scenarios, args.heldout)
+        return _print_experts(profile, scenarios, args.scenarios, command)
     counts = (args.demos, args.noisy_demos, args.dagger_episodes)
     train_seeds = seed_set("train", sum(counts))
     demo_seeds = train_seeds[: args.demos]
@@ -310,7 +312,7 @@ def main() -> int:
         )
     _print_expert_lines(scenarios, expert_won, estimate_won)
     if args.results_json is not None:
-        _write_results(args.results_json, command, results, expert_won, estimate_won)
+        _write_results(args.results_json, command, results, scenarios, expert_won, estimate_won)
     # Paired by scenario (bootstrap over the scenarios): is a difference more than the draw?
     pairs = [(dagger_names[seed], bc_names[seed]) for seed in args.train_seeds]
     pairs += [(bc_names[seed], single_names[seed]) for seed in single_names]
@@ -339,7 +341,10 @@ def main() -> int:
     # Met only when the paired interval over every (training seed, scenario) pair lies above
     # zero: every seed a point above its BC policy can still be the draw (a +2.2 % [-0.5,
     # +5.0] on 600 pairs did that, docs/BENCHMARKS.md).
-    gain = _paired_gain(results, dagger_names, bc_names, args.train_seeds)
+    gain = paired_bootstrap_difference(
+        _pooled(results, dagger_names, args.train_seeds),
+        _pooled(results, bc_names, args.train_seeds),
+    )
     print(
         f"DAgger beats BC: {'met' if gain.low > 0 else 'not met'} (paired {gain.value:+.1%} "
         f"[{gain.low:+.1%}, {gain.high:+.1%}] over {gain.n} pairs; {beats} of {len(bc_rates)} "
@@ -379,14 +384,14 @@ def _print_pooled(
     )
 
 
-def _print_experts(profile: Any, scenarios: list[int], which: str) -> int:
+def _print_experts(profile: Any, scenarios: list[int], which: str, command: str) -> int:
     """``--experts-only``: both expert lines, with the date and the time they took."""
     started = time.monotonic()
     _progress(f"the expert on the {len(scenarios)} {which} scenarios, twice")
     won = _expert_successes(profile, scenarios)
     on_estimate = _expert_successes(profile, scenarios, localisation="robot")
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    print("command: python " + " ".join(shlex.quote(a) for a in sys.argv))
+    print(f"command: {command}")
     print(f"date: {now}; {(time.monotonic() - started) / 60:.1f} min; {which} scenarios")
     _print_expert_lines(scenarios, won, on_estimate)
     return 0
@@ -430,21 +435,6 @@ def _expert_successes(
     return won
 
 
-def _paired_gain(
-    results: dict[str, Any],
-    candidate: dict[int, str],
-    baseline: dict[int, str],
-    seeds: list[int],
-) -> Any:
-    """The candidate's success minus the baseline's, paired over every (training seed,
-    scenario), with its bootstrap interval."""
-    from cloud_bridge.evaluate.intervals import paired_bootstrap_difference
-
-    return paired_bootstrap_difference(
-        _pooled(results, candidate, seeds), _pooled(results, baseline, seeds)
-    )
-
-
 def _pooled(results: dict[str, Any], names: dict[int, str], seeds: list[int]) -> list[float]:
     """Success (1 or 0) of every (training seed, scenario), seeds in order, scenarios sorted."""
     return [
@@ -458,6 +448,7 @@ def _write_results(
     path: Path,
     command: str,
     results: dict[str, Any],
+    scenarios: list[int],
     expert_won: set[int],
     estimate_won: set[int],
 ) -> None:
@@ -465,9 +456,9 @@ def _write_results(
     by_policy = {
         name: {str(e.seed): e.success for e in report.episodes} for name, report in results.items()
     }
-    seeds = next(iter(by_policy.values())).keys()
-    by_policy["expert"] = {s: int(s) in expert_won for s in seeds}
-    by_policy["expert on the robot's localisation"] = {s: int(s) in estimate_won for s in seeds}
+    experts = {"expert": expert_won, "expert on the robot's localisation": estimate_won}
+    for name, won in experts.items():
+        by_policy[name] = {str(s): s in won for s in scenarios}
     path.write_text(json.dumps({"command": command, "success": by_policy}, indent=1))
 
 
