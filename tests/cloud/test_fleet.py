@@ -85,10 +85,16 @@ def _wait(condition: Callable[[], Any], timeout: float, what: str) -> Any:
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def _subscribed(probe: Any, topic: str, namespace: str) -> bool:
+def _recorder_subscribes(probe: Any, topic: str, namespace: str) -> bool:
     """True once ``namespace``'s recorder node subscribes to ``topic`` (as the probe sees it)."""
     subscriptions = probe.node.get_subscriptions_info_by_topic(topic)
     return any(s.node_name == "recorder" and s.node_namespace == namespace for s in subscriptions)
+
+
+def _manifests(store: S3Store, robot_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every episode manifest ``robot_id`` uploaded, with its key."""
+    keys = [i.key for i in store.list(f"episodes/{robot_id}/") if i.key.endswith("/manifest.json")]
+    return [(key, json.loads(store.get_bytes(key)[0])) for key in keys]
 
 
 def _episodes_seen(store: S3Store, state: FleetState | None, recorders: dict[str, Any]) -> str:
@@ -102,11 +108,10 @@ def _episodes_seen(store: S3Store, state: FleetState | None, recorders: dict[str
         shown = {k: values.get(k) for k in counters}
         lines.append(f"{ns}'s recorder: {shown}")
     for ns in ROBOTS:
-        for info in store.list(f"episodes/{ns}/"):
-            if info.key.endswith("/manifest.json"):
-                recorder = json.loads(store.get_bytes(info.key)[0])["recorder"]
-                reasons = [t["reason"] for t in recorder.get("triggers", [])]
-                lines.append(f"{info.key}: {recorder.get('status')}, triggers {reasons}")
+        for key, manifest in _manifests(store, ns):
+            recorder = manifest["recorder"]
+            reasons = [t["reason"] for t in recorder.get("triggers", [])]
+            lines.append(f"{key}: {recorder.get('status')}, triggers {reasons}")
     for robot in state.robots if state is not None else []:
         log = Path(robot.log_path).read_text(errors="replace").splitlines()
         log = [line for line in log if "]: recording /" not in line]  # one per recorded topic
@@ -165,7 +170,8 @@ def test_three_robots_on_one_host_stay_apart_and_upload_under_their_own_prefix(
             # Safety events are volatile: a take-over before the recorder listens is never
             # recorded, on a robot as here. Wait for the recorder and its events subscription.
             assert recorders[ns].wait_for(lambda m: True, timeout=60), f"{ns}'s recorder not up"
-            _wait(lambda ns=ns: _subscribed(probe, f"/{ns}/{topics.SAFETY_EVENTS}", f"/{ns}"), 30,
+            events_topic = f"/{ns}/{topics.SAFETY_EVENTS}"
+            _wait(lambda t=events_topic, ns=ns: _recorder_subscribes(probe, t, f"/{ns}"), 30,
                   f"{ns}'s recorder to subscribe to its safety events")  # fmt: skip
 
         # Cross-talk: each cmd_vel is published by its own robot's nodes only, none at the root.
@@ -202,13 +208,11 @@ def test_three_robots_on_one_host_stay_apart_and_upload_under_their_own_prefix(
         def takeover_episodes() -> dict[str, dict[str, Any]] | None:
             found = {}
             for ns in ROBOTS:
-                for info in store.list(f"episodes/{ns}/"):
-                    if info.key.endswith("/manifest.json"):
-                        manifest = json.loads(store.get_bytes(info.key)[0])
-                        # The take-over opened the episode or was merged into an open one.
-                        triggers = manifest["recorder"]["triggers"]  # the recorder's manifest
-                        if any("teleop_override" in t["reason"] for t in triggers):
-                            found[ns] = {**manifest, "key": info.key}
+                for key, manifest in _manifests(store, ns):
+                    # The take-over opened the episode or was merged into an open one.
+                    triggers = manifest["recorder"]["triggers"]  # the recorder's manifest
+                    if any("teleop_override" in t["reason"] for t in triggers):
+                        found[ns] = {**manifest, "key": key}
             return found if len(found) == len(ROBOTS) else None
 
         try:
