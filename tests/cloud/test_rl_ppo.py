@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,7 +129,12 @@ def test_the_model_drives_the_robot_loop(trained: Path, easy_env: HeadlessNavEnv
     assert after < 0.5 * before, (before, after, episode)
 
 
-def test_training_stops_at_the_deadline(tmp_path: Path, tracking_uri: str) -> None:
+def test_training_stops_at_the_deadline(
+    tmp_path: Path, tracking_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tempdir"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     config = PpoConfig(
         seconds=4.0,
         n_envs=1,
@@ -147,6 +153,8 @@ def test_training_stops_at_the_deadline(tmp_path: Path, tracking_uri: str) -> No
     assert 4.0 <= result.seconds < 10.0
     assert result.timesteps > 0
     assert load_model(result.onnx_path, DEFAULT_SPEC).version.startswith("ppo-")
+    # SB3's default logger made a folder there per run and never removed it.
+    assert list(scratch.glob("SB3-*")) == []
 
 
 def test_starting_from_a_release_distils_its_actions(tmp_path: Path, tracking_uri: str) -> None:

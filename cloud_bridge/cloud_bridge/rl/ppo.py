@@ -39,6 +39,7 @@ import numpy as np
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
@@ -294,6 +295,9 @@ def train_ppo(config: PpoConfig, out_dir: Path) -> PpoResult:
             device="cpu",
             verbose=0,
         )
+        # The run's metrics go to MLflow (_Progress). Left to itself SB3 makes a logger that
+        # creates an empty tempdir/SB3-<time> folder on every run and never removes it.
+        model.set_logger(Logger(folder=None, output_formats=[]))
         scale = vec_env.get_attr("action_scale")[0]
         if release is not None:
             local = HeadlessNavEnv(profile=profile, reward=reward, **env_kwargs)
