@@ -36,11 +36,14 @@ each evaluated on the same held-out hard scenarios.
    validation`` (``seed_set("validation")``), so the held-out figures are never what was tuned
    on.
 
-Targets (issue 15): BC ≥ 90 % success on 50 held-out hard scenarios; one DAgger round beats
-plain BC (judged by the paired interval over every training seed and scenario, which must lie
-above zero); both beat ``classic``. ``--noisy-demos 0`` trains BC on the clean demonstrations
-alone, where a round has room to show what it adds (docs/BENCHMARKS.md: about 20 points). Run
-from the repository root in the workspace environment::
+Targets (issue 15): BC ≥ 90 % success on 50 held-out hard scenarios (pooled over the training
+seeds); one DAgger round beats plain BC (judged by the paired difference over every training
+seed and scenario, whose interval, resampling the scenarios, must lie above zero); both beat
+``classic``: ``learning_verdicts.py``. ``--pool`` gives the same verdicts over earlier runs'
+``--results-json`` files of one configuration with other training seeds, so seeds can be
+added without training the first ones again. ``--noisy-demos 0`` trains BC on the clean
+demonstrations alone, where a round has room to show what it adds (docs/BENCHMARKS.md: about
+20 points). Run from the repository root in the workspace environment::
 
     PYTHONPATH=cloud_bridge:tests:$PYTHONPATH flock /tmp/fw-bench.lock \\
         python bench/bench_learning.py --family mixed --demos 100 --noisy-demos 400 \\
@@ -125,11 +128,7 @@ def _collect(
     return collected
 
 
-def _name(what: str, seed: int, seeds: list[int]) -> str:
-    return what if len(seeds) == 1 else f"{what} (training seed {seed})"
-
-
-def main() -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--family", default="mixed")
     parser.add_argument("--demos", type=int, default=100, help="clean expert demonstrations")
@@ -171,11 +170,23 @@ def main() -> int:
         "--experts-only", action="store_true",
         help="no training: the expert on ground truth and on the robot's localisation alone",
     )  # fmt: skip
-    args = parser.parse_args()
+    parser.add_argument(
+        "--pool", type=Path, nargs="+", metavar="RESULTS_JSON",
+        help="no training: pool earlier runs' --results-json (one configuration, other "
+        "training seeds) on the first --heldout scenarios and give the verdicts",
+    )  # fmt: skip
+    return parser
+
+
+def main() -> int:
+    args = _parser().parse_args()
+    if args.pool:
+        return _print_pool(args)
+
+    from learning_verdicts import BC, DAGGER, SINGLE, print_verdicts, trained_name
 
     from cloud_bridge.evaluate import evaluate
     from cloud_bridge.evaluate.comparison import compare
-    from cloud_bridge.evaluate.intervals import paired_bootstrap_difference
     from cloud_bridge.train import TrainConfig, train_policy
     from fw_common.observation import spec_by_name
     from fw_common.profile.sim import SupervisorConfig
@@ -201,13 +212,13 @@ def main() -> int:
         ensemble_size=args.ensemble,
         masked_features=() if args.read_velocity else ("linear", "angular"),
     )
-    bc_names = {seed: _name("BC", seed, args.train_seeds) for seed in args.train_seeds}
+    bc_names = {seed: trained_name(BC, seed, args.train_seeds) for seed in args.train_seeds}
     dagger_names = {
-        seed: _name("BC + 1 DAgger round", seed, args.train_seeds) for seed in args.train_seeds
+        seed: trained_name(DAGGER, seed, args.train_seeds) for seed in args.train_seeds
     }
     # With an ensemble, its first member alone as well: what the averaging adds, in this run.
     single_names = (
-        {seed: _name("BC, one network", seed, args.train_seeds) for seed in args.train_seeds}
+        {seed: trained_name(SINGLE, seed, args.train_seeds) for seed in args.train_seeds}
         if args.ensemble > 1
         else {}
     )
@@ -297,22 +308,24 @@ def main() -> int:
     families = sorted({e.family for r in results.values() for e in r.episodes})
     print("| policy | success | 95 % interval | collisions | " + " | ".join(families) + " |")
     print("|---|---|---|---|" + "---|" * len(families))
-    rates = {}
     for name, report in results.items():
-        success = report.summary.success_rate
-        rates[name] = success.value
+        rate = report.summary.success_rate
         cells = []
         for family in families:
             episodes = [e for e in report.episodes if e.family == family]
             cells.append(f"{sum(e.success for e in episodes)}/{len(episodes)}")
         print(
-            f"| {name} | {success.value:.0%} of {success.n} | "
-            f"[{success.low:.0%}, {success.high:.0%}] | "
+            f"| {name} | {rate.value:.0%} of {rate.n} | [{rate.low:.0%}, {rate.high:.0%}] | "
             f"{report.summary.collision_rate.value:.0%} | " + " | ".join(cells) + " |"
         )
     _print_expert_lines(scenarios, expert_won, estimate_won)
+    success = {
+        name: {e.seed: e.success for e in report.episodes} for name, report in results.items()
+    }
+    success["expert"] = {s: s in expert_won for s in scenarios}
+    success["expert on the robot's localisation"] = {s: s in estimate_won for s in scenarios}
     if args.results_json is not None:
-        _write_results(args.results_json, command, results, scenarios, expert_won, estimate_won)
+        _write_results(args.results_json, command, success)
     # Paired by scenario (bootstrap over the scenarios): is a difference more than the draw?
     pairs = [(dagger_names[seed], bc_names[seed]) for seed in args.train_seeds]
     pairs += [(bc_names[seed], single_names[seed]) for seed in single_names]
@@ -325,63 +338,28 @@ def main() -> int:
             f"{diff.high:+.0%}]; only {candidate}: {len(paired.candidate_only)} scenarios, "
             f"only {baseline}: {len(paired.baseline_only)}"
         )
-    if len(args.train_seeds) > 1:
-        seeds = args.train_seeds
-        _print_pooled(results, ("BC + 1 DAgger round", dagger_names), ("BC", bc_names), seeds)
-        if single_names:
-            _print_pooled(results, ("BC", bc_names), ("BC, one network", single_names), seeds)
-    bc_rates = [rates[bc_names[seed]] for seed in args.train_seeds]
-    dagger_rates = [rates[dagger_names[seed]] for seed in args.train_seeds]
-    reached = sum(rate >= 0.9 for rate in bc_rates)
-    print(
-        f"BC >= 90 %: {'met' if reached == len(bc_rates) else 'not met'} "
-        f"({reached} of {len(bc_rates)} training seeds; mean {_mean(bc_rates):.0%})"
-    )
-    beats = sum(d > b for d, b in zip(dagger_rates, bc_rates, strict=True))
-    # Met only when the paired interval over every (training seed, scenario) pair lies above
-    # zero: every seed a point above its BC policy can still be the draw (a +2.2 % [-0.5,
-    # +5.0] on 600 pairs did that, docs/BENCHMARKS.md).
-    gain = paired_bootstrap_difference(
-        _pooled(results, dagger_names, args.train_seeds),
-        _pooled(results, bc_names, args.train_seeds),
-    )
-    print(
-        f"DAgger beats BC: {'met' if gain.low > 0 else 'not met'} (paired {gain.value:+.1%} "
-        f"[{gain.low:+.1%}, {gain.high:+.1%}] over {gain.n} pairs; {beats} of {len(bc_rates)} "
-        f"training seeds above their BC policy; mean {_mean(dagger_rates):.0%} against "
-        f"{_mean(bc_rates):.0%})"
-    )
-    beaten = min(*bc_rates, *dagger_rates) > rates["classic"]
-    print(f"both beat classic: {'met' if beaten else 'not met'}")
+    print_verdicts(success, args.train_seeds, scenarios)
     return 0
 
 
-def _print_pooled(
-    results: dict[str, Any],
-    candidate: tuple[str, dict[int, str]],
-    baseline: tuple[str, dict[int, str]],
-    seeds: list[int],
-) -> None:
-    """Every training seed's episodes together: the candidate's and the baseline's rates with
-    Wilson intervals, and the paired difference over all (training seed, scenario) pairs,
-    resampling the pairs. Each of the two is (label, policy name by training seed)."""
-    from cloud_bridge.evaluate.intervals import paired_bootstrap_difference, wilson
+def _print_pool(args: argparse.Namespace) -> int:
+    """``--pool``: the verdicts over every run's training seeds, on the first ``--heldout``."""
+    from learning_verdicts import load_runs, print_verdicts
 
-    rows = {label: _pooled(results, names, seeds) for label, names in (candidate, baseline)}
-    for label, values in rows.items():
-        rate = wilson(int(sum(values)), len(values))
-        print(
-            f"pooled over {len(seeds)} training seeds, {label}: {rate.value:.1%} "
-            f"[{rate.low:.1%}, {rate.high:.1%}] of {rate.n}"
-        )
-    ours, theirs = rows[candidate[0]], rows[baseline[0]]
-    diff = paired_bootstrap_difference(ours, theirs)
-    won = sum(d > b for d, b in zip(ours, theirs, strict=True))
-    lost = sum(d < b for d, b in zip(ours, theirs, strict=True))
-    print(
-        f"pooled {candidate[0]} - {baseline[0]}, paired: {diff.value:+.1%} "
-        f"[{diff.low:+.1%}, {diff.high:+.1%}]; {won} pairs won, {lost} lost"
-    )
+    from fw_sim.scenario import seed_set
+
+    scenarios = seed_set(args.scenarios, args.heldout)
+    try:
+        success, seeds = load_runs(args.pool, scenarios, _parser().parse_known_args)
+    except ValueError as err:
+        print(f"cannot pool: {err}", file=sys.stderr)
+        return 2
+    print(f"pooled: {' '.join(map(str, args.pool))}; {len(scenarios)} {args.scenarios} scenarios")
+    for name in ("classic", "expert", "expert on the robot's localisation"):
+        won = sum(success[name].values())
+        print(f"{name}: {won / len(scenarios):.0%} of {len(scenarios)}")
+    print_verdicts(success, seeds, scenarios)
+    return 0
 
 
 def _print_experts(profile: Any, scenarios: list[int], which: str, command: str) -> int:
@@ -435,35 +413,12 @@ def _expert_successes(
     return won
 
 
-def _pooled(results: dict[str, Any], names: dict[int, str], seeds: list[int]) -> list[float]:
-    """Success (1 or 0) of every (training seed, scenario), seeds in order, scenarios sorted."""
-    return [
-        float(e.success)
-        for seed in seeds
-        for e in sorted(results[names[seed]].episodes, key=lambda e: e.seed)
-    ]
-
-
-def _write_results(
-    path: Path,
-    command: str,
-    results: dict[str, Any],
-    scenarios: list[int],
-    expert_won: set[int],
-    estimate_won: set[int],
-) -> None:
+def _write_results(path: Path, command: str, success: dict[str, dict[int, bool]]) -> None:
     """Success by scenario seed for every policy and both experts, as JSON."""
     by_policy = {
-        name: {str(e.seed): e.success for e in report.episodes} for name, report in results.items()
+        name: {str(s): won for s, won in table.items()} for name, table in success.items()
     }
-    experts = {"expert": expert_won, "expert on the robot's localisation": estimate_won}
-    for name, won in experts.items():
-        by_policy[name] = {str(s): s in won for s in scenarios}
     path.write_text(json.dumps({"command": command, "success": by_policy}, indent=1))
-
-
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values)
 
 
 if __name__ == "__main__":
