@@ -350,7 +350,9 @@ def _print_pool(args: argparse.Namespace) -> int:
 
     scenarios = seed_set(args.scenarios, args.heldout)
     try:
-        success, seeds = load_runs(args.pool, scenarios, _parser().parse_known_args)
+        success, seeds = load_runs(
+            args.pool, scenarios, args.scenarios, _parser().parse_known_args
+        )
     except ValueError as err:
         print(f"cannot pool: {err}", file=sys.stderr)
         return 2

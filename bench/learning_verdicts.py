@@ -23,7 +23,6 @@ from cloud_bridge.evaluate.intervals import (
     Interval,
     bootstrap_mean,
     paired_bootstrap_difference,
-    wilson,
 )
 
 #: Policy name -> scenario seed -> reached the goal without a collision.
@@ -50,26 +49,26 @@ def pooled(success: Successes, names: dict[int, str], scenarios: list[int]) -> l
     return [float(success[name][s]) for name in names.values() for s in scenarios]
 
 
+def per_scenario(success: Successes, names: dict[int, str], scenarios: list[int]) -> list[float]:
+    """Each scenario's success averaged over the training seeds."""
+    return [sum(float(success[n][s]) for n in names.values()) / len(names) for s in scenarios]
+
+
 def scenario_gain(
     success: Successes, candidate: dict[int, str], baseline: dict[int, str], scenarios: list[int]
 ) -> Interval:
     """The mean paired difference over (training seed, scenario), its interval resampling the
     scenarios with all their seeds' pairs together (every scenario has every seed, so the mean
     of the per-scenario means is the pooled mean)."""
-    per_scenario = [
-        sum(
-            float(success[candidate[seed]][s]) - float(success[baseline[seed]][s])
-            for seed in candidate
-        )
-        / len(candidate)
-        for s in scenarios
-    ]
-    return bootstrap_mean(per_scenario)
+    return paired_bootstrap_difference(
+        per_scenario(success, candidate, scenarios), per_scenario(success, baseline, scenarios)
+    )
 
 
 @dataclass(frozen=True)
 class Gain:
-    """A candidate against its baseline over the same (training seed, scenario) pairs."""
+    """A candidate against its baseline over the same (training seed, scenario) pairs; the
+    rates' intervals resample the scenarios, as ``scenarios`` does."""
 
     candidate: Interval
     baseline: Interval
@@ -84,8 +83,8 @@ def gain(
 ) -> Gain:
     ours, theirs = pooled(success, candidate, scenarios), pooled(success, baseline, scenarios)
     return Gain(
-        candidate=wilson(int(sum(ours)), len(ours)),
-        baseline=wilson(int(sum(theirs)), len(theirs)),
+        candidate=bootstrap_mean(per_scenario(success, candidate, scenarios)),
+        baseline=bootstrap_mean(per_scenario(success, baseline, scenarios)),
         pairs=paired_bootstrap_difference(ours, theirs),
         scenarios=scenario_gain(success, candidate, baseline, scenarios),
         won=sum(o > t for o, t in zip(ours, theirs, strict=True)),
@@ -97,7 +96,7 @@ def print_gain(result: Gain, candidate: str, baseline: str, seeds: int) -> None:
     for label, rate in ((candidate, result.candidate), (baseline, result.baseline)):
         print(
             f"pooled over {seeds} training seeds, {label}: {rate.value:.1%} "
-            f"[{rate.low:.1%}, {rate.high:.1%}] of {rate.n}"
+            f"[{rate.low:.1%}, {rate.high:.1%}] resampling the {rate.n} scenarios"
         )
     p, s = result.pairs, result.scenarios
     print(
@@ -115,9 +114,10 @@ def print_verdicts(success: Successes, seeds: list[int], scenarios: list[int]) -
         rates = " / ".join(f"{rate[names[what][s]]:.0%}" for s in seeds)
         print(f"{what} by training seed {' '.join(map(str, seeds))}: {rates}")
     dagger = gain(success, names[DAGGER], names[BC], scenarios)
-    print_gain(dagger, DAGGER, BC, len(seeds))
-    if all(n in success for n in names[SINGLE].values()):
-        print_gain(gain(success, names[BC], names[SINGLE], scenarios), BC, SINGLE, len(seeds))
+    if len(seeds) > 1:  # one seed's pairs are the run's own paired lines already
+        print_gain(dagger, DAGGER, BC, len(seeds))
+        if all(n in success for n in names[SINGLE].values()):
+            print_gain(gain(success, names[BC], names[SINGLE], scenarios), BC, SINGLE, len(seeds))
     bc_met = dagger.baseline.value >= BC_TARGET
     reached = sum(rate[names[BC][s]] >= BC_TARGET for s in seeds)
     print(
@@ -147,12 +147,14 @@ def print_verdicts(success: Successes, seeds: list[int], scenarios: list[int]) -
 def load_runs(
     paths: list[Path],
     scenarios: list[int],
+    scenario_set: str,
     parse: Callable[[list[str]], tuple[argparse.Namespace, list[str]]],
 ) -> tuple[Successes, list[int]]:
-    """Pool runs' ``--results-json`` files on ``scenarios``: the table under the pooled names
-    and every training seed in order. Refused (``ValueError``, saying why) unless the runs
-    differ only in ``POOLABLE`` settings, their seeds never overlap, each evaluated every
-    scenario, and the policies every run evaluates agree on each of them."""
+    """Pool runs' ``--results-json`` files on ``scenarios`` of ``scenario_set``: the table
+    under the pooled names and every training seed in order. Refused (``ValueError``, saying
+    why) unless every command parses, the runs differ only in ``POOLABLE`` settings and ran on
+    ``scenario_set``, their seeds never overlap, each evaluated every scenario, and the
+    policies every run evaluates agree on each of them."""
     success: Successes = {}
     runs: list[tuple[list[int], dict[str, dict[int, bool]]]] = []
     reference: tuple[Path, dict[str, object]] | None = None
@@ -166,18 +168,28 @@ def load_runs(
             }
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"{path}: not a bench_learning results file ({err})") from err
-        args, unknown = parse(command[2:])  # after "python bench/bench_learning.py"
+        try:
+            args, unknown = parse(command[2:])  # after "python bench/bench_learning.py"
+        except SystemExit as err:  # argparse has said what on stderr
+            raise ValueError(f"{path}: its command does not parse: {data['command']}") from err
         if unknown:
             raise ValueError(f"{path}: ran settings this bench no longer has: {unknown}")
+        if args.scenarios != scenario_set:
+            raise ValueError(f"{path} ran on the {args.scenarios} scenarios, not {scenario_set}")
         settings = {k: v for k, v in vars(args).items() if k not in POOLABLE}
         if reference is None:
             reference = (path, settings)
         elif settings != reference[1]:
             differ = sorted(k for k in settings if settings[k] != reference[1].get(k))
             raise ValueError(f"{path} and {reference[0]} ran other settings: {', '.join(differ)}")
+        if absent := [name for name in SHARED if name not in table]:
+            raise ValueError(f"{path}: no results for {', '.join(absent)}")
         for name, by_seed in table.items():
-            if missing := set(scenarios) - set(by_seed):
-                raise ValueError(f"{path}: {name} has no result for scenarios {sorted(missing)}")
+            if missing := sorted(set(scenarios) - set(by_seed)):
+                raise ValueError(
+                    f"{path}: {name} has no result for {len(missing)} of the {len(scenarios)} "
+                    f"scenarios, from {missing[0]} (the run had {len(by_seed)})"
+                )
         runs.append((list(args.train_seeds), table))
     seeds = [seed for run_seeds, _ in runs for seed in run_seeds]
     if len(set(seeds)) != len(seeds):

@@ -57,7 +57,7 @@ def test_runs_pool_under_one_name_per_seed_and_a_clear_gain_is_met(
     dagger = set(SCENARIOS[:78])  # 97.5 %: 6 scenarios won by every seed
     one = _write(tmp_path / "a.json", [0], _table([0], bc, dagger), "--heldout 200 --ray")
     two = _write(tmp_path / "b.json", [1, 2], _table([1, 2], bc, dagger))
-    success, seeds = load_runs([one, two], SCENARIOS, _parser().parse_known_args)
+    success, seeds = load_runs([one, two], SCENARIOS, "heldout", _parser().parse_known_args)
     assert seeds == [0, 1, 2]
     assert sum(success["BC (training seed 0)"].values()) == 72
     assert sum(success["BC + 1 DAgger round (training seed 2)"].values()) == 78
@@ -103,7 +103,10 @@ def test_no_gain_is_not_met_and_bc_under_90_is_not_met(capsys: pytest.CaptureFix
         ([0], "", None, "training seeds overlap"),
         ([1], "--dagger-episodes 50", None, "ran other settings: dagger_episodes"),
         ([1], "--dagger-rounds 2", None, r"settings this bench no longer has: \['--dagger-rounds"),
-        ([1], "", "drop", r"no result for scenarios \[179\]"),
+        ([1], "--heldout many", None, "its command does not parse"),
+        ([1], "--scenarios validation", None, "ran on the validation scenarios, not heldout"),
+        ([1], "", "no classic", "no results for classic"),
+        ([1], "", "drop", "no result for 1 of the 80 scenarios, from 179"),
         ([1], "", "classic", "classic results differ"),
     ],
 )
@@ -118,15 +121,17 @@ def test_runs_that_cannot_pool_are_refused_with_the_reason(
     table = _table(second_seeds, set(SCENARIOS), set(SCENARIOS))
     if table_edit == "drop":
         del table[trained_name("BC", second_seeds[0], second_seeds)][SCENARIOS[-1]]
+    elif table_edit == "no classic":
+        del table["classic"]
     elif table_edit == "classic":
         table["classic"][SCENARIOS[-1]] = True
     second = _write(tmp_path / "b.json", second_seeds, table, extra)
     with pytest.raises(ValueError, match=refusal):
-        load_runs([first, second], SCENARIOS, _parser().parse_known_args)
+        load_runs([first, second], SCENARIOS, "heldout", _parser().parse_known_args)
 
 
 def test_a_file_that_is_not_a_results_file_is_refused(tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text('{"command": "python bench/bench_learning.py"')
     with pytest.raises(ValueError, match="not a bench_learning results file"):
-        load_runs([broken], SCENARIOS, _parser().parse_known_args)
+        load_runs([broken], SCENARIOS, "heldout", _parser().parse_known_args)

@@ -135,6 +135,7 @@ def test_training_stops_at_the_deadline(
     scratch = tmp_path / "tempdir"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.delenv("SB3_LOGDIR", raising=False)  # SB3's logger would write there instead
     config = PpoConfig(
         seconds=4.0,
         n_envs=1,
