@@ -46,8 +46,10 @@ demonstrations alone, where a round has room to show what it adds (docs/BENCHMAR
 20 points). Run from the repository root in the workspace environment::
 
     PYTHONPATH=cloud_bridge:tests:$PYTHONPATH flock /tmp/fw-bench.lock \\
-        python bench/bench_learning.py --family mixed --demos 100 --noisy-demos 400 \\
-        --dagger-episodes 120 --heldout 50 --train-seeds 0 1 2 --ensemble 3
+        python bench/bench_learning.py --family mixed --demos 100 --noisy-demos 200 \\
+        --dagger-episodes 200 --heldout 50 --train-seeds 0 1 2 --ensemble 3 --ray \\
+        --results-json s0_2.json
+    python bench/bench_learning.py --pool s0_2.json s3_9.json  # with seeds 3-9 run alike
 """
 
 from __future__ import annotations
