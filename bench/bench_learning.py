@@ -346,7 +346,7 @@ def main() -> int:
 
 def _print_pool(args: argparse.Namespace) -> int:
     """``--pool``: the verdicts over every run's training seeds, on the first ``--heldout``."""
-    from learning_verdicts import load_runs, print_verdicts
+    from learning_verdicts import SHARED, load_runs, print_verdicts
 
     from fw_sim.scenario import seed_set
 
@@ -359,7 +359,7 @@ def _print_pool(args: argparse.Namespace) -> int:
         print(f"cannot pool: {err}", file=sys.stderr)
         return 2
     print(f"pooled: {' '.join(map(str, args.pool))}; {len(scenarios)} {args.scenarios} scenarios")
-    for name in ("classic", "expert", "expert on the robot's localisation"):
+    for name in SHARED:
         won = sum(success[name].values())
         print(f"{name}: {won / len(scenarios):.0%} of {len(scenarios)}")
     print_verdicts(success, seeds, scenarios)

@@ -54,21 +54,12 @@ def per_scenario(success: Successes, names: dict[int, str], scenarios: list[int]
     return [sum(float(success[n][s]) for n in names.values()) / len(names) for s in scenarios]
 
 
-def scenario_gain(
-    success: Successes, candidate: dict[int, str], baseline: dict[int, str], scenarios: list[int]
-) -> Interval:
-    """The mean paired difference over (training seed, scenario), its interval resampling the
-    scenarios with all their seeds' pairs together (every scenario has every seed, so the mean
-    of the per-scenario means is the pooled mean)."""
-    return paired_bootstrap_difference(
-        per_scenario(success, candidate, scenarios), per_scenario(success, baseline, scenarios)
-    )
-
-
 @dataclass(frozen=True)
 class Gain:
-    """A candidate against its baseline over the same (training seed, scenario) pairs; the
-    rates' intervals resample the scenarios, as ``scenarios`` does."""
+    """A candidate against its baseline over the same (training seed, scenario) pairs.
+    ``scenarios`` is the mean paired difference with its interval resampling the scenarios,
+    all their seeds' pairs together (every scenario has every seed, so the mean of the
+    per-scenario means is the pooled mean); the rates' intervals resample scenarios alike."""
 
     candidate: Interval
     baseline: Interval
@@ -82,11 +73,13 @@ def gain(
     success: Successes, candidate: dict[int, str], baseline: dict[int, str], scenarios: list[int]
 ) -> Gain:
     ours, theirs = pooled(success, candidate, scenarios), pooled(success, baseline, scenarios)
+    by_scenario = per_scenario(success, candidate, scenarios)
+    baseline_by_scenario = per_scenario(success, baseline, scenarios)
     return Gain(
-        candidate=bootstrap_mean(per_scenario(success, candidate, scenarios)),
-        baseline=bootstrap_mean(per_scenario(success, baseline, scenarios)),
+        candidate=bootstrap_mean(by_scenario),
+        baseline=bootstrap_mean(baseline_by_scenario),
         pairs=paired_bootstrap_difference(ours, theirs),
-        scenarios=scenario_gain(success, candidate, baseline, scenarios),
+        scenarios=paired_bootstrap_difference(by_scenario, baseline_by_scenario),
         won=sum(o > t for o, t in zip(ours, theirs, strict=True)),
         lost=sum(o < t for o, t in zip(ours, theirs, strict=True)),
     )

@@ -12,9 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 from bench_learning import _parser
-from learning_verdicts import load_runs, pooled, print_verdicts, scenario_gain, trained_name
-
-from cloud_bridge.evaluate.intervals import paired_bootstrap_difference
+from learning_verdicts import gain, load_runs, print_verdicts, trained_name
 
 SCENARIOS = list(range(100, 180))
 COMMAND = "python bench/bench_learning.py --family mixed --noisy-demos 200 --ensemble 3"
@@ -78,15 +76,12 @@ def test_a_gain_made_by_a_few_scenarios_is_judged_on_the_scenarios_not_the_pairs
         what: {s: trained_name(what, s, seeds) for s in seeds}
         for what in ("BC", "BC + 1 DAgger round")
     }
-    gain = scenario_gain(success, names["BC + 1 DAgger round"], names["BC"], SCENARIOS)
-    assert gain.value == pytest.approx(0.025)
-    assert gain.n == len(SCENARIOS)
-    assert gain.low == 0.0  # a resample without either scenario gains nothing
-    pairs = paired_bootstrap_difference(
-        pooled(success, names["BC + 1 DAgger round"], SCENARIOS),
-        pooled(success, names["BC"], SCENARIOS),
-    )
-    assert pairs.value == pytest.approx(gain.value) and pairs.low > 0.0
+    result = gain(success, names["BC + 1 DAgger round"], names["BC"], SCENARIOS)
+    by_scenario, pairs = result.scenarios, result.pairs
+    assert by_scenario.value == pytest.approx(0.025)
+    assert by_scenario.n == len(SCENARIOS)
+    assert by_scenario.low == 0.0  # a resample without either scenario gains nothing
+    assert pairs.value == pytest.approx(by_scenario.value) and pairs.low > 0.0
 
 
 def test_no_gain_is_not_met_and_bc_under_90_is_not_met(capsys: pytest.CaptureFixture[str]) -> None:
